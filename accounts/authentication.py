@@ -1,0 +1,39 @@
+from typing import Any
+
+from rest_framework import exceptions
+from rest_framework_simplejwt.authentication import JWTAuthentication
+
+from accounts.models import User
+from accounts.services import user_sync_from_claims
+from accounts.tokens import BetterAuthTokenVerifier, TokenError
+
+
+class AccountDisabled(exceptions.PermissionDenied):
+    """The token is valid but an operator has deactivated the account."""
+
+    default_detail = "This account has been deactivated."
+    default_code = "account_disabled"
+
+
+class BetterAuthAuthentication(JWTAuthentication):
+    """Authenticates ``Authorization: Bearer <jwt>`` with a token issued by Better Auth.
+
+    Header parsing comes from simplejwt; verification from ``BetterAuthTokenVerifier``.
+    Returns ``None`` without a Bearer header, so the request is answered 401 by the
+    permission check; raises ``AuthenticationFailed`` (401) for a bad token and
+    ``AccountDisabled`` (403) for a deactivated user.
+    """
+
+    www_authenticate_realm = "api"
+
+    def get_validated_token(self, raw_token: bytes) -> dict[str, Any]:
+        try:
+            return BetterAuthTokenVerifier.from_settings().verify(raw_token)
+        except TokenError as e:
+            raise exceptions.AuthenticationFailed(e.message, code=e.code) from e
+
+    def get_user(self, validated_token: dict[str, Any]) -> User:
+        user = user_sync_from_claims(claims=validated_token)
+        if not user.is_active:
+            raise AccountDisabled()
+        return user

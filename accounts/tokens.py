@@ -1,0 +1,167 @@
+"""Verification of Better Auth JWTs, kept apart from HTTP.
+
+PyJWT does the cryptography. simplejwt's own TokenBackend cannot meet the contract: it
+verifies with one algorithm per backend, requires its own ``token_type``/``jti`` claims and
+has no control over how a JWKS is fetched, so the key and algorithm choice lives here.
+"""
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import jwt
+from jwt.utils import base64url_decode
+from django.conf import settings
+
+# A Better Auth JWT with a long profile is about 1 KB; anything much larger is not one.
+MAX_TOKEN_LENGTH = 8 * 1024
+MAX_SUBJECT_LENGTH = 255
+
+# Headers that would let the token choose its own key or change how it is processed.
+FORBIDDEN_HEADERS = ("crit", "jku", "x5u", "jwk", "x5c")
+
+
+class TokenError(Exception):
+    """A token that cannot be trusted; ``code`` is the stable code clients see."""
+
+    def __init__(self, message: str, code: str):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+# PyJWT's errors, most specific first, as (error class, code, message).
+_PYJWT_ERRORS = [
+    (jwt.ExpiredSignatureError, "token_expired", "The token has expired."),
+    (jwt.ImmatureSignatureError, "token_not_yet_valid", "The token is not valid yet (iat or nbf is in the future)."),
+    (jwt.InvalidAudienceError, "token_invalid_audience", "The token's audience (aud) is not accepted."),
+    (jwt.InvalidIssuerError, "token_invalid_issuer", "The token's issuer (iss) is not accepted."),
+    (jwt.MissingRequiredClaimError, "token_missing_claim", None),
+    (jwt.InvalidSignatureError, "token_bad_signature", "The token's signature does not verify."),
+    (jwt.DecodeError, "token_malformed", "The token is not a well-formed JWT."),
+    (jwt.InvalidAlgorithmError, "token_algorithm_not_allowed", "The token's algorithm is not accepted."),
+    (jwt.InvalidTokenError, "token_invalid_claim", None),
+]
+
+
+def _peek_header(raw: str) -> dict[str, Any]:
+    """The JOSE header as sent, before PyJWT's checks, so a forbidden header gets its own code."""
+    try:
+        header = json.loads(base64url_decode(raw.split(".", 1)[0]))
+    except (ValueError, TypeError) as e:
+        raise TokenError("The token is not a well-formed JWT.", "token_malformed") from e
+    if not isinstance(header, dict):
+        raise TokenError("The token is not a well-formed JWT.", "token_malformed")
+    return header
+
+
+@dataclass(frozen=True)
+class BetterAuthTokenVerifier:
+    """Checks a Better Auth JWT's header, signature and claims, and returns its claims."""
+
+    secret: str
+    hs_algorithms: list[str]
+    issuer: str
+    audience: list[str]
+    leeway_seconds: int
+    required_claims: list[str] = field(default_factory=lambda: ["exp", "iat", "sub"])
+
+    @classmethod
+    def from_settings(cls) -> "BetterAuthTokenVerifier":
+        config = settings.BETTER_AUTH
+        return cls(
+            secret=settings.BETTER_AUTH_SECRET,
+            hs_algorithms=list(config["HS_ALGORITHMS"]),
+            issuer=config["ISSUER"],
+            audience=list(config["AUDIENCE"]),
+            leeway_seconds=config["LEEWAY_SECONDS"],
+            required_claims=list(config["REQUIRED_CLAIMS"]),
+        )
+
+    def verify(self, raw: str | bytes) -> dict[str, Any]:
+        if isinstance(raw, bytes):
+            raw = raw.decode("ascii", errors="replace")
+        if len(raw) > MAX_TOKEN_LENGTH:
+            raise TokenError("The token is too long to be a Better Auth JWT.", "token_malformed")
+        header = self._read_header(raw)
+        algorithm = header["alg"]
+        key = self._key_for(header)
+        claims = self._decode(raw, key, algorithm)
+        self._check_subject(claims)
+        return claims
+
+    def _read_header(self, raw: str) -> dict[str, Any]:
+        header = _peek_header(raw)
+        for name in FORBIDDEN_HEADERS:
+            if name in header:
+                raise TokenError(f"The token's '{name}' header is not accepted.", "token_header_not_allowed")
+        try:
+            header = jwt.get_unverified_header(raw)
+        except jwt.PyJWTError as e:
+            raise TokenError("The token is not a well-formed JWT.", "token_malformed") from e
+        if not isinstance(header.get("alg"), str):
+            raise TokenError("The token has no algorithm.", "token_malformed")
+        return header
+
+    def _key_for(self, header: dict[str, Any]) -> str:
+        """The key that may verify a token with this header; each key serves its own algorithms only."""
+        algorithm = header["alg"]
+        if algorithm in self.hs_algorithms and self.secret:
+            return self.secret
+        raise TokenError(f"Tokens signed with {algorithm!r} are not accepted.", "token_algorithm_not_allowed")
+
+    def _decode(self, raw: str, key: Any, algorithm: str) -> dict[str, Any]:
+        try:
+            return jwt.decode(
+                raw,
+                key,
+                algorithms=[algorithm],
+                audience=self.audience or None,
+                issuer=self.issuer or None,
+                leeway=self.leeway_seconds,
+                options={
+                    "require": self.required_claims,
+                    "verify_aud": bool(self.audience),
+                    "verify_iss": bool(self.issuer),
+                },
+            )
+        except jwt.PyJWTError as e:
+            for error_class, code, message in _PYJWT_ERRORS:
+                if isinstance(e, error_class):
+                    raise TokenError(message or f"{e}.", code) from e
+            raise TokenError("The token is not valid.", "token_invalid") from e
+
+    def _check_subject(self, claims: dict[str, Any]) -> None:
+        subject = claims["sub"]
+        if not isinstance(subject, str) or not subject.strip() or len(subject) > MAX_SUBJECT_LENGTH:
+            raise TokenError("The token's subject (sub) is not a valid user id.", "token_invalid_claim")
+
+
+def development_token_claims(*, user_id: str, email: str = "", name: str = "", minutes: int = 15) -> dict[str, Any]:
+    """Claims shaped like the ones Better Auth's jwt() plugin signs, for local use and tests."""
+    now = int(time.time())
+    config = settings.BETTER_AUTH
+    claims: dict[str, Any] = {
+        "id": user_id,
+        "sub": user_id,
+        "email": email,
+        "name": name,
+        "emailVerified": False,
+        "image": None,
+        "iat": now,
+        "exp": now + minutes * 60,
+    }
+    if config["ISSUER"]:
+        claims["iss"] = config["ISSUER"]
+    if config["AUDIENCE"]:
+        claims["aud"] = config["AUDIENCE"][0]
+    return claims
+
+
+def development_token(*, user_id: str, email: str = "", name: str = "", minutes: int = 15) -> str:
+    """An HS256 token signed with BETTER_AUTH_SECRET that this server accepts."""
+    if not settings.BETTER_AUTH_SECRET:
+        raise ValueError("BETTER_AUTH_SECRET is not set, so no token can be signed.")
+    claims = development_token_claims(user_id=user_id, email=email, name=name, minutes=minutes)
+    return jwt.encode(claims, settings.BETTER_AUTH_SECRET, algorithm="HS256")

@@ -1,0 +1,12 @@
+#!/bin/sh
+# Sets everything up and runs the test suite; extra arguments go to pytest.
+# DATABASE_URL picks the database (default: SQLite).
+set -eu
+cd "$(dirname "$0")/.."
+. scripts/setup.sh
+
+# The suite runs with DEBUG off, as production does, so it needs non-default secrets.
+export DJANGO_SECRET_KEY="${DJANGO_SECRET_KEY:-test-only-secret-key-0123456789abcdefghijklmnop}"
+export BETTER_AUTH_SECRET="${BETTER_AUTH_SECRET:-test-only-better-auth-secret-0123456789abcdef}"
+export DJANGO_ALLOWED_HOSTS="${DJANGO_ALLOWED_HOSTS:-testserver,localhost,127.0.0.1}"
+exec .venv/bin/python -m pytest "$@"

@@ -1,0 +1,187 @@
+"""Better Auth shared-secret tokens on the API: what is accepted and what is refused, and how."""
+
+import time
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from tests.auth import ALICE_ID, ORIGIN, SECRET, claims_for, client_with_token, sign
+
+pytestmark = pytest.mark.django_db
+
+ME = "/api/me"
+
+
+def get_me(token: str):
+    return client_with_token(token).get(ME)
+
+
+def assert_rejected(response, code: str):
+    assert response.status_code == 401, response.content
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["code"] == code
+    challenge = response["WWW-Authenticate"]
+    assert challenge.startswith('Bearer realm="api"')
+    assert 'error="invalid_token"' in challenge
+    assert SECRET not in response.content.decode() and SECRET not in challenge
+
+
+@pytest.mark.parametrize("algorithm", ["HS256", "HS384", "HS512"])
+def test_it_accepts_a_token_signed_with_the_shared_secret(algorithm):
+    response = get_me(sign(claims_for(ALICE_ID), algorithm=algorithm))
+    assert response.status_code == 200
+    assert response.json()["id"] == ALICE_ID
+
+
+def test_it_asks_for_a_token_when_there_is_none():
+    response = APIClient().get(ME)
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+    # RFC 6750: no error attribute when the request carried no credentials.
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+
+
+def test_it_ignores_another_authorization_scheme():
+    client = client_with_token("x")
+    client.credentials(HTTP_AUTHORIZATION="Basic YWxpY2U6c2VjcmV0")
+    response = client.get(ME)
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+
+
+def test_it_ignores_a_token_in_the_query_string():
+    token = sign(claims_for(ALICE_ID))
+    response = APIClient().get(f"{ME}?token={token}&access_token={token}")
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+
+
+def test_it_rejects_a_header_with_extra_parts():
+    client = client_with_token("x")
+    client.credentials(HTTP_AUTHORIZATION="Bearer one two")
+    assert_rejected(client.get(ME), "bad_authorization_header")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "not-a-jwt",
+        "a.b.c",
+        "!!!.@@@.###",
+        "eyJhbGciOiJIUzI1NiJ9.e30",  # two segments
+        "session-token-value.c2lnbmF0dXJl",  # a Better Auth session cookie value
+        "a.b.c.d",
+        "x" * 100_000,
+    ],
+)
+def test_it_rejects_a_malformed_token(raw):
+    assert_rejected(get_me(raw), "token_malformed")
+
+
+def test_it_rejects_an_expired_token():
+    now = int(time.time())
+    assert_rejected(get_me(sign(claims_for(ALICE_ID, iat=now - 3600, exp=now - 60))), "token_expired")
+
+
+def test_it_accepts_a_token_expired_within_the_leeway():
+    now = int(time.time())
+    assert get_me(sign(claims_for(ALICE_ID, iat=now - 3600, exp=now - 10))).status_code == 200
+
+
+def test_it_rejects_a_token_issued_in_the_future():
+    now = int(time.time())
+    assert_rejected(get_me(sign(claims_for(ALICE_ID, iat=now + 600, exp=now + 1200))), "token_not_yet_valid")
+
+
+def test_it_rejects_a_token_signed_with_another_secret():
+    token = sign(claims_for(ALICE_ID), key="another-secret-that-is-long-enough-for-any-hmac-0123456789abcdef")
+    assert_rejected(get_me(token), "token_bad_signature")
+
+
+def test_it_rejects_a_tampered_payload():
+    header, _, signature = sign(claims_for(ALICE_ID)).split(".")
+    _, forged_payload, _ = sign(claims_for("mallory00000000000000000000000003")).split(".")
+    assert_rejected(get_me(f"{header}.{forged_payload}.{signature}"), "token_bad_signature")
+
+
+@pytest.mark.parametrize("issuer", ["https://evil.example", "http://localhost:300", "http://localhost:3000.evil"])
+def test_it_rejects_a_wrong_issuer(issuer):
+    assert_rejected(get_me(sign(claims_for(ALICE_ID, iss=issuer))), "token_invalid_issuer")
+
+
+def test_it_rejects_a_wrong_audience():
+    assert_rejected(get_me(sign(claims_for(ALICE_ID, aud="https://other.example"))), "token_invalid_audience")
+
+
+@pytest.mark.parametrize("claim", ["exp", "iat", "sub"])
+def test_it_rejects_a_token_missing_a_required_claim(claim):
+    assert_rejected(get_me(sign(claims_for(ALICE_ID, **{claim: None}))), "token_missing_claim")
+
+
+@pytest.mark.parametrize("subject", [12345, "", "   ", "x" * 300, ["a"]])
+def test_it_rejects_a_subject_that_is_not_a_user_id(subject):
+    response = get_me(sign(claims_for(ALICE_ID, sub=subject)))
+    assert response.status_code == 401
+    assert response.json()["code"] in {"token_invalid_claim", "token_malformed"}
+    assert not User.objects.exists()
+
+
+def test_it_rejects_an_unsigned_token():
+    token = sign(claims_for(ALICE_ID), key=None, algorithm="none")
+    assert_rejected(get_me(token), "token_algorithm_not_allowed")
+
+
+def test_it_rejects_an_algorithm_left_out_of_the_settings(better_auth_settings):
+    better_auth_settings.BETTER_AUTH = {**better_auth_settings.BETTER_AUTH, "HS_ALGORITHMS": ["HS256"]}
+    assert_rejected(get_me(sign(claims_for(ALICE_ID), algorithm="HS512")), "token_algorithm_not_allowed")
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"crit": ["exp"]},
+        {"jku": "https://evil.example/jwks"},
+        {"x5u": "https://evil.example/cert"},
+        {"jwk": {"kty": "oct", "k": "c2VjcmV0"}},
+    ],
+)
+def test_it_rejects_headers_that_choose_their_own_key_or_processing(headers):
+    assert_rejected(get_me(sign(claims_for(ALICE_ID), headers=headers)), "token_header_not_allowed")
+
+
+def test_it_skips_the_issuer_and_audience_checks_when_they_are_configured_off(better_auth_settings):
+    better_auth_settings.BETTER_AUTH = {**better_auth_settings.BETTER_AUTH, "ISSUER": "", "AUDIENCE": []}
+    token = sign(claims_for(ALICE_ID, iss=None, aud=None))
+    assert get_me(token).status_code == 200
+
+
+def test_it_accepts_one_of_several_configured_audiences(better_auth_settings):
+    better_auth_settings.BETTER_AUTH = {
+        **better_auth_settings.BETTER_AUTH,
+        "AUDIENCE": ["https://app.example", ORIGIN],
+    }
+    assert get_me(sign(claims_for(ALICE_ID, aud="https://app.example"))).status_code == 200
+
+
+def test_it_refuses_every_token_when_no_secret_is_configured(better_auth_settings):
+    better_auth_settings.BETTER_AUTH_SECRET = ""
+    assert_rejected(get_me(sign(claims_for(ALICE_ID))), "token_algorithm_not_allowed")
+
+
+def test_it_answers_403_for_a_deactivated_user(alice):
+    alice.is_active = False
+    alice.save()
+    response = get_me(sign(claims_for(ALICE_ID, email=alice.email, name=alice.name)))
+    assert response.status_code == 403
+    assert response.json()["code"] == "account_disabled"
+
+
+def test_it_lets_a_reactivated_user_back_in(alice):
+    alice.is_active = False
+    alice.save()
+    token = sign(claims_for(ALICE_ID, email=alice.email, name=alice.name))
+    assert get_me(token).status_code == 403
+    alice.is_active = True
+    alice.save()
+    assert get_me(token).status_code == 200

@@ -1,0 +1,39 @@
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from tests.auth import ALICE_ID, BOB_ID, ORIGIN, SECRET, client_for
+
+
+@pytest.fixture(autouse=True)
+def better_auth_settings(settings):
+    """Pins the auth settings, whatever the environment running the suite says."""
+    settings.BETTER_AUTH_SECRET = SECRET
+    settings.BETTER_AUTH = {
+        "HS_ALGORITHMS": ["HS256", "HS384", "HS512"],
+        "ISSUER": ORIGIN,
+        "AUDIENCE": [ORIGIN],
+        "LEEWAY_SECONDS": 30,
+        "REQUIRED_CLAIMS": ["exp", "iat", "sub"],
+    }
+    return settings
+
+
+@pytest.fixture
+def alice(db) -> User:
+    return User.objects.create(better_auth_id=ALICE_ID, email="alice@example.com", name="Alice")
+
+
+@pytest.fixture
+def bob(db) -> User:
+    return User.objects.create(better_auth_id=BOB_ID, email="bob@example.com", name="Bob")
+
+
+@pytest.fixture
+def alice_client(alice) -> APIClient:
+    return client_for(alice)
+
+
+@pytest.fixture
+def bob_client(bob) -> APIClient:
+    return client_for(bob)

@@ -1,0 +1,119 @@
+"""One JSON error shape for every failure: API exceptions, unknown URLs and crashes.
+
+    {"code": "validation_failed", "message": "title: This field may not be blank.",
+     "fields": {"title": [{"code": "blank", "message": "This field may not be blank."}]}}
+
+``code`` is stable and machine-readable, ``message`` is for humans, ``fields`` appears on
+validation errors only and names each offending field.
+"""
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import InterfaceError, OperationalError
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler, set_rollback
+
+logger = logging.getLogger("todo_project.errors")
+
+RETRY_AFTER_SECONDS = 5
+
+
+class DatabaseUnavailable(exceptions.APIException):
+    """The database cannot be reached; the client should retry shortly."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The database is unavailable; retry shortly."
+    default_code = "database_unavailable"
+    wait = RETRY_AFTER_SECONDS  # DRF turns `wait` into a Retry-After header.
+
+
+def error_body(code: str, message: str, fields: dict | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    return body
+
+
+def _field_errors(detail: Any, path: str = "") -> dict[str, list[dict[str, str]]]:
+    """Flattens DRF's nested error detail into {"tags.3": [{"code", "message"}], ...}."""
+    if isinstance(detail, dict):
+        items = detail.items()
+    elif isinstance(detail, list) and detail and not isinstance(detail[0], exceptions.ErrorDetail):
+        items = enumerate(detail)
+    else:
+        errors = detail if isinstance(detail, list) else [detail]
+        return {path or "non_field_errors": [{"code": e.code, "message": str(e)} for e in errors]}
+    flat: dict[str, list[dict[str, str]]] = {}
+    for key, value in items:
+        flat.update(_field_errors(value, f"{path}.{key}" if path else str(key)))
+    return flat
+
+
+def _body_for(exc: exceptions.APIException) -> dict[str, Any]:
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _field_errors(exc.detail)
+        first_field, first_errors = next(iter(fields.items()))
+        prefix = "" if first_field == "non_field_errors" else f"{first_field}: "
+        return error_body("validation_failed", prefix + first_errors[0]["message"], fields)
+    detail = exc.detail
+    if isinstance(detail, dict) and "detail" in detail:
+        # simplejwt's errors carry {"detail": ..., "code": ...}.
+        detail = exceptions.ErrorDetail(str(detail["detail"]), code=str(detail.get("code", exc.default_code)))
+    code = detail.code if isinstance(detail, exceptions.ErrorDetail) else None
+    return error_body(code or exc.default_code, str(detail))
+
+
+def _bearer_challenge(exc: exceptions.APIException) -> str | None:
+    """RFC 6750 challenge: `invalid_token` with a description when a token was sent and failed."""
+    header = getattr(exc, "auth_header", None)
+    if header and isinstance(exc, exceptions.AuthenticationFailed):
+        description = _body_for(exc)["message"].replace('"', "'").replace("\\", "/")
+        return f'{header}, error="invalid_token", error_description="{description}"'
+    return header
+
+
+def api_exception_handler(exc: Exception, context: dict) -> Response:
+    """DRF's handler, answering every exception in the one error shape."""
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, (OperationalError, InterfaceError)):
+        logger.warning("database unavailable: %s", exc.__class__.__name__)
+        exc = DatabaseUnavailable()
+
+    response = exception_handler(exc, context)
+    if response is None:
+        logger.exception("unhandled error", exc_info=exc)
+        set_rollback()
+        return Response(
+            error_body("server_error", "Something went wrong on our side."),
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+    response.data = _body_for(exc)
+    if challenge := _bearer_challenge(exc):
+        response["WWW-Authenticate"] = challenge
+    return response
+
+
+# Django-level handlers, for what never reaches a DRF view (unknown URLs, crashes elsewhere).
+
+
+def not_found(request, exception=None) -> JsonResponse:
+    return JsonResponse(error_body("not_found", "Not found."), status=404)
+
+
+def bad_request(request, exception=None) -> JsonResponse:
+    return JsonResponse(error_body("bad_request", "Bad request."), status=400)
+
+
+def permission_denied(request, exception=None) -> JsonResponse:
+    return JsonResponse(error_body("permission_denied", "You do not have permission to do this."), status=403)
+
+
+def server_error(request) -> JsonResponse:
+    return JsonResponse(error_body("server_error", "Something went wrong on our side."), status=500)
