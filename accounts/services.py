@@ -28,7 +28,10 @@ def user_sync_from_claims(*, claims: dict[str, Any]) -> User:
     if user is None:
         try:
             with transaction.atomic():
-                return User.objects.create(better_auth_id=better_auth_id, **profile)
+                user = User(better_auth_id=better_auth_id, **profile)
+                user.set_unusable_password()  # Better Auth owns sign-in; never a password here.
+                user.save(force_insert=True)
+                return user
         except IntegrityError:
             # Two first requests raced; the other one created the row.
             user = User.objects.get(better_auth_id=better_auth_id)

@@ -1,0 +1,44 @@
+"""Users are provisioned from their first valid token and follow their claims."""
+
+import pytest
+
+from accounts.models import User
+from accounts.services import user_sync_from_claims
+from tests.auth import ALICE_ID, claims_for, client_with_token, sign
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_first_token_provisions_a_user_with_email_and_name():
+    token = sign(claims_for(ALICE_ID, email="alice@example.com", name="Alice"))
+    assert client_with_token(token).get("/api/me").status_code == 200
+    user = User.objects.get()
+    assert (user.better_auth_id, user.email, user.name) == (ALICE_ID, "alice@example.com", "Alice")
+    assert user.username is None
+    assert not user.has_usable_password()
+    assert not user.is_staff
+
+
+def test_a_changed_email_or_name_is_refreshed():
+    user_sync_from_claims(claims=claims_for(ALICE_ID, email="old@example.com", name="Old"))
+    user_sync_from_claims(claims=claims_for(ALICE_ID, email="new@example.com", name="New"))
+    user = User.objects.get()
+    assert (user.email, user.name) == ("new@example.com", "New")
+
+
+def test_unchanged_claims_cost_one_read_and_no_write(django_assert_num_queries):
+    claims = claims_for(ALICE_ID, email="alice@example.com", name="Alice")
+    user_sync_from_claims(claims=claims)
+    with django_assert_num_queries(1):
+        user_sync_from_claims(claims=claims)
+
+
+def test_missing_or_odd_profile_claims_become_empty_strings():
+    user = user_sync_from_claims(claims=claims_for(ALICE_ID, email=None, name=["not", "a", "name"]))
+    assert (user.email, user.name) == ("", "")
+
+
+def test_two_users_get_two_rows():
+    user_sync_from_claims(claims=claims_for(ALICE_ID))
+    user_sync_from_claims(claims=claims_for("b0b00000000000000000000000000002"))
+    assert User.objects.count() == 2

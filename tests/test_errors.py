@@ -1,0 +1,51 @@
+"""Every error is JSON in one shape, including unknown URLs and crashes."""
+
+import pytest
+
+from tasks.views import TaskViewSet
+
+
+@pytest.mark.parametrize("path", ["/", "/nope", "/api/", "/api/unknown/route/here", "/static/x.css"])
+def test_an_unknown_url_is_a_json_404(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"code": "not_found", "message": "Not found."}
+
+
+def test_an_unknown_url_is_json_also_with_debug_on(client, settings):
+    settings.DEBUG = True
+    response = client.post("/api/nothing-here")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+def test_a_wrong_method_is_a_json_405(alice_client):
+    response = alice_client.delete("/api/tasks")
+    assert response.status_code == 405
+    assert response.json()["code"] == "method_not_allowed"
+
+
+def test_a_crash_is_a_json_500_without_a_stack_trace(alice_client, monkeypatch, caplog):
+    def explode(self):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(TaskViewSet, "get_queryset", explode)
+    response = alice_client.get("/api/tasks")
+    assert response.status_code == 500
+    assert response.json() == {"code": "server_error", "message": "Something went wrong on our side."}
+    assert b"secret internals" not in response.content
+    assert "secret internals" in caplog.text  # logged for operators, not shown to clients
+
+
+def test_a_database_outage_is_a_json_503_with_retry_after(alice_client, monkeypatch):
+    from django.db import OperationalError
+
+    def unreachable(self):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(TaskViewSet, "get_queryset", unreachable)
+    response = alice_client.get("/api/tasks")
+    assert response.status_code == 503
+    assert response.json()["code"] == "database_unavailable"
+    assert response["Retry-After"] == "5"

@@ -1,0 +1,58 @@
+"""Production refuses to start with an unsafe configuration, and says which variable is wrong."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAFE = {
+    "DJANGO_DEBUG": "false",
+    "DJANGO_SECRET_KEY": "a-production-secret-key-that-is-long-and-random-0123456789",
+    "BETTER_AUTH_SECRET": "a-production-better-auth-secret-0123456789abcdef",
+    "DJANGO_ALLOWED_HOSTS": "api.example.com",
+}
+
+
+def start(**overrides: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "BETTER_AUTH_"))}
+    env.update(SAFE)
+    env.update(overrides)
+    env = {k: v for k, v in env.items() if v is not None}
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_it_starts_with_a_safe_configuration():
+    result = start()
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    "variable, value",
+    [
+        ("DJANGO_SECRET_KEY", ""),
+        ("BETTER_AUTH_SECRET", ""),
+        ("BETTER_AUTH_SECRET", "too-short"),
+        ("DJANGO_ALLOWED_HOSTS", ""),
+    ],
+)
+def test_it_refuses_to_start_and_names_the_variable(variable, value):
+    result = start(**{variable: value})
+    assert result.returncode != 0
+    assert "Refusing to start" in result.stderr
+    assert variable in result.stderr
+
+
+def test_it_rejects_a_malformed_boolean():
+    result = start(DJANGO_DEBUG="maybe")
+    assert result.returncode != 0
+    assert "DJANGO_DEBUG must be true or false" in result.stderr
+
+
+def test_debug_mode_starts_without_production_secrets():
+    result = start(DJANGO_DEBUG="true", DJANGO_SECRET_KEY="", BETTER_AUTH_SECRET="", DJANGO_ALLOWED_HOSTS="")
+    assert result.returncode == 0, result.stderr
