@@ -1,8 +1,9 @@
 from typing import Any
 
-from rest_framework import exceptions
+from rest_framework import exceptions, status
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
+from accounts.jwks import JWKSUnavailable
 from accounts.models import User
 from accounts.services import user_sync_from_claims
 from accounts.tokens import BetterAuthTokenVerifier, TokenError
@@ -15,13 +16,26 @@ class AccountDisabled(exceptions.PermissionDenied):
     default_code = "account_disabled"
 
 
+class SigningKeysUnavailable(exceptions.APIException):
+    """Better Auth's JWKS cannot be fetched and no key is cached: a 503 to retry, not a 401."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The token's signing keys cannot be fetched from Better Auth right now; retry shortly."
+    default_code = "jwks_unavailable"
+
+    def __init__(self, wait: int):
+        super().__init__()
+        self.wait = wait  # DRF turns `wait` into a Retry-After header.
+
+
 class BetterAuthAuthentication(JWTAuthentication):
     """Authenticates ``Authorization: Bearer <jwt>`` with a token issued by Better Auth.
 
     Header parsing comes from simplejwt; verification from ``BetterAuthTokenVerifier``.
     Returns ``None`` without a Bearer header, so the request is answered 401 by the
     permission check; raises ``AuthenticationFailed`` (401) for a bad token and
-    ``AccountDisabled`` (403) for a deactivated user.
+    ``AccountDisabled`` (403) for a deactivated user, and ``SigningKeysUnavailable`` (503)
+    when the JWKS is needed but cannot be fetched.
     """
 
     www_authenticate_realm = "api"
@@ -31,6 +45,8 @@ class BetterAuthAuthentication(JWTAuthentication):
             return BetterAuthTokenVerifier.from_settings().verify(raw_token)
         except TokenError as e:
             raise exceptions.AuthenticationFailed(e.message, code=e.code) from e
+        except JWKSUnavailable as e:
+            raise SigningKeysUnavailable(wait=e.retry_after) from e
 
     def get_user(self, validated_token: dict[str, Any]) -> User:
         user = user_sync_from_claims(claims=validated_token)

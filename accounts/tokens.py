@@ -3,6 +3,9 @@
 PyJWT does the cryptography. simplejwt's own TokenBackend cannot meet the contract: it
 verifies with one algorithm per backend, requires its own ``token_type``/``jti`` claims and
 has no control over how a JWKS is fetched, so the key and algorithm choice lives here.
+
+Two kinds of key, never mixed: HS tokens are checked with the shared secret only, and
+asymmetric tokens (EdDSA, ES*, RS*, PS*) with a public key from Better Auth's JWKS only.
 """
 
 import json
@@ -13,6 +16,8 @@ from typing import Any
 import jwt
 from jwt.utils import base64url_decode
 from django.conf import settings
+
+from accounts.jwks import JWKSCache, StaticJWKS, key_set_from_settings
 
 # A Better Auth JWT with a long profile is about 1 KB; anything much larger is not one.
 MAX_TOKEN_LENGTH = 8 * 1024
@@ -66,6 +71,8 @@ class BetterAuthTokenVerifier:
     audience: list[str]
     leeway_seconds: int
     required_claims: list[str] = field(default_factory=lambda: ["exp", "iat", "sub"])
+    jwks_algorithms: list[str] = field(default_factory=list)
+    key_set: JWKSCache | StaticJWKS | None = None
 
     @classmethod
     def from_settings(cls) -> "BetterAuthTokenVerifier":
@@ -77,6 +84,8 @@ class BetterAuthTokenVerifier:
             audience=list(config["AUDIENCE"]),
             leeway_seconds=config["LEEWAY_SECONDS"],
             required_claims=list(config["REQUIRED_CLAIMS"]),
+            jwks_algorithms=list(config["JWKS_ALGORITHMS"]),
+            key_set=key_set_from_settings(),
         )
 
     def verify(self, raw: str | bytes) -> dict[str, Any]:
@@ -104,12 +113,30 @@ class BetterAuthTokenVerifier:
             raise TokenError("The token has no algorithm.", "token_malformed")
         return header
 
-    def _key_for(self, header: dict[str, Any]) -> str:
+    def _key_for(self, header: dict[str, Any]) -> str | jwt.PyJWK:
         """The key that may verify a token with this header; each key serves its own algorithms only."""
         algorithm = header["alg"]
         if algorithm in self.hs_algorithms and self.secret:
             return self.secret
+        if algorithm in self.jwks_algorithms and self.key_set is not None:
+            return self._public_key_for(algorithm, header.get("kid"))
         raise TokenError(f"Tokens signed with {algorithm!r} are not accepted.", "token_algorithm_not_allowed")
+
+    def _public_key_for(self, algorithm: str, kid: Any) -> jwt.PyJWK:
+        if kid is not None and not isinstance(kid, str):
+            raise TokenError("The token's key id (kid) is not a string.", "token_malformed")
+        jwk = self.key_set.get(kid)
+        if jwk is None:
+            raise TokenError("The token's signing key (kid) is not among Better Auth's keys.", "token_unknown_key")
+        # The key decides its algorithm: the alg it declares, and its type and curve.
+        if jwk.get("alg", algorithm) != algorithm:
+            raise TokenError("The token's algorithm does not match its signing key.", "token_key_mismatch")
+        try:
+            key = jwt.PyJWK(jwk, algorithm)
+            key.Algorithm.prepare_key(key.key)  # checks the key type and curve against the algorithm
+        except jwt.PyJWTError as e:
+            raise TokenError("The token's algorithm does not match its signing key.", "token_key_mismatch") from e
+        return key
 
     def _decode(self, raw: str, key: Any, algorithm: str) -> dict[str, Any]:
         try:

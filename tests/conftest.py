@@ -11,6 +11,14 @@ def better_auth_settings(settings):
     settings.BETTER_AUTH_SECRET = SECRET
     settings.BETTER_AUTH = {
         "HS_ALGORITHMS": ["HS256", "HS384", "HS512"],
+        "JWKS_ALGORITHMS": ["EdDSA", "ES256", "ES512", "RS256", "PS256"],
+        "JWKS_URL": f"{ORIGIN}/api/auth/jwks",
+        "JWKS": None,
+        "JWKS_CACHE_SECONDS": 600,
+        "JWKS_REFETCH_COOLDOWN_SECONDS": 10,
+        "JWKS_TIMEOUT_SECONDS": 2,
+        "JWKS_MAX_BYTES": 64 * 1024,
+        "JWKS_CACHE_ALIAS": "default",
         "ISSUER": ORIGIN,
         "AUDIENCE": [ORIGIN],
         "LEEWAY_SECONDS": 30,

@@ -139,11 +139,58 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def _algorithms(name: str, default: str, supported: set[str]) -> list[str]:
+    algorithms = env_list(name, default)
+    if unknown := [a for a in algorithms if a not in supported]:
+        raise ImproperlyConfigured(f"{name} may list only {', '.join(sorted(supported))}; got {', '.join(unknown)}.")
+    return algorithms
+
+
+def _static_jwks(name: str) -> dict | None:
+    import json
+
+    raw = env_str(name)
+    if not raw:
+        return None
+    try:
+        jwks = json.loads(raw)
+    except ValueError:
+        jwks = None
+    if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
+        raise ImproperlyConfigured(f'{name} must be a JSON Web Key Set: {{"keys": [...]}}.')
+    return jwks
+
+
+def _http_url(name: str, default: str) -> str:
+    url = env_str(name, default)
+    if urlsplit(url).scheme not in {"http", "https"}:
+        raise ImproperlyConfigured(f"{name} must be an http(s) URL, got {url!r}.")
+    return url
+
+
 # Better Auth sets iss and aud to the origin of its base URL. An empty variable turns the
 # check off (for frontends whose custom sign hook leaves the claims out).
+# Each mode can be switched off by setting its algorithm list to an empty value.
 _better_auth_origin = _origin(BETTER_AUTH_URL)
 BETTER_AUTH = {
-    "HS_ALGORITHMS": env_list("BETTER_AUTH_HS_ALGORITHMS", "HS256,HS384,HS512"),
+    # Shared-secret tokens, checked with BETTER_AUTH_SECRET only.
+    "HS_ALGORITHMS": _algorithms("BETTER_AUTH_HS_ALGORITHMS", "HS256,HS384,HS512", {"HS256", "HS384", "HS512"}),
+    # Asymmetric tokens, checked with Better Auth's published keys only (its jwt() plugin's choices).
+    "JWKS_ALGORITHMS": _algorithms(
+        "BETTER_AUTH_JWKS_ALGORITHMS",
+        "EdDSA,ES256,ES512,RS256,PS256",
+        {"EdDSA", "ES256", "ES384", "ES512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512"},
+    ),
+    "JWKS_URL": _http_url("BETTER_AUTH_JWKS_URL", f"{BETTER_AUTH_URL}/api/auth/jwks"),
+    # A key set given inline (JSON) replaces the URL, for deployments that cannot reach Better Auth.
+    "JWKS": _static_jwks("BETTER_AUTH_JWKS"),
+    "JWKS_CACHE_SECONDS": env_int("BETTER_AUTH_JWKS_CACHE_SECONDS", 600),
+    # An unknown kid (a freshly rotated key) refetches at most this often.
+    "JWKS_REFETCH_COOLDOWN_SECONDS": env_int("BETTER_AUTH_JWKS_REFETCH_COOLDOWN_SECONDS", 10),
+    "JWKS_TIMEOUT_SECONDS": env_int("BETTER_AUTH_JWKS_TIMEOUT_SECONDS", 2),
+    "JWKS_MAX_BYTES": 64 * 1024,
+    # The Django cache that shares fetched keys between processes (Redis when CACHES says so).
+    "JWKS_CACHE_ALIAS": "default",
     "ISSUER": env_str("BETTER_AUTH_ISSUER", _better_auth_origin),
     "AUDIENCE": env_list("BETTER_AUTH_AUDIENCE", _better_auth_origin),
     "LEEWAY_SECONDS": env_int("BETTER_AUTH_LEEWAY_SECONDS", 30),
