@@ -123,8 +123,8 @@ class JWKSCache:
         timeout: float,
         max_bytes: int,
         cache_alias: str = "default",
-        fetch: Callable[..., dict[str, Any]] = fetch_jwks,
-        clock: Callable[[], float] = time.time,
+        fetch: Callable[..., dict[str, Any]] | None = None,
+        clock: Callable[[], float] | None = None,
     ):
         self.url = url
         self.max_age = max_age
@@ -132,8 +132,8 @@ class JWKSCache:
         self.timeout = timeout
         self.max_bytes = max_bytes
         self.cache_alias = cache_alias
-        self.fetch = fetch
-        self.clock = clock
+        self.fetch = fetch or fetch_jwks
+        self.clock = clock or time.time
         self.cache_key = "better-auth-jwks:" + hashlib.sha256(url.encode()).hexdigest()[:32]
         self.keys: dict[str | None, Key] = {}
         self.fetched_at = -math.inf

@@ -94,6 +94,7 @@ class BetterAuthTokenVerifier:
         if len(raw) > MAX_TOKEN_LENGTH:
             raise TokenError("The token is too long to be a Better Auth JWT.", "token_malformed")
         header = self._read_header(raw)
+        self._read_payload(raw)
         algorithm = header["alg"]
         key = self._key_for(header)
         claims = self._decode(raw, key, algorithm)
@@ -112,6 +113,13 @@ class BetterAuthTokenVerifier:
         if not isinstance(header.get("alg"), str):
             raise TokenError("The token has no algorithm.", "token_malformed")
         return header
+
+    def _read_payload(self, raw: str) -> None:
+        # A garbled payload is refused before any key is looked up, so it never causes a JWKS fetch.
+        try:
+            jwt.decode(raw, options={"verify_signature": False})
+        except jwt.PyJWTError as e:
+            raise TokenError("The token is not a well-formed JWT.", "token_malformed") from e
 
     def _key_for(self, header: dict[str, Any]) -> str | jwt.PyJWK:
         """The key that may verify a token with this header; each key serves its own algorithms only."""

@@ -6,7 +6,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from tests.auth import ALICE_ID, ORIGIN, SECRET, claims_for, client_with_token, sign
+from tests.accounts.expect import assert_rejected
+from tests.auth import ALICE_ID, ORIGIN, claims_for, client_with_token, sign
 
 pytestmark = pytest.mark.django_db
 
@@ -15,16 +16,6 @@ ME = "/api/me"
 
 def get_me(token: str):
     return client_with_token(token).get(ME)
-
-
-def assert_rejected(response, code: str):
-    assert response.status_code == 401, response.content
-    assert response["Content-Type"] == "application/json"
-    assert response.json()["code"] == code
-    challenge = response["WWW-Authenticate"]
-    assert challenge.startswith('Bearer realm="api"')
-    assert 'error="invalid_token"' in challenge
-    assert SECRET not in response.content.decode() and SECRET not in challenge
 
 
 @pytest.mark.parametrize("algorithm", ["HS256", "HS384", "HS512"])
