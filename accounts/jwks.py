@@ -78,7 +78,7 @@ def usable_keys(jwks: dict[str, Any]) -> dict[str | None, Key]:
             continue
         try:
             jwt.PyJWK(jwk)
-        except jwt.PyJWTError as e:
+        except Exception as e:  # whatever a key holds (an "alg" list, say), it is skipped, never a crash
             logger.warning("ignoring JWKS key %r: %s", kid, e)
             continue
         if kid is None or isinstance(kid, str):

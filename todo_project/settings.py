@@ -162,7 +162,7 @@ def _static_jwks(name: str) -> dict | None:
 
 
 def _http_url(name: str, default: str) -> str:
-    url = env_str(name, default)
+    url = env_str(name) or default
     if urlsplit(url).scheme not in {"http", "https"}:
         raise ImproperlyConfigured(f"{name} must be an http(s) URL, got {url!r}.")
     return url

@@ -131,6 +131,7 @@ def test_it_leaves_out_keys_that_must_not_or_cannot_verify():
                 {**good, "kid": "encryption", "use": "enc"},
                 {"kty": "EC", "kid": "broken", "crv": "P-256", "x": "AA", "y": "AA"},
                 {"kty": "XYZ", "kid": "unknown-type"},
+                {**good, "kid": "alg-list", "alg": ["EdDSA"]},
                 "not a key",
             ]
         }

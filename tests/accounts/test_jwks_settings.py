@@ -32,7 +32,7 @@ def auth_settings(**variables: str) -> dict:
 
 
 def test_the_defaults_follow_better_auth():
-    config = auth_settings(BETTER_AUTH_URL="https://app.example/some/path")
+    config = auth_settings(BETTER_AUTH_URL="https://app.example/some/path", BETTER_AUTH_JWKS_URL="")
     assert config["JWKS_URL"] == "https://app.example/some/path/api/auth/jwks"
     assert config["JWKS_ALGORITHMS"] == ["EdDSA", "ES256", "ES512", "RS256", "PS256"]
     assert config["HS_ALGORITHMS"] == ["HS256", "HS384", "HS512"]
