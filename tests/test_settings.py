@@ -47,6 +47,17 @@ def test_it_refuses_to_start_and_names_the_variable(variable, value):
     assert variable in result.stderr
 
 
+def test_a_jwks_only_deployment_needs_no_shared_secret():
+    result = start(BETTER_AUTH_SECRET="", BETTER_AUTH_HS_ALGORITHMS="")
+    assert result.returncode == 0, result.stderr
+
+
+def test_it_refuses_to_start_with_both_token_modes_off():
+    result = start(BETTER_AUTH_HS_ALGORITHMS="", BETTER_AUTH_JWKS_ALGORITHMS="")
+    assert result.returncode != 0
+    assert "BETTER_AUTH_JWKS_ALGORITHMS" in result.stderr
+
+
 def test_it_rejects_a_malformed_boolean():
     result = start(DJANGO_DEBUG="maybe")
     assert result.returncode != 0

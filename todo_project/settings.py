@@ -242,9 +242,14 @@ def unsafe_production_settings() -> list[str]:
     problems = []
     if SECRET_KEY == INSECURE_SECRET_KEY:
         problems.append("DJANGO_SECRET_KEY is not set (the development default is public).")
-    if not BETTER_AUTH_SECRET:
-        problems.append("BETTER_AUTH_SECRET is not set (tokens could not be verified).")
-    elif len(BETTER_AUTH_SECRET) < MINIMUM_SECRET_LENGTH:
+    if not BETTER_AUTH["HS_ALGORITHMS"] and not BETTER_AUTH["JWKS_ALGORITHMS"]:
+        problems.append("BETTER_AUTH_HS_ALGORITHMS and BETTER_AUTH_JWKS_ALGORITHMS are both empty (no token could be verified).")
+    if BETTER_AUTH["HS_ALGORITHMS"] and not BETTER_AUTH_SECRET:
+        problems.append(
+            "BETTER_AUTH_SECRET is not set (shared-secret tokens could not be verified; "
+            "set BETTER_AUTH_HS_ALGORITHMS empty for JWKS-only)."
+        )
+    elif BETTER_AUTH["HS_ALGORITHMS"] and len(BETTER_AUTH_SECRET) < MINIMUM_SECRET_LENGTH:
         problems.append(f"BETTER_AUTH_SECRET is shorter than {MINIMUM_SECRET_LENGTH} characters.")
     if not ALLOWED_HOSTS:
         problems.append("DJANGO_ALLOWED_HOSTS is empty (no request would be served).")
