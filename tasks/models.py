@@ -1,6 +1,37 @@
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
+
+
+class Priority(models.IntegerChoices):
+    """Stored as a number so that sorting is by urgency, not alphabet; the API speaks the names."""
+
+    NONE = 0, "none"
+    LOW = 1, "low"
+    MEDIUM = 2, "medium"
+    HIGH = 3, "high"
+
+
+class Tag(models.Model):
+    """A label of one user's, shared by their tasks; names are unique regardless of case."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        to_field="better_auth_id",
+        db_column="user_id",
+        related_name="tags",
+    )
+    name = models.CharField(max_length=50)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint("owner", Lower("name"), name="tag_owner_name_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Task(models.Model):
@@ -19,6 +50,14 @@ class Task(models.Model):
     description = models.CharField(max_length=1000, blank=True, default="")
     completed = models.BooleanField(default=False)
     completed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NONE)
+    tags = models.ManyToManyField(Tag, related_name="tasks", blank=True)
+    due_at = models.DateTimeField(null=True, blank=True)
+    recurrence = models.CharField(max_length=500, null=True, blank=True, help_text="An RFC 5545 RRULE.")
+    # The occurrence spawned when this recurring task was completed: one per task, ever.
+    next_occurrence = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="previous_occurrence", editable=False
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -27,6 +66,10 @@ class Task(models.Model):
         indexes = [
             # The default list: one user's tasks, newest first.
             models.Index(fields=["owner", "-created_at", "-id"], name="task_owner_created"),
+            # Due-date sorting, overdue and due-today counts.
+            models.Index(fields=["owner", "due_at"], name="task_owner_due"),
+            # Sync: what changed since the last poll.
+            models.Index(fields=["owner", "-updated_at"], name="task_owner_updated"),
         ]
 
     def __str__(self) -> str:
