@@ -75,6 +75,11 @@ class Task(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def spawns_next_when_completed(self) -> bool:
+        """A recurring task creates its next occurrence on its first completion only."""
+        return bool(self.recurrence and self.due_at and self.next_occurrence_id is None)
+
     def set_completed(self, completed: bool) -> None:
         """Marks the task done or open; ``completed_at`` follows."""
         if completed and not self.completed:

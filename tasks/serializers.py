@@ -1,36 +1,17 @@
 from django.db import models
 from rest_framework import serializers
 
+from tasks.fields import (
+    PriorityField,
+    RecurrenceField,
+    RFC3339DateTimeField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictIntegerField,
+    TagListField,
+)
 from tasks.models import Task
-
-
-class StrictCharField(serializers.CharField):
-    """A CharField that takes JSON strings only (no numbers) holding text the database can store."""
-
-    default_error_messages = {
-        "invalid": "Must be a string.",
-        "invalid_characters": "Contains characters that are not valid Unicode text.",
-    }
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        try:
-            data.encode("utf-8")
-        except UnicodeEncodeError:  # lone surrogates, e.g. "\ud800"
-            self.fail("invalid_characters")
-        return super().to_internal_value(data)
-
-
-class StrictBooleanField(serializers.BooleanField):
-    """A BooleanField that takes JSON true and false only, not "yes" or 1."""
-
-    default_error_messages = {"invalid": "Must be true or false."}
-
-    def to_internal_value(self, data):
-        if not isinstance(data, bool):
-            self.fail("invalid")
-        return data
+from tasks.services import task_check_room, task_set_completed, task_set_tags
 
 
 class StrictSerializerMixin:
@@ -60,6 +41,10 @@ class TaskSerializer(StrictSerializerMixin, serializers.ModelSerializer):
     }
 
     user_id = serializers.CharField(source="owner_id", read_only=True)
+    priority = PriorityField(default="none")
+    tags = TagListField(default=list)
+    due_at = RFC3339DateTimeField(allow_null=True, default=None)
+    recurrence = RecurrenceField(allow_null=True, default=None)
 
     class Meta:
         model = Task
@@ -70,30 +55,76 @@ class TaskSerializer(StrictSerializerMixin, serializers.ModelSerializer):
             "description",
             "completed",
             "completed_at",
+            "priority",
+            "tags",
+            "due_at",
+            "recurrence",
             "created_at",
             "updated_at",
         ]
         read_only_fields = ["completed_at", "created_at", "updated_at"]
         # PUT replaces the writable fields: what it leaves out goes back to its default.
+        # (Defaults never apply to PATCH, which changes only what it sends.)
         extra_kwargs = {
             "description": {"default": ""},
             "completed": {"default": False},
         }
 
+    def validate(self, attrs):
+        recurrence = attrs.get("recurrence", getattr(self.instance, "recurrence", None))
+        due_at = attrs.get("due_at", getattr(self.instance, "due_at", None))
+        if recurrence and due_at is None:
+            raise serializers.ValidationError(
+                {"recurrence": [serializers.ErrorDetail("A recurring task needs due_at.", code="needs_due_at")]}
+            )
+        return attrs
+
     def create(self, validated_data):
+        task_check_room(owner=validated_data["owner"])
         completed = validated_data.pop("completed", False)
-        task = Task(**validated_data)
-        task.set_completed(completed)
-        task.save()
+        tag_names = validated_data.pop("tags", [])
+        task = Task.objects.create(**validated_data)
+        task_set_tags(task=task, names=tag_names)
+        if completed:
+            task_set_completed(task=task, completed=True)
         return task
 
     def update(self, instance, validated_data):
-        if "completed" in validated_data:
-            instance.set_completed(validated_data.pop("completed"))
-        return super().update(instance, validated_data)
+        completed = validated_data.pop("completed", None)
+        tag_names = validated_data.pop("tags", None)
+        task = super().update(instance, validated_data)
+        if tag_names is not None:
+            task_set_tags(task=task, names=tag_names)
+        if completed is not None:
+            task_set_completed(task=task, completed=completed)
+        return task
 
 
 class TaskCompleteSerializer(StrictSerializerMixin, serializers.Serializer):
-    """Body of ``/complete``: empty to toggle, or ``{"completed": bool}`` to set."""
+    """Body of `/complete`: empty to toggle, or `{"completed": bool}` to set."""
 
     completed = StrictBooleanField(required=False)
+
+
+class BulkActionSerializer(StrictSerializerMixin, serializers.Serializer):
+    """Body of `/api/tasks/bulk`: one action over up to 500 of the caller's tasks."""
+
+    action = serializers.ChoiceField(choices=["complete", "reopen", "delete"])
+    ids = serializers.ListField(child=StrictIntegerField(), min_length=1, max_length=500)
+
+
+class TagSerializer(serializers.Serializer):
+    """A tag of the caller's and how many of their tasks carry it."""
+
+    name = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class StatsSerializer(serializers.Serializer):
+    """The caller's counters for a TodoMVC-style footer and a dashboard."""
+
+    total = serializers.IntegerField()
+    pending = serializers.IntegerField()
+    completed = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+    due_today = serializers.IntegerField()

@@ -1,12 +1,14 @@
 from django.urls import re_path
 
-from tasks.views import TaskViewSet
+from tasks.views import TagListView, TaskViewSet
 
 task_list = TaskViewSet.as_view({"get": "list", "post": "create"})
 task_detail = TaskViewSet.as_view(
     {"get": "retrieve", "put": "update", "patch": "partial_update", "delete": "destroy"}
 )
 task_complete = TaskViewSet.as_view({"patch": "complete"})
+task_bulk = TaskViewSet.as_view({"post": "bulk"})
+task_stats = TaskViewSet.as_view({"get": "stats"})
 
 # Ids are bounded so a huge number is a 404, not a database overflow.
 TASK_ID = r"(?P<pk>[0-9]{1,18})"
@@ -15,8 +17,11 @@ PATH_USER = r"(?P<user_id>[^/]+)"
 # Every route matches with and without a trailing slash (`/?$`): no redirects.
 urlpatterns = [
     re_path(r"^api/tasks/?$", task_list, name="task-list"),
+    re_path(r"^api/tasks/bulk/?$", task_bulk, name="task-bulk"),
+    re_path(r"^api/tasks/stats/?$", task_stats, name="task-stats"),
     re_path(rf"^api/tasks/{TASK_ID}/?$", task_detail, name="task-detail"),
     re_path(rf"^api/tasks/{TASK_ID}/complete/?$", task_complete, name="task-complete"),
+    re_path(r"^api/tags/?$", TagListView.as_view(), name="tag-list"),
     # The Phase II spec's routes: the same operations, with the caller's id in the path.
     re_path(rf"^api/{PATH_USER}/tasks/?$", task_list, name="user-task-list"),
     re_path(rf"^api/{PATH_USER}/tasks/{TASK_ID}/?$", task_detail, name="user-task-detail"),

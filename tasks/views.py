@@ -1,12 +1,29 @@
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from django.db import transaction
-from django.shortcuts import get_object_or_404
+from django.db.models import Count, Prefetch, Q
+from django.db.models.functions import Lower
 from django.urls import reverse
-from rest_framework import permissions, viewsets
+from django.utils import timezone
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import generics, permissions, serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from tasks.models import Task
-from tasks.serializers import TaskCompleteSerializer, TaskSerializer
+from tasks.filters import TaskFilter
+from tasks.models import Tag, Task
+from tasks.serializers import (
+    BulkActionSerializer,
+    StatsSerializer,
+    TagSerializer,
+    TaskCompleteSerializer,
+    TaskSerializer,
+)
+from tasks.services import tags_prune, task_set_completed, tasks_set_completed
+
+WRITE_METHODS = {"PUT", "PATCH", "DELETE", "POST"}
 
 
 class PathUserIsCaller(permissions.BasePermission):
@@ -25,13 +42,44 @@ class TaskViewSet(viewsets.ModelViewSet):
 
     serializer_class = TaskSerializer
     permission_classes = [permissions.IsAuthenticated, PathUserIsCaller]
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = TaskFilter
 
     def get_queryset(self):
         # The one place that scopes tasks to the caller: another user's task is a 404 everywhere.
-        return Task.objects.filter(owner=self.request.user)
+        return Task.objects.filter(owner=self.request.user).prefetch_related(
+            Prefetch("tags", queryset=Tag.objects.only("id", "name"))
+        )
+
+    def filter_queryset(self, queryset):
+        # Filters and sort shape lists; they never hide the task a detail URL names.
+        if self.action == "list":
+            return super().filter_queryset(queryset)
+        return queryset
+
+    def get_object(self):
+        task = super().get_object()
+        if self.request.method in WRITE_METHODS:
+            # Re-read under a row lock, held until the write's transaction ends.
+            return self.get_queryset().select_for_update().get(pk=task.pk)
+        return task
 
     def perform_create(self, serializer):
         serializer.save(owner=self.request.user)
+
+    @transaction.atomic
+    def create(self, request, *args, **kwargs):
+        return super().create(request, *args, **kwargs)
+
+    @transaction.atomic
+    def update(self, request, *args, **kwargs):
+        return super().update(request, *args, **kwargs)
+
+    @transaction.atomic
+    def destroy(self, request, *args, **kwargs):
+        response = super().destroy(request, *args, **kwargs)
+        tags_prune(owner=request.user)
+        return response
 
     def get_success_headers(self, data):
         return {"Location": self.request.build_absolute_uri(self.task_path(data["id"]))}
@@ -43,17 +91,71 @@ class TaskViewSet(viewsets.ModelViewSet):
         return reverse("task-detail", kwargs={"pk": task_id})
 
     @action(detail=True, methods=["patch"])
+    @transaction.atomic
     def complete(self, request, *args, **kwargs):
         """Toggles `completed`, or sets it when the body says `{"completed": bool}`."""
         body = TaskCompleteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        with transaction.atomic():
-            # The row lock makes two concurrent toggles count twice, never once.
-            task = self.get_object_for_update()
-            task.set_completed(body.validated_data.get("completed", not task.completed))
-            task.save()
+        task = self.get_object()
+        task_set_completed(task=task, completed=body.validated_data.get("completed", not task.completed))
         return Response(self.get_serializer(task).data)
 
-    def get_object_for_update(self) -> Task:
-        """The caller's task from the URL, row-locked until the surrounding transaction ends."""
-        return get_object_or_404(self.get_queryset().select_for_update(), pk=self.kwargs["pk"])
+    @action(detail=False, methods=["post"])
+    @transaction.atomic
+    def bulk(self, request, *args, **kwargs):
+        """Completes, reopens or deletes several tasks: all of them, or none when one id is not the caller's."""
+        body = BulkActionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        ids = set(body.validated_data["ids"])
+        tasks = list(self.get_queryset().filter(pk__in=ids).select_for_update())
+        if len(tasks) != len(ids):
+            raise NotFound("One or more of these tasks do not exist; nothing was changed.")
+        verb = body.validated_data["action"]
+        created = []
+        if verb == "delete":
+            Task.objects.filter(pk__in=ids).delete()
+            changed = len(ids)
+            tags_prune(owner=request.user)
+        else:
+            changed, spawned = tasks_set_completed(tasks=tasks, completed=verb == "complete")
+            created = sorted(task.pk for task in spawned)
+        return Response({"action": verb, "ids": sorted(ids), "changed": changed, "created": created})
+
+    @action(detail=False, methods=["get"])
+    def stats(self, request, *args, **kwargs):
+        """Counts for the caller: total, pending, completed, overdue and due today (in `tz`)."""
+        zone = _zone_from(request.query_params.get("tz", "UTC"))
+        now = timezone.now()
+        today = datetime.combine(now.astimezone(zone).date(), time.min, tzinfo=zone)
+        pending = Q(completed=False)
+        counts = self.get_queryset().aggregate(
+            total=Count("id"),
+            completed=Count("id", filter=Q(completed=True)),
+            pending=Count("id", filter=pending),
+            overdue=Count("id", filter=pending & Q(due_at__lt=now)),
+            due_today=Count("id", filter=pending & Q(due_at__gte=today, due_at__lt=today + timedelta(days=1))),
+        )
+        return Response(StatsSerializer(counts).data)
+
+
+def _zone_from(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise serializers.ValidationError(
+            {"tz": [serializers.ErrorDetail(f"Unknown time zone {name[:64]!r}; use an IANA name like Europe/Paris.", code="invalid")]}
+        ) from None
+
+
+class TagListView(generics.ListAPIView):
+    """The caller's tags with how many of their tasks carry each, A to Z."""
+
+    serializer_class = TagSerializer
+    pagination_class = None  # at most MAX_TAGS_PER_USER, a bounded list
+
+    def get_queryset(self):
+        return (
+            Tag.objects.filter(owner=self.request.user)
+            .annotate(count=Count("tasks"))
+            .order_by(Lower("name"), "id")
+        )

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "django_filters",
     "corsheaders",
     "accounts",
     "tasks",
@@ -211,6 +212,12 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "todo_project.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+# Per-user limits against abuse; over them a write is a 409 and nothing is stored.
+TASKS = {
+    "MAX_TASKS_PER_USER": env_int("TASKS_MAX_PER_USER", 10_000),
+    "MAX_TAGS_PER_USER": env_int("TASKS_MAX_TAGS_PER_USER", 500),
 }
 
 # simplejwt supplies the Authorization header parsing; Better Auth issues the tokens.

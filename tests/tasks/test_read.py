@@ -14,6 +14,10 @@ def test_it_returns_the_callers_task(alice_client, alice):
         "description": "2 litres",
         "completed": False,
         "completed_at": None,
+        "priority": "none",
+        "tags": [],
+        "due_at": None,
+        "recurrence": None,
         "created_at": body["created_at"],
         "updated_at": body["updated_at"],
     }

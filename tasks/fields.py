@@ -1,0 +1,143 @@
+"""Strict input fields for task bodies and list filters.
+
+JSON clients get exactly what the schema says: strings only where a string is expected,
+`true`/`false` only for booleans, RFC 3339 date-times with an explicit offset.
+"""
+
+import re
+from datetime import datetime, timezone
+
+from django.db.models import Manager
+from rest_framework import serializers
+
+from tasks.models import Priority
+from tasks.recurrence import InvalidRecurrence, recurrence_normalize
+
+RFC3339 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-]\d{2}:\d{2})$"
+)
+MAX_BIGINT = 2**63 - 1
+
+
+def parse_rfc3339(value: str) -> datetime:
+    """An RFC 3339 date-time with an offset, in UTC; ValueError for anything else."""
+    if not isinstance(value, str) or not RFC3339.match(value):
+        raise ValueError("not RFC 3339")
+    try:
+        return datetime.fromisoformat(value.upper()).astimezone(timezone.utc)
+    except OverflowError as e:  # e.g. 9999-12-31T23:00:00-05:00
+        raise ValueError("out of range") from e
+
+
+class StrictCharField(serializers.CharField):
+    """A CharField that takes JSON strings only (no numbers) holding text the database can store."""
+
+    default_error_messages = {
+        "invalid": "Must be a string.",
+        "invalid_characters": "Contains characters that are not valid Unicode text.",
+    }
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        try:
+            data.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates, e.g. "\ud800"
+            self.fail("invalid_characters")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """A BooleanField that takes JSON true and false only, not "yes" or 1."""
+
+    default_error_messages = {"invalid": "Must be true or false."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """An IntegerField that takes JSON integers only, not "5", 5.0 or true."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_BIGINT)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class RFC3339DateTimeField(serializers.DateTimeField):
+    """A date-time that must carry its offset; stored and returned in UTC."""
+
+    default_error_messages = {
+        "invalid": "Must be an RFC 3339 date-time with an offset, e.g. 2026-01-31T09:00:00Z.",
+    }
+
+    def to_internal_value(self, value):
+        try:
+            return parse_rfc3339(value)
+        except ValueError:
+            self.fail("invalid")
+
+
+class PriorityField(serializers.ChoiceField):
+    """`"none"`, `"low"`, `"medium"` or `"high"` in JSON; a number sorted by urgency in the database."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=Priority.labels, **kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or data not in Priority.labels:
+            self.fail("invalid_choice", input=data)
+        return Priority[data.upper()].value
+
+    def to_representation(self, value):
+        return Priority(value).label
+
+    def get_default(self):
+        # The default is written as the API spells it ("none"), and stored as its number.
+        return self.to_internal_value(super().get_default())
+
+
+class RecurrenceField(StrictCharField):
+    """An RFC 5545 RRULE, stored in a canonical form."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=500, **kwargs)
+
+    def to_internal_value(self, data):
+        rule = super().to_internal_value(data)
+        try:
+            return recurrence_normalize(rule)
+        except InvalidRecurrence as e:
+            raise serializers.ValidationError(str(e), code="invalid_recurrence") from e
+
+
+class TagListField(serializers.ListField):
+    """Tag names in, tag names out: at most 20, each 1 to 50 characters once trimmed.
+
+    Names that differ only in case are one tag; the first spelling sent wins.
+    """
+
+    child = StrictCharField(max_length=50)
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=20, **kwargs)
+
+    def to_internal_value(self, data):
+        names = super().to_internal_value(data)
+        unique: dict[str, str] = {}
+        for name in names:
+            unique.setdefault(name.casefold(), name)
+        return list(unique.values())
+
+    def to_representation(self, tags):
+        if isinstance(tags, Manager):
+            tags = tags.all()  # served from prefetch_related when the view asked for it
+        return sorted((tag.name for tag in tags), key=str.casefold)

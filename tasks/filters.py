@@ -1,0 +1,184 @@
+"""List filters and sort for `GET /api/tasks` (and the Phase II list route).
+
+Every parameter is validated: a bad value is a 400 that names the parameter, never ignored.
+Parameters this list does not know are ignored (frontends add cache busters).
+"""
+
+import django_filters
+from django import forms
+from django.db.models import F, Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from tasks.fields import parse_rfc3339
+from tasks.models import Priority, Task
+
+MAX_SEARCH_LENGTH = 200
+MAX_TAG_FILTERS = 20
+
+
+class RepeatedValuesWidget(forms.Widget):
+    """Reads every value of a repeated query parameter: `?tag=a&tag=b`."""
+
+    def value_from_datadict(self, data, files, name):
+        return data.getlist(name) if hasattr(data, "getlist") else data.get(name)
+
+
+class RFC3339FormField(forms.Field):
+    default_error_messages = {
+        "invalid": "Must be an RFC 3339 date-time with an offset, e.g. 2026-01-31T09:00:00Z.",
+    }
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        # An unencoded "+01:00" offset arrives as " 01:00"; put the plus back.
+        if len(value) > 6 and value[-6] == " ":
+            value = value[:-6] + "+" + value[-5:]
+        try:
+            return parse_rfc3339(value)
+        except ValueError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class StrictBooleanFormField(forms.Field):
+    default_error_messages = {"invalid": "Must be true or false."}
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if value not in ("true", "false"):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return value == "true"
+
+
+class PriorityListFormField(forms.Field):
+    """One or several priorities: `?priority=high&priority=medium` or `?priority=high,medium`."""
+
+    widget = RepeatedValuesWidget
+
+    def to_python(self, value):
+        names = [name.strip() for item in value or [] for name in item.split(",") if name.strip()]
+        unknown = [name for name in names if name not in Priority.labels]
+        if unknown:
+            raise forms.ValidationError(
+                f"Unknown priority {unknown[0]!r}; use {', '.join(Priority.labels)}.", code="invalid_choice"
+            )
+        return [Priority[name.upper()].value for name in names]
+
+
+class TagListFormField(forms.Field):
+    """Repeatable `?tag=`: tasks having all of them."""
+
+    widget = RepeatedValuesWidget
+
+    def to_python(self, value):
+        names = [name.strip() for name in value or []]
+        if len(names) > MAX_TAG_FILTERS:
+            raise forms.ValidationError(f"At most {MAX_TAG_FILTERS} tags.", code="max_length")
+        if any(not name or len(name) > 50 for name in names):
+            raise forms.ValidationError("Each tag is 1 to 50 characters.", code="invalid")
+        return names
+
+
+# Each sort key: (expression, sorts descending by nature, where tasks without a value go).
+SORT_KEYS = {
+    "created": (F("created_at"), True),
+    "updated": (F("updated_at"), True),
+    "title": (Lower("title"), False),
+    "due_date": (F("due_at"), False),
+    "priority": (F("priority"), True),
+}
+
+
+class SortFormField(forms.CharField):
+    """`sort=priority,due_date`: each key in its natural direction, `-` reverses it."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return []
+        keys = [key.strip() for key in value.split(",")]
+        for key in keys:
+            if key.lstrip("-") not in SORT_KEYS:
+                raise forms.ValidationError(
+                    f"Unknown sort key {key!r}; use {', '.join(SORT_KEYS)}, each optionally with a leading '-'.",
+                    code="invalid_choice",
+                )
+        if len({key.lstrip("-") for key in keys}) != len(keys):
+            raise forms.ValidationError("A sort key appears twice.", code="invalid")
+        return keys
+
+
+def sort_ordering(keys: list[str]) -> list:
+    """ORDER BY for sort keys, ending with the id so that pages are stable."""
+    ordering = []
+    for key in keys:
+        expression, descending = SORT_KEYS[key.lstrip("-")]
+        if key.startswith("-"):
+            descending = not descending
+        # Tasks without a due date come last in both directions.
+        nulls_last = True if key.lstrip("-") == "due_date" else None
+        ordering.append(expression.desc(nulls_last=nulls_last) if descending else expression.asc(nulls_last=nulls_last))
+    return [*ordering, F("id").desc()]
+
+
+class RFC3339Filter(django_filters.Filter):
+    field_class = RFC3339FormField
+
+
+class StrictBooleanFilter(django_filters.Filter):
+    field_class = StrictBooleanFormField
+
+
+class PriorityListFilter(django_filters.Filter):
+    field_class = PriorityListFormField
+
+
+class TagListFilter(django_filters.Filter):
+    field_class = TagListFormField
+
+
+class SortFilter(django_filters.Filter):
+    field_class = SortFormField
+
+
+class TaskFilter(django_filters.FilterSet):
+    """The parameters of the task list."""
+
+    status = django_filters.ChoiceFilter(
+        choices=[("all", "all"), ("pending", "pending"), ("completed", "completed")], method="filter_status"
+    )
+    priority = PriorityListFilter(field_name="priority", lookup_expr="in")
+    tag = TagListFilter(method="filter_tags")
+    due_before = RFC3339Filter(field_name="due_at", lookup_expr="lt")
+    due_after = RFC3339Filter(field_name="due_at", lookup_expr="gte")
+    overdue = StrictBooleanFilter(method="filter_overdue")
+    search = django_filters.CharFilter(method="filter_search", max_length=MAX_SEARCH_LENGTH)
+    updated_since = RFC3339Filter(field_name="updated_at", lookup_expr="gte")
+    sort = SortFilter(method="sort_by")
+
+    class Meta:
+        model = Task
+        fields = []
+
+    def filter_status(self, queryset, name, value):
+        if value == "all":
+            return queryset
+        return queryset.filter(completed=value == "completed")
+
+    def filter_tags(self, queryset, name, value):
+        # One join per tag: a task must carry every tag asked for.
+        for tag in value:
+            queryset = queryset.filter(tags__name__iexact=tag)
+        return queryset
+
+    def filter_overdue(self, queryset, name, value):
+        overdue = Q(completed=False, due_at__lt=timezone.now())
+        return queryset.filter(overdue) if value else queryset.exclude(overdue)
+
+    def filter_search(self, queryset, name, value):
+        return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value))
+
+    def sort_by(self, queryset, name, value):
+        return queryset.order_by(*sort_ordering(value)) if value else queryset

@@ -1,0 +1,124 @@
+"""Recurring tasks: RFC 5545 RRULEs checked before they are stored, and their next occurrence.
+
+python-dateutil evaluates the rules. The checks here come first because dateutil accepts
+rules that never end a search (INTERVAL=0 loops forever; "February 30th" scans every day up
+to the year 9999) and rules finer than a day, which a todo list has no use for.
+"""
+
+import calendar
+import re
+from datetime import datetime, timezone
+
+from dateutil.rrule import rrulestr
+
+FREQUENCIES = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
+# The parts a rule may use, in the order the canonical form writes them.
+PARTS = ("FREQ", "INTERVAL", "BYMONTH", "BYMONTHDAY", "BYDAY", "WKST", "COUNT", "UNTIL")
+WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+BYDAY = re.compile(r"^([+-]?\d{1,2})?(MO|TU|WE|TH|FR|SA|SU)$")
+UNTIL = re.compile(r"^\d{8}T\d{6}Z$")
+MAX_INTERVAL = 1000
+MAX_COUNT = 10_000
+# Longest days of each month, February in a leap year.
+DAYS_IN_MONTH = {month: calendar.monthrange(2024, month)[1] for month in range(1, 13)}
+
+
+class InvalidRecurrence(ValueError):
+    """A rule this API does not accept; the message says why."""
+
+
+def _integers(part: str, value: str, low: int, high: int, *, allow_negative: bool = False) -> list[int]:
+    numbers = []
+    for item in value.split(","):
+        if not re.fullmatch(r"[+-]?\d{1,4}", item):
+            raise InvalidRecurrence(f"{part} must be a comma-separated list of numbers.")
+        number = int(item)
+        if not (low <= abs(number) <= high) or (number < 0 and not allow_negative):
+            raise InvalidRecurrence(f"{part} values must be between {low} and {high}.")
+        numbers.append(number)
+    return numbers
+
+
+def _parse(rule: str) -> dict[str, str]:
+    rule = rule.strip()
+    if rule.upper().startswith("RRULE:"):
+        rule = rule[len("RRULE:"):]
+    parts: dict[str, str] = {}
+    for item in filter(None, rule.upper().split(";")):
+        name, equals, value = item.partition("=")
+        if not equals or not value:
+            raise InvalidRecurrence(f"'{item}' is not NAME=VALUE.")
+        if name not in PARTS:
+            raise InvalidRecurrence(f"{name} is not supported; a rule may use {', '.join(PARTS)}.")
+        if name in parts:
+            raise InvalidRecurrence(f"{name} appears twice.")
+        parts[name] = value
+    return parts
+
+
+def _check(parts: dict[str, str]) -> None:
+    freq = parts.get("FREQ")
+    if freq is None:
+        raise InvalidRecurrence("FREQ is required.")
+    if freq not in FREQUENCIES:
+        raise InvalidRecurrence(f"FREQ must be one of {', '.join(FREQUENCIES)}; tasks recur at most daily.")
+    if "INTERVAL" in parts:
+        _integers("INTERVAL", parts["INTERVAL"], 1, MAX_INTERVAL)
+    if "COUNT" in parts:
+        _integers("COUNT", parts["COUNT"], 1, MAX_COUNT)
+        if "UNTIL" in parts:
+            raise InvalidRecurrence("COUNT and UNTIL cannot both end a rule.")
+    if "UNTIL" in parts and not UNTIL.match(parts["UNTIL"]):
+        raise InvalidRecurrence("UNTIL must be a UTC date-time such as 20261231T235959Z.")
+    if "WKST" in parts and parts["WKST"] not in WEEKDAYS:
+        raise InvalidRecurrence("WKST must be a weekday (MO to SU).")
+    for item in parts.get("BYDAY", "").split(",") if "BYDAY" in parts else []:
+        match = BYDAY.match(item)
+        if not match:
+            raise InvalidRecurrence("BYDAY must list weekdays such as MO,WE or 1MO,-1FR.")
+        if match.group(1) is not None:
+            if freq not in ("MONTHLY", "YEARLY"):
+                raise InvalidRecurrence("A numbered BYDAY (like 1MO) needs FREQ=MONTHLY or YEARLY.")
+            if not 1 <= abs(int(match.group(1))) <= (5 if freq == "MONTHLY" else 53):
+                raise InvalidRecurrence("A numbered BYDAY is out of range.")
+            if "BYMONTHDAY" in parts:  # "the 5th Monday on the 1st" never happens
+                raise InvalidRecurrence("A numbered BYDAY cannot be combined with BYMONTHDAY.")
+    months = _integers("BYMONTH", parts["BYMONTH"], 1, 12) if "BYMONTH" in parts else list(DAYS_IN_MONTH)
+    if "BYMONTHDAY" in parts:
+        days = _integers("BYMONTHDAY", parts["BYMONTHDAY"], 1, 31, allow_negative=True)
+        if not any(abs(day) <= DAYS_IN_MONTH[month] for day in days for month in months):
+            raise InvalidRecurrence("BYMONTH and BYMONTHDAY never meet (like February 30th).")
+
+
+def _format(parts: dict[str, str]) -> str:
+    return ";".join(f"{name}={parts[name]}" for name in PARTS if name in parts)
+
+
+def recurrence_normalize(rule: str) -> str:
+    """Checks a rule and returns its canonical form: upper case, no `RRULE:` prefix, parts in order."""
+    parts = _parse(rule)
+    _check(parts)
+    canonical = _format(parts)
+    try:
+        rrulestr(canonical, dtstart=datetime(2026, 1, 1, tzinfo=timezone.utc))
+    except (ValueError, TypeError) as e:
+        raise InvalidRecurrence(f"Not a valid RRULE: {e}") from e
+    return canonical
+
+
+def recurrence_next(rule: str, due_at: datetime) -> tuple[datetime, str] | None:
+    """The occurrence after `due_at` and the rule for the series from there, or None when it has ended.
+
+    COUNT counts the occurrences left including the current one, so it goes down by one for
+    the next; UNTIL stays as it is and ends the series on its own.
+    """
+    parts = _parse(rule)
+    count = int(parts.pop("COUNT")) if "COUNT" in parts else None
+    if count is not None and count <= 1:
+        return None
+    next_due = rrulestr(_format(parts), dtstart=due_at).after(due_at)
+    if next_due is None:
+        return None
+    if count is not None:
+        parts["COUNT"] = str(count - 1)
+    return next_due, _format(parts)
