@@ -9,4 +9,6 @@ cd "$(dirname "$0")/.."
 export DJANGO_SECRET_KEY="${DJANGO_SECRET_KEY:-test-only-secret-key-0123456789abcdefghijklmnop}"
 export BETTER_AUTH_SECRET="${BETTER_AUTH_SECRET:-test-only-better-auth-secret-0123456789abcdef}"
 export DJANGO_ALLOWED_HOSTS="${DJANGO_ALLOWED_HOSTS:-testserver,localhost,127.0.0.1}"
+# The test client speaks plain http; a redirect to https would answer every request.
+export DJANGO_SECURE_SSL_REDIRECT="${DJANGO_SECURE_SSL_REDIRECT:-false}"
 exec .venv/bin/python -m pytest "$@"

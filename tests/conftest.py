@@ -27,6 +27,15 @@ def better_auth_settings(settings):
     return settings
 
 
+@pytest.fixture(autouse=True)
+def static_files_from_the_apps(settings):
+    """Serves static files from the apps, as development does: collectstatic is a build step."""
+    plain = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": plain}
+    settings.WHITENOISE_USE_FINDERS = True
+    settings.WHITENOISE_AUTOREFRESH = True
+
+
 @pytest.fixture
 def alice(db) -> User:
     return User.objects.create(better_auth_id=ALICE_ID, email="alice@example.com", name="Alice")

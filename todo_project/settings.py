@@ -70,7 +70,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so its line covers everything below, redirects and static files included.
+    "todo_project.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Serves the admin's static files; right after security so they get its headers.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -105,6 +109,12 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# collectstatic (a build step) writes hashed, compressed copies that whitenoise serves with
+# far-future cache headers.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
 
 # Next.js strips trailing slashes; every route accepts both forms, so never redirect.
 APPEND_SLASH = False
@@ -113,6 +123,8 @@ APPEND_SLASH = False
 # Database
 # ---------------------------------------------------------------------------
 
+# Query options in the URL (`?sslmode=require` for Neon) reach the driver as they are.
+# Connections are kept for DATABASE_CONN_MAX_AGE seconds and checked before reuse.
 DATABASES = {
     "default": dj_database_url.config(
         env="DATABASE_URL",
@@ -122,6 +134,19 @@ DATABASES = {
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    _db_options = DATABASES["default"].setdefault("OPTIONS", {})
+    # A database that does not answer fails the request quickly instead of hanging a worker.
+    _db_options.setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5))
+    if env_bool("DATABASE_POOLED", False):
+        # A transaction-mode pooler (PgBouncer, Neon's -pooler host) hands each transaction
+        # to any server connection: cursors and session settings do not survive it. The
+        # statement timeout is then a role setting (README, "Neon").
+        DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    elif statement_timeout := env_int("DATABASE_STATEMENT_TIMEOUT_MS", 15_000):
+        # Below gunicorn's worker timeout, so a runaway query fails as a 500, not a killed worker.
+        _db_options.setdefault("options", f"-c statement_timeout={statement_timeout}")
 
 # ---------------------------------------------------------------------------
 # Authentication (Better Auth)
@@ -241,6 +266,30 @@ CORS_ALLOW_HEADERS = [
 CORS_EXPOSE_HEADERS = ["ETag", "Location", "Retry-After", "X-Total-Count", "Link", "X-Request-ID"]
 CORS_URLS_REGEX = r"^/api/.*$"
 
+# HTTPS. The platform's proxy terminates TLS and says so in X-Forwarded-Proto; trust that
+# header only behind such a proxy. Each switch defaults to on in production, off with DEBUG.
+if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", not DEBUG):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", True)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
+# Django's defaults, stated because check --deploy and the README rely on them.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Origins allowed to post the admin's forms when they differ from the host (e.g. a second domain).
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+
+# Operators' admin passwords; API users have none.
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
 MINIMUM_SECRET_LENGTH = 32
 
 
@@ -274,13 +323,28 @@ if not DEBUG and (problems := unsafe_production_settings()):
 # Logging
 # ---------------------------------------------------------------------------
 
+# One JSON object a line in production (LOG_FORMAT=json), readable lines in development.
+# Every record made while a request runs carries its request id.
+LOG_FORMAT = env_str("LOG_FORMAT", "text" if DEBUG else "json")
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, got {LOG_FORMAT!r}.")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "todo_project.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "todo_project.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]},
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
     "loggers": {
         # Every 4xx is already answered as JSON; a warning per rejected request is noise.
         "django.request": {"level": "ERROR"},
+        # runserver's own access line repeats the request log's.
+        "django.server": {"level": "WARNING"},
     },
 }

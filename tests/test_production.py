@@ -1,0 +1,128 @@
+"""Production settings: check --deploy is clean, HTTPS behind a proxy, PostgreSQL options, logs."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PRODUCTION = {
+    "DJANGO_DEBUG": "false",
+    "DJANGO_SECRET_KEY": "a-production-secret-key-that-is-long-and-random-0123456789-abcdefghijkl",
+    "BETTER_AUTH_SECRET": "a-production-better-auth-secret-0123456789abcdef",
+    "DJANGO_ALLOWED_HOSTS": "api.example.com",
+}
+
+
+def run(*args: str, **overrides: str) -> subprocess.CompletedProcess:
+    """Runs manage.py in a fresh process with production variables only (plus overrides)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "BETTER_AUTH_", "DATABASE_", "LOG_"))}
+    env.update(PRODUCTION, **overrides)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+def setting(name: str, **overrides: str):
+    """A setting's value as the process would see it, read in a fresh process."""
+    code = f"import json; from django.conf import settings; print(json.dumps(settings.{name}, default=str))"
+    result = run("shell", "--verbosity", "0", "-c", code, **overrides)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_check_deploy_reports_nothing_in_production():
+    result = run("check", "--deploy", "--fail-level", "DEBUG")
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_check_deploy_notices_when_hsts_is_switched_off():
+    result = run("check", "--deploy", DJANGO_SECURE_HSTS_SECONDS="0")
+    assert "security.W004" in result.stderr
+
+
+def test_https_is_enforced_and_the_proxy_header_trusted_in_production():
+    assert setting("SECURE_SSL_REDIRECT") is True
+    assert setting("SECURE_PROXY_SSL_HEADER") == ["HTTP_X_FORWARDED_PROTO", "https"]
+    assert setting("SESSION_COOKIE_SECURE") is True
+
+
+def test_development_needs_no_https():
+    development = {"DJANGO_DEBUG": "true"}
+    assert setting("SECURE_SSL_REDIRECT", **development) is False
+    assert setting("SECURE_HSTS_SECONDS", **development) == 0
+    assert setting("SESSION_COOKIE_SECURE", **development) is False
+
+
+def test_sslmode_and_timeouts_reach_the_driver():
+    options = setting(
+        "DATABASES['default']['OPTIONS']", DATABASE_URL="postgres://u:p@db.example.com/app?sslmode=require"
+    )
+    assert options == {"sslmode": "require", "connect_timeout": 5, "options": "-c statement_timeout=15000"}
+
+
+def test_a_pooled_endpoint_gets_no_server_side_cursors_and_no_startup_options():
+    database = setting(
+        "DATABASES['default']",
+        DATABASE_URL="postgres://u:p@db-pooler.example.com/app?sslmode=require",
+        DATABASE_POOLED="true",
+        DATABASE_CONNECT_TIMEOUT="3",
+    )
+    assert database["DISABLE_SERVER_SIDE_CURSORS"] is True
+    assert database["OPTIONS"] == {"sslmode": "require", "connect_timeout": 3}
+    assert database["CONN_HEALTH_CHECKS"] is True
+
+
+def test_logs_are_json_in_production_and_text_in_development():
+    assert setting("LOGGING['handlers']['console']['formatter']") == "json"
+    assert setting("LOGGING['handlers']['console']['formatter']", DJANGO_DEBUG="true") == "text"
+
+
+def test_it_refuses_an_unknown_log_format():
+    result = run("check", LOG_FORMAT="xml")
+    assert result.returncode != 0
+    assert "LOG_FORMAT must be json or text" in result.stderr
+
+
+def test_a_plain_http_request_is_redirected_to_https(client, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    response = client.get("/healthz")
+    assert response.status_code == 301
+    assert response["Location"] == "https://testserver/healthz"
+
+
+def test_a_request_the_proxy_marks_https_is_served_with_hsts(client, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    response = client.get("/healthz", HTTP_X_FORWARDED_PROTO="https")
+    assert response.status_code == 200
+    assert response["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+
+
+def test_the_admin_refuses_to_be_framed(client, db):
+    assert client.get("/admin/login/")["X-Frame-Options"] == "DENY"
+
+
+def test_whitenoise_serves_the_admins_static_files(client):
+    response = client.get("/static/admin/css/base.css")
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content).strip()
+
+
+def test_the_api_answers_json_only(alice_client):
+    response = alice_client.get("/api/tasks", HTTP_ACCEPT="text/html")
+    assert response.status_code == 406
+    assert response["Content-Type"] == "application/json"
+
+
+@pytest.mark.parametrize("variable", ["DJANGO_SECURE_SSL_REDIRECT", "DATABASE_POOLED"])
+def test_it_rejects_a_malformed_switch(variable):
+    result = run("check", **{variable: "sometimes", "DATABASE_URL": "postgres://u:p@db.example.com/app"})
+    assert result.returncode != 0
+    assert f"{variable} must be true or false" in result.stderr
