@@ -81,7 +81,7 @@ class TagListFormField(forms.Field):
         return names
 
 
-# Each sort key: (expression, sorts descending by nature, where tasks without a value go).
+# Each sort key: (expression, whether its natural direction is descending).
 SORT_KEYS = {
     "created": (F("created_at"), True),
     "updated": (F("updated_at"), True),
@@ -100,12 +100,12 @@ class SortFormField(forms.CharField):
             return []
         keys = [key.strip() for key in value.split(",")]
         for key in keys:
-            if key.lstrip("-") not in SORT_KEYS:
+            if key.removeprefix("-") not in SORT_KEYS:
                 raise forms.ValidationError(
                     f"Unknown sort key {key!r}; use {', '.join(SORT_KEYS)}, each optionally with a leading '-'.",
                     code="invalid_choice",
                 )
-        if len({key.lstrip("-") for key in keys}) != len(keys):
+        if len({key.removeprefix("-") for key in keys}) != len(keys):
             raise forms.ValidationError("A sort key appears twice.", code="invalid")
         return keys
 
@@ -114,11 +114,12 @@ def sort_ordering(keys: list[str]) -> list:
     """ORDER BY for sort keys, ending with the id so that pages are stable."""
     ordering = []
     for key in keys:
-        expression, descending = SORT_KEYS[key.lstrip("-")]
+        name = key.removeprefix("-")
+        expression, descending = SORT_KEYS[name]
         if key.startswith("-"):
             descending = not descending
         # Tasks without a due date come last in both directions.
-        nulls_last = True if key.lstrip("-") == "due_date" else None
+        nulls_last = True if name == "due_date" else None
         ordering.append(expression.desc(nulls_last=nulls_last) if descending else expression.asc(nulls_last=nulls_last))
     return [*ordering, F("id").desc()]
 

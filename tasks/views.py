@@ -128,13 +128,15 @@ class TaskViewSet(viewsets.ModelViewSet):
         now = timezone.now()
         today = datetime.combine(now.astimezone(zone).date(), time.min, tzinfo=zone)
         pending = Q(completed=False)
+        # One query; the aliases differ from the field names, which aggregate() would refuse.
         counts = self.get_queryset().aggregate(
-            total=Count("id"),
-            completed=Count("id", filter=Q(completed=True)),
-            pending=Count("id", filter=pending),
-            overdue=Count("id", filter=pending & Q(due_at__lt=now)),
-            due_today=Count("id", filter=pending & Q(due_at__gte=today, due_at__lt=today + timedelta(days=1))),
+            n_total=Count("id"),
+            n_pending=Count("id", filter=pending),
+            n_completed=Count("id", filter=Q(completed=True)),
+            n_overdue=Count("id", filter=pending & Q(due_at__lt=now)),
+            n_due_today=Count("id", filter=pending & Q(due_at__gte=today, due_at__lt=today + timedelta(days=1))),
         )
+        counts = {name.removeprefix("n_"): value for name, value in counts.items()}
         return Response(StatsSerializer(counts).data)
 
 

@@ -1,0 +1,207 @@
+"""Filters and sort on the task list, in both route styles."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from tasks.models import Priority, Task
+from tests.auth import ALICE_ID
+from tests.tasks.factories import make_task
+
+NOW = timezone.now()
+
+
+def ids(response) -> list[int]:
+    assert response.status_code == 200, response.content
+    return [task["id"] for task in response.json()]
+
+
+def tagged(owner, *names, **fields) -> Task:
+    from tasks.services import task_set_tags
+
+    task = make_task(owner, **fields)
+    task_set_tags(task=task, names=list(names))
+    return task
+
+
+@pytest.fixture
+def board(alice, bob):
+    """Alice's tasks of every kind, and one of Bob's that must never show."""
+    return {
+        "done": make_task(alice, title="Done", completed=True, completed_at=NOW),
+        "late": make_task(alice, title="Late", due_at=NOW - timedelta(days=1), priority=Priority.HIGH),
+        "soon": make_task(alice, title="soon", due_at=NOW + timedelta(days=1), priority=Priority.LOW),
+        "someday": make_task(alice, title="Someday", description="read the manual", priority=Priority.MEDIUM),
+        "bobs": make_task(bob, title="Bob's late", due_at=NOW - timedelta(days=1)),
+    }
+
+
+@pytest.mark.parametrize("prefix", ["/api/tasks", f"/api/{ALICE_ID}/tasks"])
+@pytest.mark.parametrize(
+    "params, expected",
+    [
+        ({"status": "all"}, ["someday", "soon", "late", "done"]),
+        ({"status": "pending"}, ["someday", "soon", "late"]),
+        ({"status": "completed"}, ["done"]),
+        ({"priority": "high"}, ["late"]),
+        ({"priority": "high,low"}, ["soon", "late"]),
+        ({"priority": ["medium", "low"]}, ["someday", "soon"]),
+        ({"priority": "none"}, ["done"]),
+        ({"overdue": "true"}, ["late"]),
+        ({"overdue": "false"}, ["someday", "soon", "done"]),
+        ({"search": "MANUAL"}, ["someday"]),
+        ({"search": "so"}, ["someday", "soon"]),
+        ({"due_before": NOW.isoformat()}, ["late"]),
+        ({"due_after": NOW.isoformat()}, ["soon"]),
+    ],
+)
+def test_each_filter_narrows_the_list(alice_client, board, prefix, params, expected):
+    assert ids(alice_client.get(prefix, params)) == [board[name].id for name in expected]
+
+
+def test_tag_filters_want_every_tag_case_insensitively(alice_client, alice):
+    both = tagged(alice, "work", "urgent")
+    tagged(alice, "work")
+    tagged(alice, "urgent")
+    assert ids(alice_client.get("/api/tasks", {"tag": ["Work", "URGENT"]})) == [both.id]
+    assert len(ids(alice_client.get("/api/tasks", {"tag": "work"}))) == 2
+
+
+def test_bob_filtering_by_alices_tag_finds_nothing(bob_client, alice, bob):
+    tagged(alice, "secret")
+    assert ids(bob_client.get("/api/tasks", {"tag": "secret"})) == []
+
+
+def test_updated_since_returns_what_changed(alice_client, alice):
+    old = make_task(alice, title="old")
+    Task.objects.filter(pk=old.pk).update(updated_at=NOW - timedelta(hours=2))
+    fresh = make_task(alice, title="fresh")
+    since = (NOW - timedelta(hours=1)).isoformat()
+    assert ids(alice_client.get("/api/tasks", {"updated_since": since})) == [fresh.id]
+
+
+def test_an_unencoded_plus_in_an_offset_is_understood(alice_client, alice):
+    task = make_task(alice, due_at=NOW + timedelta(days=1))
+    # A "+" left unencoded in a query string arrives as a space.
+    query = NOW.astimezone(timezone.get_fixed_timezone(60)).strftime("%Y-%m-%dT%H:%M:%S") + " 01:00"
+    assert ids(alice_client.get(f"/api/tasks?due_after={query}")) == [task.id]
+
+
+@pytest.mark.parametrize(
+    "params, name",
+    [
+        ({"status": "done"}, "status"),
+        ({"priority": "urgent"}, "priority"),
+        ({"priority": "high,"}, None),
+        ({"overdue": "yes"}, "overdue"),
+        ({"overdue": "1"}, "overdue"),
+        ({"due_before": "2026-01-01"}, "due_before"),
+        ({"due_after": "2026-01-01T00:00:00"}, "due_after"),
+        ({"updated_since": "yesterday"}, "updated_since"),
+        ({"search": "x" * 201}, "search"),
+        ({"tag": "x" * 51}, "tag"),
+        ({"sort": "colour"}, "sort"),
+        ({"sort": "title,-title"}, "sort"),
+        ({"sort": "--title"}, "sort"),
+    ],
+)
+def test_a_bad_parameter_is_a_400_that_names_it(alice_client, board, params, name):
+    response = alice_client.get("/api/tasks", params)
+    if name is None:  # a trailing comma is harmless
+        assert response.status_code == 200
+        return
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "validation_failed"
+    assert list(response.json()["fields"]) == [name]
+
+
+def test_unknown_parameters_are_ignored(alice_client, board):
+    assert len(ids(alice_client.get("/api/tasks", {"_": "1700000000"}))) == 4
+
+
+def test_filters_do_not_hide_a_task_on_its_own_url(alice_client, board):
+    response = alice_client.get(f"/api/tasks/{board['done'].id}", {"status": "pending"})
+    assert response.status_code == 200
+
+
+class TestSort:
+    @pytest.fixture
+    def tasks(self, alice):
+        a = make_task(alice, title="banana", priority=Priority.LOW, due_at=NOW + timedelta(days=2))
+        b = make_task(alice, title="Apple", priority=Priority.HIGH)
+        c = make_task(alice, title="cherry", priority=Priority.MEDIUM, due_at=NOW + timedelta(days=1))
+        Task.objects.filter(pk=a.pk).update(updated_at=NOW + timedelta(minutes=3))
+        Task.objects.filter(pk=b.pk).update(updated_at=NOW + timedelta(minutes=1))
+        Task.objects.filter(pk=c.pk).update(updated_at=NOW + timedelta(minutes=2))
+        return {"a": a, "b": b, "c": c}
+
+    @pytest.mark.parametrize(
+        "sort, natural",
+        [
+            ("created", "cba"),  # newest first
+            ("updated", "acb"),  # most recently changed first
+            ("title", "bac"),  # A to Z, ignoring case
+            ("priority", "bca"),  # most urgent first
+        ],
+    )
+    def test_each_key_sorts_in_its_natural_direction_and_minus_reverses_it(self, alice_client, tasks, sort, natural):
+        assert ids(alice_client.get("/api/tasks", {"sort": sort})) == [tasks[k].id for k in natural]
+        assert ids(alice_client.get("/api/tasks", {"sort": f"-{sort}"})) == [tasks[k].id for k in reversed(natural)]
+
+    def test_due_date_puts_the_soonest_first_and_no_due_date_last_both_ways(self, alice_client, tasks):
+        assert ids(alice_client.get("/api/tasks", {"sort": "due_date"})) == [tasks[k].id for k in "cab"]
+        assert ids(alice_client.get("/api/tasks", {"sort": "-due_date"})) == [tasks[k].id for k in "acb"]
+
+    def test_the_default_is_newest_first(self, alice_client, tasks):
+        assert ids(alice_client.get("/api/tasks")) == [tasks[k].id for k in "cba"]
+
+    def test_keys_combine_for_ties_and_the_id_breaks_the_rest(self, alice_client, alice):
+        first = make_task(alice, title="same", priority=Priority.HIGH)
+        second = make_task(alice, title="same", priority=Priority.HIGH)
+        low = make_task(alice, title="same", priority=Priority.LOW)
+        Task.objects.update(created_at=NOW)
+        assert ids(alice_client.get("/api/tasks", {"sort": "priority,title"})) == [second.id, first.id, low.id]
+        assert ids(alice_client.get("/api/tasks", {"sort": "created"})) == [low.id, second.id, first.id]
+
+
+class TestPagination:
+    def test_pages_are_stable_and_complete_under_a_sort_with_ties(self, alice_client, alice):
+        for i in range(7):
+            make_task(alice, title="same")
+        Task.objects.update(created_at=NOW)
+        seen = []
+        for offset in range(0, 7, 3):
+            seen += ids(alice_client.get("/api/tasks", {"sort": "title", "limit": 3, "offset": offset}))
+        assert sorted(seen) == sorted(Task.objects.values_list("id", flat=True))
+        assert len(set(seen)) == 7
+
+    def test_first_page_has_next_but_no_prev(self, alice_client, alice):
+        for _ in range(3):
+            make_task(alice)
+        response = alice_client.get("/api/tasks", {"limit": 2, "status": "pending"})
+        assert 'rel="next"' in response["Link"] and 'rel="prev"' not in response["Link"]
+        assert "status=pending" in response["Link"]  # filters carry over to the next page
+
+    def test_last_page_has_prev_but_no_next(self, alice_client, alice):
+        for _ in range(3):
+            make_task(alice)
+        response = alice_client.get("/api/tasks", {"limit": 2, "offset": 2})
+        assert len(response.json()) == 1
+        assert 'rel="prev"' in response["Link"] and 'rel="next"' not in response["Link"]
+
+    def test_an_offset_past_the_end_is_an_empty_page(self, alice_client, alice):
+        make_task(alice)
+        response = alice_client.get("/api/tasks", {"offset": 50})
+        assert response.json() == []
+        assert response["X-Total-Count"] == "1"
+
+    def test_a_single_page_has_no_link_header(self, alice_client, alice):
+        make_task(alice)
+        assert "Link" not in alice_client.get("/api/tasks")
+
+    def test_limit_500_is_allowed(self, alice_client, alice):
+        assert alice_client.get("/api/tasks", {"limit": 500}).status_code == 200
+
+    def test_the_total_counts_filtered_tasks(self, alice_client, board):
+        assert alice_client.get("/api/tasks", {"status": "pending", "limit": 1})["X-Total-Count"] == "3"
