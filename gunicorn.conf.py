@@ -1,0 +1,36 @@
+"""gunicorn settings for the `web` process (Procfile). Every number can be changed by environment.
+
+Defaults suit a 2-core instance: 2 worker processes with 4 threads each. The API mostly waits
+on PostgreSQL, so threads add concurrency cheaply; each thread keeps its own database
+connection (DATABASE_CONN_MAX_AGE), so an instance holds up to workers x threads of them.
+"""
+
+import os
+
+bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+
+# A request still running after this long is killed with its worker. Above the database
+# statement timeout (15 s), so a slow query fails as a logged 500 first.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+# On SIGTERM (a deploy, a scale-down) workers stop accepting and finish in-flight requests for
+# up to this long. Platforms send SIGKILL about 30 s after SIGTERM, so stay below that.
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "25"))
+# Longer than a load balancer's idle timeout is not needed; a little more than none avoids a
+# new TCP connection per request from the same proxy.
+keepalive = 5
+
+# Recycle workers now and then so a slow leak cannot grow for ever; the jitter keeps them
+# from all restarting at once.
+max_requests = 2000
+max_requests_jitter = 200
+
+# The app writes one JSON line per request (todo_project.logs); gunicorn's would duplicate it.
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+
+# The platform manages the process with signals; no control socket is needed in the container.
+control_socket_disable = True

@@ -1,0 +1,129 @@
+"""gunicorn with the repository's config serves the app and finishes in-flight requests on SIGTERM."""
+
+import json
+import os
+import runpy
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(condition, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"gave up waiting for {condition.__name__}")
+        time.sleep(0.05)
+
+
+def accepts_connections(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+class Gunicorn:
+    """A running gunicorn whose stderr is collected line by line as it comes."""
+
+    def __init__(self, process: subprocess.Popen, port: int):
+        self.process, self.port, self.log = process, port, []
+        self._reader = threading.Thread(target=lambda: self.log.extend(process.stderr), daemon=True)
+        self._reader.start()
+
+    def logged(self, text: str) -> bool:
+        return any(text in line for line in self.log)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(timeout=20)
+        self._reader.join(timeout=20)
+
+
+@pytest.fixture
+def gunicorn(tmp_path):
+    """gunicorn started as the Procfile starts it, on a free loopback port."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "WEB_CONCURRENCY": "1",
+        "GUNICORN_THREADS": "2",
+        "SLOW_SIGNALS_DIR": str(tmp_path),
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "LOG_FORMAT": "json",
+    }
+    command = [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}"]
+    process = subprocess.Popen(
+        [*command, "tests.slow_wsgi:application"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True
+    )
+    server = Gunicorn(process, port)
+    try:
+        wait_for(lambda: process.poll() is not None or accepts_connections(port))
+        assert process.poll() is None, "".join(server.log)
+        yield server
+    finally:
+        server.stop()
+
+
+def get(port: int, path: str) -> tuple[int, bytes]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=20) as response:
+        return response.status, response.read()
+
+
+def test_it_serves_the_app_and_logs_json_without_an_access_log(gunicorn):
+    assert get(gunicorn.port, "/healthz") == (200, b'{"status":"ok"}')
+    gunicorn.process.terminate()
+    assert gunicorn.process.wait(timeout=20) == 0
+    gunicorn.stop()
+    lines = [json.loads(line) for line in gunicorn.log if line.startswith("{")]
+    assert [(line["route"], line["status"]) for line in lines if "route" in line] == [("healthz", 200)]
+    assert not gunicorn.logged('"GET /healthz')  # gunicorn's access log format
+
+
+def test_sigterm_finishes_the_in_flight_request_then_exits(gunicorn, tmp_path):
+    result = {}
+    slow = threading.Thread(target=lambda: result.update(answer=get(gunicorn.port, "/slow")))
+    slow.start()
+    wait_for(lambda: (tmp_path / "started").exists())
+
+    gunicorn.process.send_signal(signal.SIGTERM)
+    wait_for(lambda: gunicorn.logged("Handling signal: term"))  # shutting down...
+    (tmp_path / "release").touch()  # ...and only now does the in-flight request finish
+
+    slow.join(timeout=20)
+    assert result["answer"] == (200, b"finished")
+    assert gunicorn.process.wait(timeout=20) == 0
+
+
+def test_the_config_binds_port_and_sizes_for_two_cores(monkeypatch):
+    for name in ["WEB_CONCURRENCY", "GUNICORN_THREADS", "GUNICORN_TIMEOUT", "GUNICORN_GRACEFUL_TIMEOUT"]:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PORT", "5123")
+    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    assert config["bind"] == "0.0.0.0:5123"
+    assert (config["workers"], config["threads"], config["worker_class"]) == (2, 4, "gthread")
+    assert config["graceful_timeout"] < 30 <= config["timeout"]
+    assert config["accesslog"] is None
+
+
+def test_the_procfile_migrates_on_release_and_serves_with_the_config():
+    procfile = (ROOT / "Procfile").read_text().splitlines()
+    assert "release: python manage.py migrate --noinput" in procfile
+    assert "web: gunicorn todo_project.wsgi --config gunicorn.conf.py" in procfile
