@@ -6,6 +6,8 @@ Parameters this list does not know are ignored (frontends add cache busters).
 
 import django_filters
 from django import forms
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -94,19 +96,20 @@ SORT_KEYS = {
 class SortFormField(forms.CharField):
     """`sort=priority,due_date`: each key in its natural direction, `-` reverses it."""
 
+    def __init__(self, **kwargs):
+        super().__init__(strip=False, **kwargs)
+
     def to_python(self, value):
         value = super().to_python(value)
         if not value:
             return []
-        keys = [key.strip() for key in value.split(",")]
+        keys = value.split(",")
         for key in keys:
             if key.removeprefix("-") not in SORT_KEYS:
                 raise forms.ValidationError(
                     f"Unknown sort key {key!r}; use {', '.join(SORT_KEYS)}, each optionally with a leading '-'.",
                     code="invalid_choice",
                 )
-        if len({key.removeprefix("-") for key in keys}) != len(keys):
-            raise forms.ValidationError("A sort key appears twice.", code="invalid")
         return keys
 
 
@@ -183,3 +186,40 @@ class TaskFilter(django_filters.FilterSet):
 
     def sort_by(self, queryset, name, value):
         return queryset.order_by(*sort_ordering(value)) if value else queryset
+
+
+def _query(name: str, schema, description: str, **kwargs) -> OpenApiParameter:
+    return OpenApiParameter(name, schema, OpenApiParameter.QUERY, description=description, **kwargs)
+
+
+SORT_PATTERN = "^(-?({0})(,-?({0}))*)?$".format("|".join(SORT_KEYS))
+DATE_TIME = "RFC 3339 date-time with an offset, e.g. `2026-01-31T09:00:00Z`."
+
+# The list's parameters as the OpenAPI document shows them, mirroring TaskFilter above.
+TASK_LIST_PARAMETERS = [
+    _query("status", str, "Which tasks: all (default), pending or completed.", enum=["all", "pending", "completed"]),
+    _query(
+        "priority",
+        {"type": "array", "items": {"type": "string", "enum": Priority.labels}},
+        "Tasks with any of these priorities; repeat the parameter or separate with commas.",
+        explode=True,
+    ),
+    _query(
+        "tag",
+        {"type": "array", "maxItems": MAX_TAG_FILTERS, "items": {"type": "string", "minLength": 1, "maxLength": 50, "pattern": "\\S"}},
+        "Tasks carrying every one of these tags (case-insensitive); repeat the parameter.",
+        explode=True,
+    ),
+    _query("due_before", OpenApiTypes.DATETIME, f"Due strictly before this moment. {DATE_TIME}"),
+    _query("due_after", OpenApiTypes.DATETIME, f"Due at or after this moment. {DATE_TIME}"),
+    _query("overdue", bool, "`true`: pending tasks whose due date has passed; `false`: all others."),
+    _query("search", {"type": "string", "maxLength": MAX_SEARCH_LENGTH}, "Case-insensitive text in the title or description."),
+    _query("updated_since", OpenApiTypes.DATETIME, f"Changed at or after this moment, for sync. {DATE_TIME}"),
+    _query(
+        "sort",
+        {"type": "string", "pattern": SORT_PATTERN},
+        "Comma-separated keys, each in its natural direction: `created` and `updated` newest first, "
+        "`title` A to Z, `due_date` soonest first, `priority` most urgent first. A leading `-` reverses a "
+        "key; tasks without a due date stay last. Ties end with the newest id. Default: `created`.",
+    ),
+]

@@ -43,3 +43,14 @@ class TaskPagination(LimitOffsetPagination):
         if links:
             headers["Link"] = ", ".join(links)
         return Response(data, headers=headers)
+
+    def get_paginated_response_schema(self, schema):
+        return schema  # the body is the plain array; the headers carry the rest
+
+    def get_schema_operation_parameters(self, view):
+        limit, offset = super().get_schema_operation_parameters(view)
+        limit["description"] = f"How many tasks per page (default {self.default_limit}, at most {self.max_limit})."
+        limit["schema"].update(minimum=1, maximum=self.max_limit, default=self.default_limit)
+        offset["description"] = "How many matching tasks to skip."
+        offset["schema"].update(minimum=0, default=0)
+        return [limit, offset]

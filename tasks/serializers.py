@@ -15,20 +15,27 @@ from tasks.services import task_check_room, task_set_completed, task_set_tags
 
 
 class StrictSerializerMixin:
-    """Rejects body fields the serializer does not know, so a typo is never silently dropped.
+    """Rejects body fields the client cannot write, so a typo is never silently dropped.
 
-    Read-only fields are known: a client may send back a task it received, and they are
-    ignored rather than written.
+    Read-only fields (`id`, timestamps...) are refused too, which keeps the request schema
+    exact (`additionalProperties: false`) for generated clients.
     """
 
     def to_internal_value(self, data):
         if isinstance(data, dict):
-            unknown = sorted(str(key) for key in data if key not in self.fields)
-            if unknown:
-                raise serializers.ValidationError(
-                    {key: [serializers.ErrorDetail("Unknown field.", code="unknown_field")] for key in unknown}
-                )
+            errors = {
+                str(key): [self._not_writable(key)]
+                for key in sorted(data, key=str)
+                if key not in self.fields or self.fields[key].read_only
+            }
+            if errors:
+                raise serializers.ValidationError(errors)
         return super().to_internal_value(data)
+
+    def _not_writable(self, key) -> serializers.ErrorDetail:
+        if key in self.fields:
+            return serializers.ErrorDetail("This field is read-only.", code="read_only_field")
+        return serializers.ErrorDetail("Unknown field.", code="unknown_field")
 
 
 class TaskSerializer(StrictSerializerMixin, serializers.ModelSerializer):
@@ -111,6 +118,17 @@ class BulkActionSerializer(StrictSerializerMixin, serializers.Serializer):
 
     action = serializers.ChoiceField(choices=["complete", "reopen", "delete"])
     ids = serializers.ListField(child=StrictIntegerField(), min_length=1, max_length=500)
+
+
+class BulkResultSerializer(serializers.Serializer):
+    """What a bulk action did."""
+
+    action = serializers.ChoiceField(choices=["complete", "reopen", "delete"])
+    ids = serializers.ListField(child=serializers.IntegerField(), help_text="The tasks acted on, without repeats.")
+    changed = serializers.IntegerField(help_text="How many of them changed (completing a completed task does not).")
+    created = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Ids of the next occurrences that completing recurring tasks created."
+    )
 
 
 class TagSerializer(serializers.Serializer):

@@ -7,21 +7,24 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from tasks.filters import TaskFilter
+from tasks.filters import TASK_LIST_PARAMETERS, TaskFilter
 from tasks.models import Tag, Task
 from tasks.serializers import (
     BulkActionSerializer,
+    BulkResultSerializer,
     StatsSerializer,
     TagSerializer,
     TaskCompleteSerializer,
     TaskSerializer,
 )
 from tasks.services import tags_prune, task_set_completed, tasks_set_completed
+from todo_project.openapi import error_responses
 
 WRITE_METHODS = {"PUT", "PATCH", "DELETE", "POST"}
 
@@ -37,6 +40,39 @@ class PathUserIsCaller(permissions.BasePermission):
         return path_user_id is None or path_user_id == request.user.better_auth_id
 
 
+def _header(name: str, description: str, statuses: list[int], schema=str) -> OpenApiParameter:
+    return OpenApiParameter(name, schema, OpenApiParameter.HEADER, description=description, response=statuses)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List the caller's tasks",
+        description="A JSON array, newest first unless `sort` says otherwise; `limit`/`offset` pages it.",
+        parameters=[
+            *TASK_LIST_PARAMETERS,
+            _header("X-Total-Count", "How many tasks match, over all pages.", [200], int),
+            _header("Link", 'RFC 8288 links to the `rel="next"` and `rel="prev"` pages, when there are any.', [200]),
+        ],
+        responses={200: TaskSerializer(many=True), **error_responses(400)},
+    ),
+    create=extend_schema(
+        summary="Create a task",
+        parameters=[_header("Location", "The new task's URL.", [201])],
+        responses={201: TaskSerializer, **error_responses(409)},
+    ),
+    retrieve=extend_schema(summary="Get one task"),
+    update=extend_schema(
+        summary="Replace a task's writable fields",
+        description="Fields left out go back to their defaults.",
+        responses={200: TaskSerializer, **error_responses(409)},
+    ),
+    partial_update=extend_schema(
+        summary="Change some of a task's fields",
+        description="Only the fields sent change; `null` clears `due_at` or `recurrence`; `tags` replaces the set.",
+        responses={200: TaskSerializer, **error_responses(409)},
+    ),
+    destroy=extend_schema(summary="Delete a task"),
+)
 class TaskViewSet(viewsets.ModelViewSet):
     """The caller's tasks, on `/api/tasks...` and on the Phase II `/api/{user_id}/tasks...`."""
 
@@ -90,6 +126,13 @@ class TaskViewSet(viewsets.ModelViewSet):
             return reverse("user-task-detail", kwargs={"user_id": self.kwargs["user_id"], "pk": task_id})
         return reverse("task-detail", kwargs={"pk": task_id})
 
+    @extend_schema(
+        summary="Toggle or set a task's completion",
+        description="Without a body it toggles `completed`; `{\"completed\": true}` sets it. Completing a "
+        "recurring task also creates its next occurrence.",
+        request=TaskCompleteSerializer,
+        responses={200: TaskSerializer},
+    )
     @action(detail=True, methods=["patch"])
     @transaction.atomic
     def complete(self, request, *args, **kwargs):
@@ -100,6 +143,13 @@ class TaskViewSet(viewsets.ModelViewSet):
         task_set_completed(task=task, completed=body.validated_data.get("completed", not task.completed))
         return Response(self.get_serializer(task).data)
 
+    @extend_schema(
+        operation_id="bulkTasks",
+        summary="Complete, reopen or delete several tasks at once",
+        description="All or nothing: when one id is not among the caller's tasks, nothing changes and the answer is 404.",
+        request=BulkActionSerializer,
+        responses={200: BulkResultSerializer, **error_responses(404)},
+    )
     @action(detail=False, methods=["post"])
     @transaction.atomic
     def bulk(self, request, *args, **kwargs):
@@ -121,6 +171,17 @@ class TaskViewSet(viewsets.ModelViewSet):
             created = sorted(task.pk for task in spawned)
         return Response({"action": verb, "ids": sorted(ids), "changed": changed, "created": created})
 
+    @extend_schema(
+        operation_id="getTaskStats",
+        summary="Count the caller's tasks",
+        parameters=[
+            OpenApiParameter(
+                "tz", str, OpenApiParameter.QUERY, default="UTC",
+                description="IANA time zone that decides what `due_today` means, e.g. `Europe/Paris`.",
+            )
+        ],
+        responses={200: StatsSerializer, **error_responses(400)},
+    )
     @action(detail=False, methods=["get"])
     def stats(self, request, *args, **kwargs):
         """Counts for the caller: total, pending, completed, overdue and due today (in `tz`)."""
@@ -149,6 +210,7 @@ def _zone_from(name: str) -> ZoneInfo:
         ) from None
 
 
+@extend_schema_view(get=extend_schema(operation_id="listTags", summary="List the caller's tags with task counts"))
 class TagListView(generics.ListAPIView):
     """The caller's tags with how many of their tasks carry each, A to Z."""
 

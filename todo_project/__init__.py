@@ -1,0 +1,2 @@
+# The API's version: the OpenAPI document's info.version. Semantic versioning (README, "Versioning").
+__version__ = "1.0.0"

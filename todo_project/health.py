@@ -1,8 +1,13 @@
 from django.db import DatabaseError, connection
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from todo_project.errors import RETRY_AFTER_SECONDS, error_body
+from todo_project.openapi import error_responses
+
+STATUS = inline_serializer("HealthStatus", {"status": serializers.CharField(), "database": serializers.CharField(required=False)})
 
 
 class HealthView(APIView):
@@ -11,6 +16,7 @@ class HealthView(APIView):
     authentication_classes = []
     permission_classes = []
 
+    @extend_schema(operation_id="getHealth", summary="Liveness", responses={200: STATUS})
     def get(self, request):
         return Response({"status": "ok"})
 
@@ -21,6 +27,7 @@ class ReadyView(APIView):
     authentication_classes = []
     permission_classes = []
 
+    @extend_schema(operation_id="getReadiness", summary="Readiness", responses={200: STATUS, **error_responses(503)})
     def get(self, request):
         try:
             with connection.cursor() as cursor:

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from todo_project import errors
 from todo_project.health import HealthView, ReadyView
@@ -8,6 +9,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     re_path(r"^healthz/?$", HealthView.as_view(), name="healthz"),
     re_path(r"^readyz/?$", ReadyView.as_view(), name="readyz"),
+    re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),
+    re_path(r"^api/docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    re_path(r"^api/redoc/?$", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("", include("accounts.urls")),
     path("", include("tasks.urls")),
     # Anything else is a JSON 404, also with DEBUG on (Django's own page would be HTML).

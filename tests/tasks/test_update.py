@@ -74,7 +74,8 @@ def test_a_rejected_update_changes_nothing(alice_client, alice, method, payload)
 
 def test_it_cannot_move_a_task_to_another_user(alice_client, alice, bob):
     task = make_task(alice)
-    alice_client.patch(url(task), {"user_id": bob.better_auth_id, "title": "still mine"})
+    response = alice_client.patch(url(task), {"user_id": bob.better_auth_id, "title": "still mine"})
+    assert response.status_code == 400
     task.refresh_from_db()
     assert task.owner_id == alice.better_auth_id
 
