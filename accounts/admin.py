@@ -1,20 +1,69 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils.html import format_html
 
 from accounts.models import User
+from tasks.models import Task
+
+
+def _task_count() -> Coalesce:
+    # A subquery per row rather than a JOIN and GROUP BY over every task: PostgreSQL runs it
+    # only for the page of users shown, each an index lookup on the task's owner.
+    per_owner = Task.objects.filter(owner=OuterRef("better_auth_id")).order_by().values("owner")
+    return Coalesce(Subquery(per_owner.annotate(n=Count("pk")).values("n"), output_field=IntegerField()), 0)
 
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    """Users as operators see them: Better Auth id, email, name, and whether they may sign in."""
+    """Users as operators see them: who they are, when the API last saw them, whether they may use it.
 
-    list_display = ["__str__", "better_auth_id", "email", "name", "is_active", "is_staff", "date_joined"]
+    Deactivating takes effect on the user's next request: the API reads the user row on every
+    request and answers a deactivated user 403 `account_disabled`.
+    """
+
+    list_display = ["__str__", "better_auth_id", "email", "name", "is_active", "last_seen_at", "task_count", "is_staff"]
     list_filter = ["is_active", "is_staff"]
-    search_fields = ["better_auth_id", "email", "name", "username"]
-    ordering = ["-date_joined"]
-    readonly_fields = ["better_auth_id", "date_joined", "last_login"]
+    search_fields = ["=better_auth_id", "email", "name", "username"]
+    ordering = ["-date_joined", "-pk"]
+    readonly_fields = ["better_auth_id", "last_seen_at", "task_count", "date_joined", "last_login"]
     fieldsets = [
-        (None, {"fields": ["better_auth_id", "email", "name", "is_active"]}),
+        (None, {"fields": ["better_auth_id", "email", "name", "is_active", "last_seen_at", "task_count"]}),
         ("Operator sign-in", {"fields": ["username", "password", "is_staff", "is_superuser", "groups", "user_permissions"]}),
         ("Dates", {"fields": ["date_joined", "last_login"]}),
     ]
+    actions = ["deactivate", "reactivate"]
+    # The total under "N users" would be a second COUNT(*) on every page.
+    show_full_result_count = False
+
+    def get_queryset(self, request) -> QuerySet[User]:
+        return super().get_queryset(request).annotate(task_count=_task_count())
+
+    def get_search_results(self, request, queryset, search_term):
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if request.resolver_match.url_name == "autocomplete":
+            # Picking a task's owner: only API users can own tasks (operators have no Better Auth id).
+            results = results.exclude(better_auth_id=None)
+        return results, may_have_duplicates
+
+    @admin.display(description="tasks")
+    def task_count(self, user: User):
+        if not user.better_auth_id:
+            return "-"
+        tasks = reverse("admin:tasks_task_changelist") + f"?owner__exact={user.better_auth_id}"
+        return format_html('<a href="{}">{}</a>', tasks, user.task_count)
+
+    @admin.action(description="Deactivate selected users (their tokens are refused from the next request)")
+    def deactivate(self, request, queryset: QuerySet[User]) -> None:
+        # An operator cannot lock themself out of the admin by accident.
+        changed = queryset.exclude(pk=request.user.pk).filter(is_active=True).update(is_active=False)
+        self.message_user(request, f"Deactivated {changed} user(s); the API refuses their tokens with 403.")
+        if queryset.filter(pk=request.user.pk).exists():
+            self.message_user(request, "You cannot deactivate yourself.", messages.WARNING)
+
+    @admin.action(description="Reactivate selected users")
+    def reactivate(self, request, queryset: QuerySet[User]) -> None:
+        changed = queryset.filter(is_active=False).update(is_active=True)
+        self.message_user(request, f"Reactivated {changed} user(s); their tokens work again.")

@@ -26,6 +26,13 @@ class User(AbstractUser):
         help_text="The token's sub claim; the id the frontend knows this user by.",
     )
     name = models.CharField(max_length=255, blank=True)
+    last_seen_at = models.DateTimeField(
+        "last seen",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the API last saw this user's token, to within a few minutes.",
+    )
 
     def __str__(self) -> str:
         return self.username or self.email or self.better_auth_id or f"user {self.pk}"

@@ -1,11 +1,16 @@
+from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from accounts.models import User
 
 # Profile fields copied from the token's claims, as (model field, claim, max length).
 PROFILE_CLAIMS = (("email", "email", 254), ("name", "name", 255))
+
+# `last_seen_at` is written at most this often, so a burst of requests costs one write.
+LAST_SEEN_RESOLUTION = timedelta(minutes=5)
 
 
 def _profile_from_claims(claims: dict[str, Any]) -> dict[str, str]:
@@ -19,16 +24,17 @@ def _profile_from_claims(claims: dict[str, Any]) -> dict[str, str]:
 def user_sync_from_claims(*, claims: dict[str, Any]) -> User:
     """The user a verified token speaks for, provisioned on first sight.
 
-    Email and name follow the claims, written only when they changed, so a steady stream of
-    requests from one user costs one read and no write.
+    Email and name follow the claims, written only when they changed, and `last_seen_at` only
+    every few minutes, so a steady stream of requests from one user costs one read and no write.
     """
     better_auth_id = claims["sub"]
     profile = _profile_from_claims(claims)
+    now = timezone.now()
     user = User.objects.filter(better_auth_id=better_auth_id).first()
     if user is None:
         try:
             with transaction.atomic():
-                user = User(better_auth_id=better_auth_id, **profile)
+                user = User(better_auth_id=better_auth_id, last_seen_at=now, **profile)
                 user.set_unusable_password()  # Better Auth owns sign-in; never a password here.
                 user.save(force_insert=True)
                 return user
@@ -36,8 +42,11 @@ def user_sync_from_claims(*, claims: dict[str, Any]) -> User:
             # Two first requests raced; the other one created the row.
             user = User.objects.get(better_auth_id=better_auth_id)
     changed = [name for name, value in profile.items() if getattr(user, name) != value]
+    for name in changed:
+        setattr(user, name, profile[name])
+    if user.last_seen_at is None or now - user.last_seen_at >= LAST_SEEN_RESOLUTION:
+        user.last_seen_at = now
+        changed.append("last_seen_at")
     if changed:
-        for name in changed:
-            setattr(user, name, profile[name])
         user.save(update_fields=changed)
     return user

@@ -1,4 +1,5 @@
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -38,12 +39,13 @@ def static_files_from_the_apps(settings):
 
 @pytest.fixture
 def alice(db) -> User:
-    return User.objects.create(better_auth_id=ALICE_ID, email="alice@example.com", name="Alice")
+    """An API user the API saw moments ago, so her requests cost no last-seen write (so does Bob)."""
+    return User.objects.create(better_auth_id=ALICE_ID, email="alice@example.com", name="Alice", last_seen_at=timezone.now())
 
 
 @pytest.fixture
 def bob(db) -> User:
-    return User.objects.create(better_auth_id=BOB_ID, email="bob@example.com", name="Bob")
+    return User.objects.create(better_auth_id=BOB_ID, email="bob@example.com", name="Bob", last_seen_at=timezone.now())
 
 
 @pytest.fixture
