@@ -44,12 +44,13 @@ def test_an_operator_signs_in_finds_a_task_and_deactivates_a_user(live_server, b
     browser.type("#id_username", "olivia")
     browser.type("#id_password", PASSWORD)
     browser.click("#login-form [type=submit]")
-    assert "Site administration" in browser.title
+    assert "WELCOME, OLIVIA" in browser.text("#user-tools").upper()
     browser.screenshot(ARTIFACTS / "admin-1-signed-in.png")
 
     browser.open(f"{live_server.url}/admin/tasks/task/")
     browser.type("#searchbar", "milk")
     browser.click("#changelist-search [type=submit]")
+    browser.wait_for_url("q=milk")
     results = browser.text("#result_list")
     assert "Buy milk" in results and "Fix the bike" not in results
     browser.screenshot(ARTIFACTS / "admin-2-task-search.png")

@@ -1,6 +1,6 @@
 """Just enough W3C WebDriver to drive headless Chromium through chromedriver, with the standard library.
 
-WebDriver is JSON over HTTP, and the admin test needs eight of its calls; a client library
+WebDriver is JSON over HTTP, and the admin test needs a dozen of its calls; a client library
 (selenium brings a dozen packages) would do no more here.
 """
 
@@ -37,7 +37,7 @@ def chromium_missing() -> str | None:
 
 
 class Browser:
-    """One headless Chromium session; every call waits for the page it causes to load."""
+    """One headless Chromium session. Finding an element waits for it to appear (up to 10 s)."""
 
     def __init__(self):
         with socket.socket() as s:
@@ -53,6 +53,7 @@ class Browser:
         capabilities = {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": options}}
         self._session = self._call("POST", "/session", {"capabilities": capabilities})["sessionId"]
         self._base += f"/session/{self._session}"
+        self._call("POST", "/timeouts", {"implicit": 10_000})
 
     def _wait_until_ready(self) -> None:
         deadline = time.monotonic() + 20
@@ -86,9 +87,13 @@ class Browser:
     def text(self, css: str = "body") -> str:
         return self._call("GET", f"/element/{self._find(css)}/text")
 
-    @property
-    def title(self) -> str:
-        return self._call("GET", "/title")
+    def wait_for_url(self, fragment: str) -> None:
+        """Waits until a click's navigation has reached a URL containing `fragment`."""
+        deadline = time.monotonic() + 10
+        while fragment not in self._call("GET", "/url"):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the browser never reached a URL with {fragment!r}")
+            time.sleep(0.05)
 
     def screenshot(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
