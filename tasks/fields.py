@@ -119,7 +119,20 @@ class RecurrenceField(StrictCharField):
             raise serializers.ValidationError(str(e), code="invalid_recurrence") from e
 
 
-class TagListField(serializers.ListField):
+class BoundedListField(serializers.ListField):
+    """A ListField that refuses an overlong list before checking its items.
+
+    DRF checks every item first: a 64 KiB body of 30,000 bad items would answer with an
+    error for each, a response twenty times the request.
+    """
+
+    def to_internal_value(self, data):
+        if self.max_length is not None and isinstance(data, list) and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        return super().to_internal_value(data)
+
+
+class TagListField(BoundedListField):
     """Tag names in, tag names out: at most 20, each 1 to 50 characters once trimmed.
 
     Names that differ only in case are one tag; the first spelling sent wins.

@@ -60,6 +60,8 @@ class Task(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
+    # Goes up by one with every write; the task's ETag (tasks.conditional) is made from it.
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -74,6 +76,22 @@ class Task(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args, **kwargs):
+        """Saves the task as a new version."""
+        if self._state.adding:
+            return super().save(*args, **kwargs)
+        if (update_fields := kwargs.get("update_fields")) is not None:
+            kwargs["update_fields"] = {*update_fields, "version", "updated_at"}
+        # Incremented by the database, so even a writer without the row lock (the admin) never
+        # reuses a version; the copy in memory is what this writer's own change made it.
+        saved_version = self.version
+        self.version = models.F("version") + 1
+        try:
+            super().save(*args, **kwargs)
+        finally:
+            self.version = saved_version
+        self.version += 1
 
     @property
     def spawns_next_when_completed(self) -> bool:

@@ -2,6 +2,7 @@ from django.db import models
 from rest_framework import serializers
 
 from tasks.fields import (
+    BoundedListField,
     PriorityField,
     RecurrenceField,
     RFC3339DateTimeField,
@@ -117,7 +118,7 @@ class BulkActionSerializer(StrictSerializerMixin, serializers.Serializer):
     """Body of `/api/tasks/bulk`: one action over up to 500 of the caller's tasks."""
 
     action = serializers.ChoiceField(choices=["complete", "reopen", "delete"])
-    ids = serializers.ListField(child=StrictIntegerField(), min_length=1, max_length=500)
+    ids = BoundedListField(child=StrictIntegerField(), min_length=1, max_length=500)
 
 
 class BulkResultSerializer(serializers.Serializer):

@@ -5,6 +5,7 @@ two requests completing one recurring task spawn one next occurrence, not two.
 """
 
 from django.conf import settings
+from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils import timezone
 from rest_framework import exceptions, status
@@ -82,7 +83,7 @@ def tasks_set_completed(*, tasks: list[Task], completed: bool) -> tuple[int, lis
     in_one_update = [task.pk for task in changing if task not in one_by_one]
     now = timezone.now()
     Task.objects.filter(pk__in=in_one_update).update(
-        completed=completed, completed_at=now if completed else None, updated_at=now
+        completed=completed, completed_at=now if completed else None, updated_at=now, version=F("version") + 1
     )
     spawned = [task_set_completed(task=task, completed=True) for task in one_by_one]
     return len(changing), [task for task in spawned if task is not None]

@@ -13,6 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
+from tasks.conditional import TaskETagMixin, preconditions_check
 from tasks.filters import TASK_LIST_PARAMETERS, TaskFilter
 from tasks.models import Tag, Task
 from tasks.serializers import (
@@ -73,7 +74,7 @@ def _header(name: str, description: str, statuses: list[int], schema=str) -> Ope
     ),
     destroy=extend_schema(summary="Delete a task"),
 )
-class TaskViewSet(viewsets.ModelViewSet):
+class TaskViewSet(TaskETagMixin, viewsets.ModelViewSet):
     """The caller's tasks, on `/api/tasks...` and on the Phase II `/api/{user_id}/tasks...`."""
 
     serializer_class = TaskSerializer
@@ -96,12 +97,15 @@ class TaskViewSet(viewsets.ModelViewSet):
     def get_object(self):
         task = super().get_object()
         if self.request.method in WRITE_METHODS:
-            # Re-read under a row lock, held until the write's transaction ends.
-            return self.get_queryset().select_for_update().get(pk=task.pk)
+            # Re-read under a row lock, held until the write's transaction ends, and check
+            # If-Match against that row: no other write can come between the check and ours.
+            task = self.get_queryset().select_for_update().get(pk=task.pk)
+            preconditions_check(self.request, task, current=lambda: self.get_serializer(task).data)
+        self.etag_task = task
         return task
 
     def perform_create(self, serializer):
-        serializer.save(owner=self.request.user)
+        self.etag_task = serializer.save(owner=self.request.user)
 
     @transaction.atomic
     def create(self, request, *args, **kwargs):

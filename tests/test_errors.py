@@ -49,3 +49,35 @@ def test_a_database_outage_is_a_json_503_with_retry_after(alice_client, monkeypa
     assert response.status_code == 503
     assert response.json()["code"] == "database_unavailable"
     assert response["Retry-After"] == "5"
+
+
+
+def test_a_database_outage_outside_the_api_views_is_a_json_503_too(client, monkeypatch):
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.db import OperationalError
+
+    def unreachable(self):
+        raise OperationalError("connection refused")
+
+    # The admin reads its session from the database.
+    monkeypatch.setattr(SessionStore, "load", unreachable)
+    client.raise_request_exception = False
+    client.cookies["sessionid"] = "an-operators-session"
+    response = client.get("/admin/")
+    assert response.status_code == 503
+    assert response.json()["code"] == "database_unavailable"
+    assert response["Retry-After"] == "5"
+
+
+def test_a_crash_outside_the_api_views_is_still_a_json_500(client, monkeypatch):
+    from django.contrib.sessions.backends.db import SessionStore
+
+    def explode(self):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(SessionStore, "load", explode)
+    client.raise_request_exception = False
+    client.cookies["sessionid"] = "an-operators-session"
+    response = client.get("/admin/")
+    assert response.status_code == 500
+    assert response.json()["code"] == "server_error"

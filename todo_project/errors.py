@@ -8,9 +8,11 @@ validation errors only and names each offending field.
 """
 
 import logging
+import sys
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
@@ -29,6 +31,14 @@ class DatabaseUnavailable(exceptions.APIException):
     default_detail = "The database is unavailable; retry shortly."
     default_code = "database_unavailable"
     wait = RETRY_AFTER_SECONDS  # DRF turns `wait` into a Retry-After header.
+
+
+class RequestTooLarge(exceptions.APIException):
+    """The request body is over the configured limit."""
+
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "request_too_large"
 
 
 def error_body(code: str, message: str, fields: dict | None = None) -> dict[str, Any]:
@@ -82,6 +92,8 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        exc = RequestTooLarge()
     elif isinstance(exc, (OperationalError, InterfaceError)):
         logger.warning("database unavailable: %s", exc.__class__.__name__)
         exc = DatabaseUnavailable()
@@ -94,7 +106,10 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
             error_body("server_error", "Something went wrong on our side."),
             status=status.HTTP_500_INTERNAL_SERVER_ERROR,
         )
-    response.data = _body_for(exc)
+    # An exception may add to the shape (a 412's current task) and set headers (its ETag).
+    response.data = {**_body_for(exc), **getattr(exc, "extra_body", {})}
+    for name, value in getattr(exc, "headers", {}).items():
+        response[name] = value
     if challenge := _bearer_challenge(exc):
         response["WWW-Authenticate"] = challenge
     return response
@@ -116,4 +131,9 @@ def permission_denied(request, exception=None) -> JsonResponse:
 
 
 def server_error(request) -> JsonResponse:
+    # Called while Django handles the exception, so it can tell an outage from a crash.
+    if isinstance(sys.exc_info()[1], (OperationalError, InterfaceError)):
+        response = JsonResponse(error_body("database_unavailable", DatabaseUnavailable.default_detail), status=503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     return JsonResponse(error_body("server_error", "Something went wrong on our side."), status=500)

@@ -1,0 +1,70 @@
+"""Conditional requests on tasks (RFC 9110, section 13): ETags, If-Match and If-None-Match.
+
+A task's ETag is made from its version, which goes up with every write, so it changes whenever
+the task does. It is a strong validator: If-Match compares strongly (RFC 9110, 13.1.1), and a
+weak ETag could never guard a write. Conditional GETs (If-None-Match, 304) are answered by
+Django's ConditionalGetMiddleware, which also gives lists and other reads an ETag hashed from
+their body.
+"""
+
+from collections.abc import Callable
+
+from django.utils.http import parse_etags
+from rest_framework import exceptions, status
+
+from tasks.models import Task
+
+
+def task_etag(task: Task) -> str:
+    return f'"{task.pk}-{task.version}"'
+
+
+class PreconditionFailed(exceptions.APIException):
+    """The client's copy of the task is stale; the body carries the current one."""
+
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = "The task changed since you read it; nothing was written. `current` is the task as it is now."
+    default_code = "precondition_failed"
+
+    def __init__(self, *, task: Task, current: dict):
+        super().__init__()
+        self.extra_body = {"current": current}
+        self.headers = {"ETag": task_etag(task)}
+
+
+def _matches(etag: str, header: str, *, weak: bool) -> bool:
+    tags = parse_etags(header)
+    if tags == ["*"]:
+        return True
+    if weak:
+        return etag.removeprefix("W/") in {tag.removeprefix("W/") for tag in tags}
+    return etag in tags  # a weak tag ("W/...") never equals a strong one
+
+
+def preconditions_check(request, task: Task, *, current: Callable[[], dict]) -> None:
+    """Refuses a write to ``task`` the request's If-Match or If-None-Match rules out.
+
+    Call it with the task's row locked, so no other write can come between this check and
+    the caller's own.
+    """
+    etag = task_etag(task)
+    if_match = request.headers.get("If-Match")
+    if_none_match = request.headers.get("If-None-Match")
+    if (if_match is not None and not _matches(etag, if_match, weak=False)) or (
+        if_none_match is not None and _matches(etag, if_none_match, weak=True)
+    ):
+        raise PreconditionFailed(task=task, current=current())
+
+
+class TaskETagMixin:
+    """Sends the ETag of the task a response shows; the view sets ``etag_task`` when it has one."""
+
+    etag_task: Task | None = None
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        shows_the_task = status.is_success(response.status_code) and response.status_code != 204
+        if self.etag_task is not None and shows_the_task and not response.has_header("ETag"):
+            # Read now, after the write, so it is the version the body shows.
+            response["ETag"] = task_etag(self.etag_task)
+        return response

@@ -1,0 +1,55 @@
+"""HTTP-level guards that run before any view: conditional GETs and the request body limit."""
+
+import io
+
+from django.conf import settings
+from django.http import JsonResponse
+from django.middleware.http import ConditionalGetMiddleware
+
+from todo_project.errors import error_body
+
+
+class JsonConditionalGetMiddleware(ConditionalGetMiddleware):
+    """Django's ETags and 304s for every GET, with its rare bare 412 (GET + If-Match) made JSON."""
+
+    def process_response(self, request, response):
+        response = super().process_response(request, response)
+        if response.status_code == 412 and not response.content:
+            etag = response.get("ETag")
+            response = JsonResponse(
+                error_body("precondition_failed", "The resource does not match If-Match."), status=412
+            )
+            if etag:
+                response["ETag"] = etag
+        return response
+
+
+class BodySizeLimitMiddleware:
+    """Answers 413 to a request body over ``API_MAX_BODY_BYTES`` before anything parses it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        limit = settings.API_MAX_BODY_BYTES
+        declared = request.META.get("CONTENT_LENGTH")
+        if declared:
+            if not declared.isdigit():
+                return JsonResponse(error_body("bad_request", "Content-Length is not a number."), status=400)
+            if int(declared) > limit:
+                return self.too_large(limit)
+        elif request.META.get("wsgi.input_terminated"):
+            # A chunked body has no length up front. The server (gunicorn) ends the stream with
+            # the body, so read one byte past the limit at most, and hand Django what was read;
+            # without this Django would see no body at all.
+            body = request.META["wsgi.input"].read(limit + 1)
+            if len(body) > limit:
+                return self.too_large(limit)
+            if body:
+                request.META["CONTENT_LENGTH"] = str(len(body))
+                request._stream = io.BytesIO(body)
+        return self.get_response(request)
+
+    @staticmethod
+    def too_large(limit: int) -> JsonResponse:
+        return JsonResponse(error_body("request_too_large", f"The request body is larger than {limit} bytes."), status=413)
