@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.contrib.admin.views.main import ChangeList
+from django.db.models import Count, QuerySet
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -9,11 +9,21 @@ from accounts.models import User
 from tasks.models import Task
 
 
-def _task_count() -> Coalesce:
-    # A subquery per row rather than a JOIN and GROUP BY over every task: PostgreSQL runs it
-    # only for the page of users shown, each an index lookup on the task's owner.
-    per_owner = Task.objects.filter(owner=OuterRef("better_auth_id")).order_by().values("owner")
-    return Coalesce(Subquery(per_owner.annotate(n=Count("pk")).values("n"), output_field=IntegerField()), 0)
+class UserChangeList(ChangeList):
+    """The users changelist, with each shown user's task count from one query for the page."""
+
+    def get_results(self, request):
+        super().get_results(request)
+        # Counting in the list's own query would count for every row skipped by the page offset
+        # too; this counts for the page's users only, through the task owner index.
+        # Iterating fills the page's cache, so the template shows these very objects.
+        users = list(self.result_list)
+        owners = [user.better_auth_id for user in users if user.better_auth_id]
+        counts = dict(
+            Task.objects.filter(owner__in=owners).order_by().values_list("owner").annotate(Count("pk"))
+        )
+        for user in users:
+            user.task_count = counts.get(user.better_auth_id, 0)
 
 
 @admin.register(User)
@@ -38,8 +48,8 @@ class UserAdmin(DjangoUserAdmin):
     # The total under "N users" would be a second COUNT(*) on every page.
     show_full_result_count = False
 
-    def get_queryset(self, request) -> QuerySet[User]:
-        return super().get_queryset(request).annotate(task_count=_task_count())
+    def get_changelist(self, request, **kwargs):
+        return UserChangeList
 
     def get_search_results(self, request, queryset, search_term):
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
@@ -50,10 +60,12 @@ class UserAdmin(DjangoUserAdmin):
 
     @admin.display(description="tasks")
     def task_count(self, user: User):
+        """A link to the user's tasks; the changelist counts its page at once, a user's page asks."""
         if not user.better_auth_id:
             return "-"
+        count = user.task_count if hasattr(user, "task_count") else user.tasks.count()
         tasks = reverse("admin:tasks_task_changelist") + f"?owner__exact={user.better_auth_id}"
-        return format_html('<a href="{}">{}</a>', tasks, user.task_count)
+        return format_html('<a href="{}">{}</a>', tasks, count)
 
     @admin.action(description="Deactivate selected users (their tokens are refused from the next request)")
     def deactivate(self, request, queryset: QuerySet[User]) -> None:

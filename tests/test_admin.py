@@ -243,17 +243,21 @@ def test_the_task_list_costs_the_same_queries_for_many_tasks(operator, alice, bo
     assert len(for_many) == len(for_one)
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="estimates come from PostgreSQL's statistics")
-def test_a_large_unfiltered_task_list_is_counted_from_statistics(alice, monkeypatch):
-    make_task(alice)
-    make_task(alice)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="estimates come from PostgreSQL's planner")
+def test_a_large_task_list_is_counted_up_to_a_cap_then_estimated(alice, monkeypatch):
+    Task.objects.bulk_create([Task(owner=alice, title="Buy milk") for _ in range(30)])
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE tasks_task")
-    monkeypatch.setattr(EstimatedCountPaginator, "ESTIMATE_ABOVE", 0)
+    monkeypatch.setattr(EstimatedCountPaginator, "EXACT_UP_TO", 10)
     with CaptureQueriesContext(connection) as queries:
-        assert EstimatedCountPaginator(Task.objects.all(), 100).count == 2
-    assert not any("COUNT(" in query["sql"] for query in queries)
-    assert EstimatedCountPaginator(Task.objects.filter(title="Buy milk"), 100).count == 2
+        assert EstimatedCountPaginator(Task.objects.all(), 100).count == 30
+    assert "LIMIT 11" in queries[0]["sql"]  # counts at most 11 rows...
+    assert queries[1]["sql"].startswith("EXPLAIN")  # ...then asks the planner
+
+
+def test_a_small_task_list_is_counted_exactly(alice, monkeypatch):
+    Task.objects.bulk_create([Task(owner=alice, title="Buy milk") for _ in range(3)])
+    assert EstimatedCountPaginator(Task.objects.all(), 100).count == 3
 
 
 def listed(response) -> list:
