@@ -105,3 +105,30 @@ class Task(models.Model):
         elif not completed:
             self.completed_at = None
         self.completed = completed
+
+
+class IdempotencyKey(models.Model):
+    """An Idempotency-Key sent with a create, and the response to replay to its retries."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        to_field="better_auth_id",
+        db_column="user_id",
+        related_name="+",
+    )
+    key = models.CharField(max_length=255)
+    # SHA-256 of the request body: a retry must send the same bytes.
+    fingerprint = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Empty while the first request runs; written in that request's own transaction.
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    response_headers = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint("owner", "key", name="idempotency_owner_key_unique")]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created")]
+
+    def __str__(self) -> str:
+        return self.key

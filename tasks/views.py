@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from tasks.conditional import TaskETagMixin, preconditions_check
 from tasks.filters import TASK_LIST_PARAMETERS, TaskFilter
+from tasks.idempotency import idempotent_create
 from tasks.models import Tag, Task
 from tasks.serializers import (
     BulkActionSerializer,
@@ -107,7 +108,7 @@ class TaskViewSet(TaskETagMixin, viewsets.ModelViewSet):
     def perform_create(self, serializer):
         self.etag_task = serializer.save(owner=self.request.user)
 
-    @transaction.atomic
+    @idempotent_create
     def create(self, request, *args, **kwargs):
         return super().create(request, *args, **kwargs)
 

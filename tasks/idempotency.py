@@ -1,0 +1,116 @@
+"""Idempotency-Key on task creation: a retried create answers like the first one and creates nothing.
+
+The key is claimed in a row of its own, committed before the create runs, so a retry arriving
+while the first request still runs sees the claim and gets a 409 instead of a second task. The
+response is written to that row in the create's own transaction: a task exists exactly when its
+key remembers the response. A create that fails releases the key, so it can be retried.
+"""
+
+import functools
+import hashlib
+import re
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+
+from accounts.models import User
+from tasks.models import IdempotencyKey
+
+KEY_PATTERN = re.compile(r"[\x20-\x7e]{1,255}")  # printable ASCII
+KEY_LIFETIME = timedelta(hours=24)
+# A claim still without a response after this long belongs to a request that died with its
+# worker (gunicorn kills a request after 30 s): a retry may take it over.
+ABANDONED_AFTER = timedelta(seconds=60)
+REPLAYED_HEADERS = ("Location",)
+
+
+class IdempotencyKeyInvalid(exceptions.APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "Idempotency-Key must be 1 to 255 printable ASCII characters."
+    default_code = "idempotency_key_invalid"
+
+
+class IdempotencyKeyReused(exceptions.APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = "This Idempotency-Key was already used with a different request body."
+    default_code = "idempotency_key_reused"
+
+
+class IdempotencyRequestInProgress(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "A request with this Idempotency-Key is still being processed; retry shortly."
+    default_code = "idempotency_request_in_progress"
+    wait = 1  # DRF turns `wait` into a Retry-After header.
+
+
+def idempotency_keys_purge(*, owner: User | None = None) -> int:
+    """Deletes the keys older than KEY_LIFETIME (only the owner's, when given); returns how many."""
+    expired = IdempotencyKey.objects.filter(created_at__lt=timezone.now() - KEY_LIFETIME)
+    if owner is not None:
+        expired = expired.filter(owner=owner)
+    return expired.delete()[0]
+
+
+def idempotency_claim(*, owner: User, key: str, fingerprint: str) -> IdempotencyKey:
+    """The key's row: claimed for this request, or the finished one of an earlier request."""
+    idempotency_keys_purge(owner=owner)
+    for _ in range(3):
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                return IdempotencyKey.objects.create(owner=owner, key=key, fingerprint=fingerprint, created_at=now)
+        except IntegrityError:
+            pass
+        earlier = IdempotencyKey.objects.filter(owner=owner, key=key).first()
+        if earlier is None:
+            continue  # released since: claim it again
+        abandoned = earlier.response_status is None and earlier.created_at < now - ABANDONED_AFTER
+        if abandoned or earlier.created_at < now - KEY_LIFETIME:
+            # Drop it only if no other retry took it over meanwhile, then claim it again.
+            IdempotencyKey.objects.filter(pk=earlier.pk, created_at=earlier.created_at).delete()
+            continue
+        if earlier.fingerprint != fingerprint:
+            raise IdempotencyKeyReused()
+        if earlier.response_status is None:
+            raise IdempotencyRequestInProgress()
+        return earlier
+    raise IdempotencyRequestInProgress()  # other retries kept taking the key
+
+
+def _replay(claim: IdempotencyKey) -> Response:
+    headers = {**claim.response_headers, "Idempotent-Replayed": "true"}
+    return Response(claim.response_body, status=claim.response_status, headers=headers)
+
+
+def idempotent_create(create):
+    """Runs a view's ``create`` in a transaction, once per Idempotency-Key when the request has one."""
+
+    @functools.wraps(create)
+    def wrapper(view, request, *args, **kwargs):
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            with transaction.atomic():
+                return create(view, request, *args, **kwargs)
+        if not KEY_PATTERN.fullmatch(key):
+            raise IdempotencyKeyInvalid()
+        fingerprint = hashlib.sha256(request.body).hexdigest()
+        claim = idempotency_claim(owner=request.user, key=key, fingerprint=fingerprint)
+        if claim.response_status is not None:
+            return _replay(claim)
+        try:
+            with transaction.atomic():
+                response = create(view, request, *args, **kwargs)
+                claim.response_status = response.status_code
+                claim.response_body = response.data
+                claim.response_headers = {name: response[name] for name in REPLAYED_HEADERS if response.has_header(name)}
+                claim.save(update_fields=["response_status", "response_body", "response_headers"])
+        except Exception:
+            # Nothing was created: the key is free for a retry.
+            claim.delete()
+            raise
+        return response
+
+    return wrapper
