@@ -126,3 +126,21 @@ def test_it_rejects_a_malformed_switch(variable):
     result = run("check", **{variable: "sometimes", "DATABASE_URL": "postgres://u:p@db.example.com/app"})
     assert result.returncode != 0
     assert f"{variable} must be true or false" in result.stderr
+
+
+def test_collectstatic_output_is_served_hashed_compressed_and_cached_for_ever(client, db, settings, tmp_path):
+    from django.core.management import call_command
+
+    settings.STATIC_ROOT = tmp_path
+    production = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": production}
+    settings.WHITENOISE_USE_FINDERS = settings.WHITENOISE_AUTOREFRESH = False
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+    page = client.get("/admin/login/").content.decode()
+    [stylesheet] = [part.split('"')[0] for part in page.split('href="')[1:] if "/admin/css/base." in part]
+    assert stylesheet != "/static/admin/css/base.css"  # the hashed name
+    response = client.get(stylesheet, HTTP_ACCEPT_ENCODING="gzip")
+    assert response.status_code == 200
+    assert response["Content-Encoding"] == "gzip"
+    assert "immutable" in response["Cache-Control"]
