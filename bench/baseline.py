@@ -1,0 +1,212 @@
+"""The benchmark's yardstick: the four benchmarked routes as a bare WSGI app.
+
+psycopg, PyJWT and orjson only, on the same tables with the same queries, answering the same
+JSON bytes as the API. It is what a careful hand-written service would cost; the API's figures
+are reported as ratios to it. It leaves out what the framework adds on purpose (user
+provisioning and deactivation, tags on writes, recurrence, request logs): see bench/README.md.
+
+Served by gunicorn with the repository's config: `gunicorn bench.baseline:application -c gunicorn.conf.py`.
+"""
+
+import os
+import re
+import threading
+from datetime import UTC, datetime
+from urllib.parse import parse_qs
+
+import jwt
+import orjson
+import psycopg
+
+SECRET = os.environ["BETTER_AUTH_SECRET"]
+ORIGIN = os.environ.get("BETTER_AUTH_URL", "http://localhost:3000").rstrip("/")
+DATABASE_URL = os.environ["DATABASE_URL"]
+MAX_TASKS_PER_USER = 10_000
+
+PRIORITIES = ["none", "low", "medium", "high"]
+COLUMNS = "id, user_id, title, description, completed, completed_at, priority, due_at, recurrence, created_at, updated_at"
+TAGS_SQL = (
+    "SELECT tt.task_id, t.name FROM tasks_task_tags tt JOIN tasks_tag t ON t.id = tt.tag_id WHERE tt.task_id = ANY(%s)"
+)
+DETAIL = re.compile(r"^/api/tasks/([0-9]{1,18})(/complete)?/?$")
+
+_local = threading.local()
+
+
+def connection() -> psycopg.Connection:
+    """One connection per thread, kept for the life of the worker."""
+    conn = getattr(_local, "conn", None)
+    if conn is None or conn.closed:
+        conn = _local.conn = psycopg.connect(DATABASE_URL, autocommit=True)
+    return conn
+
+
+def task_json(row: tuple, tags: list[str]) -> dict:
+    (id_, user_id, title, description, completed, completed_at, priority, due_at, recurrence, created, updated) = row
+    return {
+        "id": id_,
+        "user_id": user_id,
+        "title": title,
+        "description": description,
+        "completed": completed,
+        "completed_at": completed_at,
+        "priority": PRIORITIES[priority],
+        "tags": sorted(tags, key=str.casefold),
+        "due_at": due_at,
+        "recurrence": recurrence,
+        "created_at": created,
+        "updated_at": updated,
+    }
+
+
+def with_tags(cur, rows: list[tuple]) -> list[dict]:
+    tags: dict[int, list[str]] = {row[0]: [] for row in rows}
+    if rows:
+        for task_id, name in cur.execute(TAGS_SQL, (list(tags),)):
+            tags[task_id].append(name)
+    return [task_json(row, tags[row[0]]) for row in rows]
+
+
+def caller(environ) -> str:
+    header = environ.get("HTTP_AUTHORIZATION", "")
+    if not header.startswith("Bearer "):
+        raise Answer(401, {"code": "not_authenticated", "message": "Authentication credentials were not provided."})
+    try:
+        claims = jwt.decode(
+            header[7:], SECRET, algorithms=["HS256"], audience=ORIGIN, issuer=ORIGIN, leeway=30,
+            options={"require": ["exp", "iat", "sub"]},
+        )
+    except jwt.PyJWTError:
+        raise Answer(401, {"code": "token_invalid", "message": "The token is not valid."}) from None
+    return claims["sub"]
+
+
+class Answer(Exception):
+    def __init__(self, status: int, body, headers: list | None = None):
+        self.status, self.body, self.headers = status, body, headers or []
+
+
+def list_tasks(environ, user_id: str):
+    query = parse_qs(environ.get("QUERY_STRING", ""))
+    limit = int(query.get("limit", ["100"])[0])
+    offset = int(query.get("offset", ["0"])[0])
+    if not 1 <= limit <= 500 or offset < 0:
+        raise Answer(400, {"code": "validation_failed", "message": "limit or offset out of range"})
+    with connection().cursor() as cur:
+        total = cur.execute("SELECT COUNT(*) FROM tasks_task WHERE user_id = %s", (user_id,)).fetchone()[0]
+        rows = cur.execute(
+            f"SELECT {COLUMNS} FROM tasks_task WHERE user_id = %s ORDER BY created_at DESC, id DESC LIMIT %s OFFSET %s",
+            (user_id, limit, offset),
+        ).fetchall()
+        tasks = with_tags(cur, rows)
+    base = f"{environ.get('HTTP_X_FORWARDED_PROTO', 'http')}://{environ['HTTP_HOST']}{environ['PATH_INFO']}"
+    links = []
+    if offset + limit < total:
+        links.append(f'<{base}?limit={limit}&offset={offset + limit}>; rel="next"')
+    if offset > 0:
+        prev = f"{base}?limit={limit}" + (f"&offset={offset - limit}" if offset - limit > 0 else "")
+        links.append(f'<{prev}>; rel="prev"')
+    headers = [("X-Total-Count", str(total))] + ([("Link", ", ".join(links))] if links else [])
+    return 200, tasks, headers
+
+
+def get_task(user_id: str, task_id: int):
+    with connection().cursor() as cur:
+        rows = cur.execute(f"SELECT {COLUMNS} FROM tasks_task WHERE id = %s AND user_id = %s", (task_id, user_id)).fetchall()
+        if not rows:
+            raise Answer(404, {"code": "not_found", "message": "Not found."})
+        return 200, with_tags(cur, rows)[0], []
+
+
+def create_task(environ, user_id: str):
+    body = read_json(environ)
+    if set(body) - {"title", "description", "priority"}:
+        raise Answer(400, {"code": "validation_failed", "message": "Unknown field."})
+    title = body.get("title")
+    title = title.strip() if isinstance(title, str) else ""
+    description = body.get("description", "")
+    priority = body.get("priority", "none")
+    if not 1 <= len(title) <= 200 or not isinstance(description, str) or len(description) > 1000 or priority not in PRIORITIES:
+        raise Answer(400, {"code": "validation_failed", "message": "Invalid task."})
+    now = datetime.now(UTC)
+    conn = connection()
+    with conn.transaction(), conn.cursor() as cur:
+        count = cur.execute("SELECT COUNT(*) FROM tasks_task WHERE user_id = %s", (user_id,)).fetchone()[0]
+        if count >= MAX_TASKS_PER_USER:
+            raise Answer(409, {"code": "task_limit_reached", "message": "Too many tasks."})
+        row = cur.execute(
+            "INSERT INTO tasks_task (user_id, title, description, completed, priority, created_at, updated_at, version)"
+            f" VALUES (%s, %s, %s, false, %s, %s, %s, 1) RETURNING {COLUMNS}",
+            (user_id, title, description, PRIORITIES.index(priority), now, now),
+        ).fetchone()
+    location = f"{environ.get('HTTP_X_FORWARDED_PROTO', 'http')}://{environ['HTTP_HOST']}/api/tasks/{row[0]}"
+    return 201, task_json(row, []), [("Location", location)]
+
+
+def toggle_task(environ, user_id: str, task_id: int):
+    body = read_json(environ)
+    if set(body) - {"completed"} or not isinstance(body.get("completed", False), bool):
+        raise Answer(400, {"code": "validation_failed", "message": "Invalid body."})
+    conn = connection()
+    with conn.transaction(), conn.cursor() as cur:
+        found = cur.execute(
+            "SELECT completed, completed_at FROM tasks_task WHERE id = %s AND user_id = %s FOR UPDATE", (task_id, user_id)
+        ).fetchone()
+        if found is None:
+            raise Answer(404, {"code": "not_found", "message": "Not found."})
+        completed = body.get("completed", not found[0])
+        now = datetime.now(UTC)
+        completed_at = (found[1] or now) if completed else None
+        row = cur.execute(
+            "UPDATE tasks_task SET completed = %s, completed_at = %s, updated_at = %s, version = version + 1"
+            f" WHERE id = %s RETURNING {COLUMNS}",
+            (completed, completed_at, now, task_id),
+        ).fetchone()
+        return 200, with_tags(cur, [row])[0], []
+
+
+def read_json(environ) -> dict:
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    raw = environ["wsgi.input"].read(length) if length else b""
+    try:
+        body = orjson.loads(raw) if raw else {}
+    except orjson.JSONDecodeError:
+        raise Answer(400, {"code": "parse_error", "message": "JSON parse error."}) from None
+    if not isinstance(body, dict):
+        raise Answer(400, {"code": "parse_error", "message": "Expected a JSON object."})
+    return body
+
+
+def route(environ):
+    path, method = environ["PATH_INFO"], environ["REQUEST_METHOD"]
+    if path in ("/healthz", "/healthz/"):
+        return 200, {"status": "ok"}, []
+    user_id = caller(environ)
+    if path in ("/api/tasks", "/api/tasks/"):
+        if method == "GET":
+            return list_tasks(environ, user_id)
+        if method == "POST":
+            return create_task(environ, user_id)
+    elif match := DETAIL.match(path):
+        task_id, complete = int(match[1]), bool(match[2])
+        if method == "GET" and not complete:
+            return get_task(user_id, task_id)
+        if method == "PATCH" and complete:
+            return toggle_task(environ, user_id, task_id)
+    else:
+        raise Answer(404, {"code": "not_found", "message": "Not found."})
+    raise Answer(405, {"code": "method_not_allowed", "message": "Method not allowed."})
+
+
+def application(environ, start_response):
+    try:
+        status, body, headers = route(environ)
+    except Answer as answer:
+        status, body, headers = answer.status, answer.body, answer.headers
+    payload = orjson.dumps(body, option=orjson.OPT_UTC_Z)
+    reason = {200: "OK", 201: "Created", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found"}.get(status, "Error")
+    start_response(
+        f"{status} {reason}",
+        [("Content-Type", "application/json"), ("Content-Length", str(len(payload))), *headers],
+    )
+    return [payload]

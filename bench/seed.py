@@ -1,0 +1,146 @@
+"""Fills a fresh benchmark database with users, tags and tasks through COPY, and mints their tokens."""
+
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+
+TAGS_PER_USER = 3
+PRIORITIES = 4
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """How many users, and how many tasks each; `big_user_tasks` makes user 0 a heavy one."""
+
+    users: int
+    tasks_per_user: int
+    big_user_tasks: int = 0
+
+    def tasks_of(self, user_number: int) -> int:
+        if user_number == 0 and self.big_user_tasks:
+            return self.big_user_tasks
+        return self.tasks_per_user
+
+    @property
+    def total_tasks(self) -> int:
+        return sum(self.tasks_of(n) for n in range(self.users))
+
+
+DATASETS = {
+    "smoke": Dataset(users=5, tasks_per_user=60),
+    "small": Dataset(users=200, tasks_per_user=50),
+    # 1,000,000 tasks over 10,000 users, one of whom has 100,000.
+    "large": Dataset(users=10_000, tasks_per_user=90, big_user_tasks=100_090),
+}
+
+
+def user_id(number: int) -> str:
+    """A Better Auth style id: 32 characters of [A-Za-z0-9]."""
+    return f"bench{number:027d}"
+
+
+def profile(number: int) -> tuple[str, str]:
+    """The email and name a user's token carries (and the row holds, so no request writes it)."""
+    return f"{user_id(number)}@bench.example", f"Bench User {number}"
+
+
+class Progress:
+    """A one-line progress bar on stderr."""
+
+    def __init__(self, label: str, total: int):
+        self.label, self.total, self.done, self.started, self.shown = label, total, 0, time.monotonic(), -1
+
+    def advance(self, n: int = 1) -> None:
+        self.done += n
+        percent = self.done * 100 // max(self.total, 1)
+        if percent != self.shown:
+            self.shown = percent
+            bar = "#" * (percent // 4)
+            rate = self.done / max(time.monotonic() - self.started, 1e-6)
+            sys.stderr.write(f"\r  {self.label:<12} [{bar:<25}] {percent:3d}% {self.done:>9,}/{self.total:,} ({rate:,.0f}/s)")
+            if self.done >= self.total:
+                sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def seed(conninfo: str, dataset: Dataset) -> None:
+    """Users, three tags each, tasks (every third one tagged) with explicit ids, then ANALYZE."""
+    now = datetime.now(UTC)
+    with psycopg.connect(conninfo) as conn, conn.cursor() as cur:
+        progress = Progress("users", dataset.users)
+        with cur.copy(
+            "COPY accounts_user (password, is_superuser, first_name, last_name, email, is_staff, is_active,"
+            " date_joined, better_auth_id, name) FROM STDIN"
+        ) as copy:
+            for n in range(dataset.users):
+                email, name = profile(n)
+                copy.write_row(("!bench", False, "", "", email, False, True, now, user_id(n), name))
+                progress.advance()
+
+        progress = Progress("tags", dataset.users * TAGS_PER_USER)
+        with cur.copy("COPY tasks_tag (id, user_id, name) FROM STDIN") as copy:
+            for n in range(dataset.users):
+                for t in range(TAGS_PER_USER):
+                    copy.write_row((n * TAGS_PER_USER + t + 1, user_id(n), ("home", "work", "Errands")[t]))
+                progress.advance(TAGS_PER_USER)
+
+        progress = Progress("tasks", dataset.total_tasks)
+        links = []
+        task_id = 0
+        with cur.copy(
+            "COPY tasks_task (id, user_id, title, description, completed, completed_at, priority, due_at,"
+            " recurrence, created_at, updated_at, version) FROM STDIN"
+        ) as copy:
+            for n in range(dataset.users):
+                owner, count = user_id(n), dataset.tasks_of(n)
+                for i in range(count):
+                    task_id += 1
+                    created = now - timedelta(minutes=count - i)
+                    completed = i % 4 == 0
+                    due = now + timedelta(days=(i % 30) - 10) if i % 2 else None
+                    copy.write_row((
+                        task_id, owner, f"Task {i} of user {n}", "Some words about it" if i % 3 else "",
+                        completed, created if completed else None, i % PRIORITIES, due, None, created, created, 1,
+                    ))
+                    if i % 3 == 0:
+                        links.append((task_id, n * TAGS_PER_USER + 1 + i % TAGS_PER_USER))
+                progress.advance(count)
+
+        progress = Progress("task tags", len(links))
+        with cur.copy("COPY tasks_task_tags (task_id, tag_id) FROM STDIN") as copy:
+            for link in links:
+                copy.write_row(link)
+                progress.advance()
+
+        for table in ("tasks_task", "tasks_tag", "tasks_task_tags"):
+            cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+        conn.commit()
+    # Outside a transaction: VACUUM sets the visibility map, so counts can be index-only scans.
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+
+
+def users_file(conninfo: str, dataset: Dataset, path, *, token_for, only_user: int | None = None, ids_per_user: int = 50) -> None:
+    """Writes `<token> <task id>...` a line for wrk's load.lua."""
+    numbers = [only_user] if only_user is not None else range(dataset.users)
+    with psycopg.connect(conninfo) as conn, open(path, "w") as out:
+        for n in numbers:
+            ids = conn.execute(
+                "SELECT id FROM tasks_task WHERE user_id = %s ORDER BY id LIMIT %s", (user_id(n), ids_per_user)
+            ).fetchall()
+            email, name = profile(n)
+            out.write(" ".join([token_for(user_id(n), email, name), *(str(i) for (i,) in ids)]) + "\n")
+
+
+def seeded_max_task_id(conninfo: str) -> int:
+    with psycopg.connect(conninfo) as conn:
+        return conn.execute("SELECT coalesce(max(id), 0) FROM tasks_task").fetchone()[0]
+
+
+def forget_writes(conninfo: str, max_seeded_id: int) -> None:
+    """Drops the tasks a write scenario created, so every run reads the same data."""
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("DELETE FROM tasks_task WHERE id > %s", (max_seeded_id,))
