@@ -267,3 +267,9 @@ def listed(response) -> list:
 
 def titles(response) -> list[str]:
     return [task.title for task in listed(response)]
+
+
+def test_the_task_list_offers_no_filter_counts(operator, alice):
+    make_task(alice)
+    assert "Show counts" not in operator.get(TASKS).content.decode()
+    assert "Show counts" not in operator.get(TASKS, {"_facets": "1"}).content.decode()

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.db import connection
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION = {
@@ -63,6 +64,13 @@ def test_sslmode_and_timeouts_reach_the_driver():
         "DATABASES['default']['OPTIONS']", DATABASE_URL="postgres://u:p@db.example.com/app?sslmode=require"
     )
     assert options == {"sslmode": "require", "connect_timeout": 5, "options": "-c statement_timeout=15000"}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL setting")
+def test_a_direct_connection_runs_with_the_statement_timeout(db):
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone()[0] == "15s"
 
 
 def test_a_pooled_endpoint_gets_no_server_side_cursors_and_no_startup_options():
