@@ -5,7 +5,8 @@
 It DROPS and recreates the database `todo_admin_bench` on that server, migrates it, seeds it
 with set-based INSERT ... SELECT (about a minute for a million tasks), then renders each page
 through Django's test client as a signed-in operator: one warm-up, then the median of five.
-Not part of the test suite.
+Not part of the test suite. The seed names every task column: a new NOT NULL column without
+a database default needs a value there. --reuse migrates and times an already seeded database.
 """
 
 import argparse
@@ -29,12 +30,12 @@ FROM generate_series(1, %(users)s) AS i
 
 SEED_TASKS = """
 INSERT INTO tasks_task (user_id, title, description, completed, completed_at, priority, due_at, recurrence,
-                        next_occurrence_id, created_at, updated_at)
+                        next_occurrence_id, created_at, updated_at, version)
 SELECT 'user' || lpad((1 + i %% %(users)s)::text, 28, '0'),
        (ARRAY['Buy milk', 'Call mum', 'Pay rent', 'Fix the bike', 'Write the report'])[1 + i %% 5] || ' #' || i,
        '', i %% 3 = 0, CASE WHEN i %% 3 = 0 THEN now() END, i %% 4,
        CASE WHEN i %% 2 = 0 THEN now() + ((i %% 60) - 30) * interval '1 day' END, NULL, NULL,
-       now() - (%(tasks)s - i) * interval '1 second', now()
+       now() - (%(tasks)s - i) * interval '1 second', now(), 1
 FROM generate_series(1, %(tasks)s) AS i
 """
 
@@ -79,10 +80,8 @@ def configure_django(server: str) -> None:
 
 
 def seed(users: int, tasks: int) -> None:
-    from django.core.management import call_command
     from django.db import connection
 
-    call_command("migrate", verbosity=0)
     for label, sql in [
         (f"{users:,} users", SEED_USERS),
         (f"{tasks:,} tasks", SEED_TASKS),
@@ -162,6 +161,9 @@ def main() -> None:
     if not args.reuse:
         recreate_database(args.server.rstrip("/"))
     configure_django(args.server.rstrip("/"))
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
     if not args.reuse:
         seed(args.users, args.tasks)
     time_pages(args.users, args.tasks)
