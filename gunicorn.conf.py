@@ -12,9 +12,11 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 
-# A request still running after this long is killed with its worker. Above the database
-# statement timeout (15 s), so a slow query fails as a logged 500 first.
+# A request still running after this long is killed with its worker.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+# Requests' queries get half that, so a runaway query fails as a logged 500 before its worker
+# is killed. Only the web process: `migrate` in the release phase may run long.
+raw_env = [f"DATABASE_STATEMENT_TIMEOUT_MS={os.environ.get('DATABASE_STATEMENT_TIMEOUT_MS', timeout * 500)}"]
 # On SIGTERM (a deploy, a scale-down) workers stop accepting and finish in-flight requests for
 # up to this long. Platforms send SIGKILL about 30 s after SIGTERM, so stay below that.
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "25"))

@@ -113,7 +113,7 @@ def test_sigterm_finishes_the_in_flight_request_then_exits(gunicorn, tmp_path):
 
 
 def test_the_config_binds_port_and_sizes_for_two_cores(monkeypatch):
-    for name in ["WEB_CONCURRENCY", "GUNICORN_THREADS", "GUNICORN_TIMEOUT", "GUNICORN_GRACEFUL_TIMEOUT"]:
+    for name in ["WEB_CONCURRENCY", "GUNICORN_THREADS", "GUNICORN_TIMEOUT", "GUNICORN_GRACEFUL_TIMEOUT", "DATABASE_STATEMENT_TIMEOUT_MS"]:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PORT", "5123")
     config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
@@ -121,6 +121,7 @@ def test_the_config_binds_port_and_sizes_for_two_cores(monkeypatch):
     assert (config["workers"], config["threads"], config["worker_class"]) == (2, 4, "gthread")
     assert config["graceful_timeout"] < 30 <= config["timeout"]
     assert config["accesslog"] is None
+    assert config["raw_env"] == ["DATABASE_STATEMENT_TIMEOUT_MS=15000"]  # half the worker timeout
 
 
 def test_the_procfile_migrates_on_release_and_serves_with_the_config():

@@ -59,18 +59,29 @@ def test_development_needs_no_https():
     assert setting("SESSION_COOKIE_SECURE", **development) is False
 
 
-def test_sslmode_and_timeouts_reach_the_driver():
+def test_sslmode_and_the_connect_timeout_reach_the_driver():
     options = setting(
         "DATABASES['default']['OPTIONS']", DATABASE_URL="postgres://u:p@db.example.com/app?sslmode=require"
     )
-    assert options == {"sslmode": "require", "connect_timeout": 5, "options": "-c statement_timeout=15000"}
+    assert options == {"sslmode": "require", "connect_timeout": 5}
+
+
+def test_the_statement_timeout_is_a_startup_option_on_a_direct_connection():
+    options = setting(
+        "DATABASES['default']['OPTIONS']",
+        DATABASE_URL="postgres://u:p@db.example.com/app",
+        DATABASE_STATEMENT_TIMEOUT_MS="15000",
+    )
+    assert options["options"] == "-c statement_timeout=15000"
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL setting")
-def test_a_direct_connection_runs_with_the_statement_timeout(db):
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW statement_timeout")
-        assert cursor.fetchone()[0] == "15s"
+def test_postgresql_applies_the_statement_timeout():
+    show = "from django.db import connection; c = connection.cursor(); c.execute('SHOW statement_timeout'); print(c.fetchone()[0])"
+    database = {"DATABASE_URL": os.environ["DATABASE_URL"], "DATABASE_STATEMENT_TIMEOUT_MS": "1500"}
+    result = run("shell", "--verbosity", "0", "-c", show, **database)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "1500ms"
 
 
 def test_a_pooled_endpoint_gets_no_server_side_cursors_and_no_startup_options():
@@ -79,6 +90,7 @@ def test_a_pooled_endpoint_gets_no_server_side_cursors_and_no_startup_options():
         DATABASE_URL="postgres://u:p@db-pooler.example.com/app?sslmode=require",
         DATABASE_POOLED="true",
         DATABASE_CONNECT_TIMEOUT="3",
+        DATABASE_STATEMENT_TIMEOUT_MS="15000",  # left to the role's setting behind a pooler
     )
     assert database["DISABLE_SERVER_SIDE_CURSORS"] is True
     assert database["OPTIONS"] == {"sslmode": "require", "connect_timeout": 3}

@@ -150,8 +150,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # to any server connection: cursors and session settings do not survive it. The
         # statement timeout is then a role setting (README, "Neon").
         DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
-    elif statement_timeout := env_int("DATABASE_STATEMENT_TIMEOUT_MS", 15_000):
-        # Below gunicorn's worker timeout, so a runaway query fails as a 500, not a killed worker.
+    elif statement_timeout := env_int("DATABASE_STATEMENT_TIMEOUT_MS", 0):
+        # gunicorn.conf.py sets it for the web process only, so migrations may run long.
         _db_options.setdefault("options", f"-c statement_timeout={statement_timeout}")
 
 # ---------------------------------------------------------------------------
