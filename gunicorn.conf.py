@@ -20,8 +20,7 @@ raw_env = [f"DATABASE_STATEMENT_TIMEOUT_MS={os.environ.get('DATABASE_STATEMENT_T
 # On SIGTERM (a deploy, a scale-down) workers stop accepting and finish in-flight requests for
 # up to this long. Platforms send SIGKILL about 30 s after SIGTERM, so stay below that.
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "25"))
-# Longer than a load balancer's idle timeout is not needed; a little more than none avoids a
-# new TCP connection per request from the same proxy.
+# The platform's router reuses a connection for back-to-back requests for a few seconds.
 keepalive = 5
 
 # Recycle workers now and then so a slow leak cannot grow for ever; the jitter keeps them
