@@ -5,8 +5,8 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 
 from accounts.jwks import JWKSUnavailable
 from accounts.models import User
-from accounts.services import user_sync_from_claims
 from accounts.tokens import BetterAuthTokenVerifier, TokenError
+from accounts.user_cache import recent_users
 
 
 class AccountDisabled(exceptions.PermissionDenied):
@@ -49,7 +49,8 @@ class BetterAuthAuthentication(JWTAuthentication):
             raise SigningKeysUnavailable(wait=e.retry_after) from e
 
     def get_user(self, validated_token: dict[str, Any]) -> User:
-        user = user_sync_from_claims(claims=validated_token)
+        # Warm requests read the user from this process's memory (accounts/user_cache.py).
+        user = recent_users.user_for(validated_token)
         if not user.is_active:
             raise AccountDisabled()
         return user

@@ -13,7 +13,8 @@ PROFILE_CLAIMS = (("email", "email", 254), ("name", "name", 255))
 LAST_SEEN_RESOLUTION = timedelta(minutes=5)
 
 
-def _profile_from_claims(claims: dict[str, Any]) -> dict[str, str]:
+def profile_from_claims(claims: dict[str, Any]) -> dict[str, str]:
+    """The email and name a token carries, cut to what the user row holds."""
     profile = {}
     for field_name, claim, max_length in PROFILE_CLAIMS:
         value = claims.get(claim)
@@ -28,7 +29,7 @@ def user_sync_from_claims(*, claims: dict[str, Any]) -> User:
     every few minutes, so a steady stream of requests from one user costs one read and no write.
     """
     better_auth_id = claims["sub"]
-    profile = _profile_from_claims(claims)
+    profile = profile_from_claims(claims)
     now = timezone.now()
     user = User.objects.filter(better_auth_id=better_auth_id).first()
     if user is None:

@@ -24,6 +24,8 @@ def better_auth_settings(settings):
         "AUDIENCE": [ORIGIN],
         "LEEWAY_SECONDS": 30,
         "REQUIRED_CLAIMS": ["exp", "iat", "sub"],
+        # Off, so every test sees the user row as it is; tests/accounts/test_user_cache.py turns it on.
+        "USER_CACHE_SECONDS": 0,
     }
     return settings
 

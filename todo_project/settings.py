@@ -228,6 +228,9 @@ BETTER_AUTH = {
     "LEEWAY_SECONDS": env_int("BETTER_AUTH_LEEWAY_SECONDS", 30),
     # Claims a token must carry; Better Auth always sets these three.
     "REQUIRED_CLAIMS": ["exp", "iat", "sub"],
+    # Each process remembers a token's user this long instead of reading the row per request;
+    # a deactivation takes effect within it. 0 reads the row on every request.
+    "USER_CACHE_SECONDS": env_int("BETTER_AUTH_USER_CACHE_SECONDS", 30),
 }
 
 # ---------------------------------------------------------------------------
@@ -237,7 +240,8 @@ BETTER_AUTH = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.BetterAuthAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # DRF's JSON, byte for byte, from orjson (todo_project/renderers.py).
+    "DEFAULT_RENDERER_CLASSES": ["todo_project.renderers.FastJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["todo_project.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "tasks.pagination.TaskPagination",
     "EXCEPTION_HANDLER": "todo_project.errors.api_exception_handler",

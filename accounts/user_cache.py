@@ -1,0 +1,61 @@
+"""A per-process memory of the users recent tokens spoke for, so a warm request reads no user row.
+
+An entry lives for `BETTER_AUTH["USER_CACHE_SECONDS"]` (30 s by default): an operator's
+deactivation, made in another process, is seen within that time. An entry remembers the email
+and name it was synced with; a token carrying others goes through `user_sync_from_claims`, so
+profile changes are written as before.
+"""
+
+import threading
+import time
+from typing import Any
+
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS
+
+from accounts.models import User
+from accounts.services import profile_from_claims, user_sync_from_claims
+
+# What the API reads of its caller (anything else loads on first access), in the model's field
+# order, which is the order Model.from_db() expects the values in.
+CACHED_FIELDS = tuple(
+    f.attname for f in User._meta.concrete_fields
+    if f.attname in {"id", "better_auth_id", "email", "name", "is_active", "last_seen_at"}
+)
+
+
+class RecentUsers:
+    """Users keyed by token subject, each for a few seconds; at most `max_entries` of them."""
+
+    def __init__(self, max_entries: int = 20_000, clock=time.monotonic):
+        self.max_entries, self.clock = max_entries, clock
+        self._entries: dict[str, tuple[float, dict[str, str], tuple]] = {}
+        self._lock = threading.Lock()
+
+    def user_for(self, claims: dict[str, Any]) -> User:
+        """The user the claims speak for: from memory when fresh and unchanged, else synced."""
+        ttl = settings.BETTER_AUTH.get("USER_CACHE_SECONDS", 30)
+        profile = profile_from_claims(claims)
+        entry = self._entries.get(claims["sub"])
+        if entry is not None and entry[0] > self.clock() and entry[1] == profile:
+            # A fresh instance per request: no request sees another's changes to it.
+            return User.from_db(DEFAULT_DB_ALIAS, CACHED_FIELDS, entry[2])
+        user = user_sync_from_claims(claims=claims)
+        if ttl > 0:
+            self._remember(claims["sub"], self.clock() + ttl, profile, tuple(getattr(user, f) for f in CACHED_FIELDS))
+        return user
+
+    def _remember(self, subject: str, expires: float, profile: dict[str, str], values: tuple) -> None:
+        with self._lock:
+            self._entries.pop(subject, None)
+            if len(self._entries) >= self.max_entries:
+                # Insertion order is expiry order, so the first entry is the stalest.
+                del self._entries[next(iter(self._entries))]
+            self._entries[subject] = (expires, profile, values)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+recent_users = RecentUsers()
