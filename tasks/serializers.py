@@ -1,3 +1,5 @@
+from datetime import datetime, timezone
+
 from django.db import models
 from rest_framework import serializers
 
@@ -11,7 +13,7 @@ from tasks.fields import (
     StrictIntegerField,
     TagListField,
 )
-from tasks.models import Task
+from tasks.models import Priority, Task
 from tasks.services import task_check_room, task_set_completed, task_set_tags
 
 
@@ -106,6 +108,49 @@ class TaskSerializer(StrictSerializerMixin, serializers.ModelSerializer):
         if completed is not None:
             task_set_completed(task=task, completed=completed)
         return task
+
+
+# The list's fast read path: TaskSerializer's JSON built from values() rows, without a model
+# instance and a field object per value. tests/tasks/test_task_rows.py proves both agree.
+TASK_ROW_FIELDS = (
+    "id", "owner_id", "title", "description", "completed", "completed_at",
+    "priority", "due_at", "recurrence", "created_at", "updated_at",
+)
+PRIORITY_LABELS = dict(Priority.choices)
+
+
+def _datetime_json(value: datetime | None) -> str | None:
+    # DRF's DateTimeField output: ISO 8601 in UTC (the current time zone), "Z" for +00:00.
+    if value is None:
+        return None
+    text = value.astimezone(timezone.utc).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def task_rows_json(rows: list[dict]) -> list[dict]:
+    """Rows of `TASK_ROW_FIELDS` as TaskSerializer renders tasks, their tags in one query."""
+    tags: dict[int, list[str]] = {row["id"]: [] for row in rows}
+    if rows:
+        links = Task.tags.through.objects.filter(task_id__in=list(tags)).values_list("task_id", "tag__name")
+        for task_id, name in links:
+            tags[task_id].append(name)
+    return [
+        {
+            "id": row["id"],
+            "user_id": row["owner_id"],
+            "title": row["title"],
+            "description": row["description"],
+            "completed": row["completed"],
+            "completed_at": _datetime_json(row["completed_at"]),
+            "priority": PRIORITY_LABELS[row["priority"]],
+            "tags": sorted(tags[row["id"]], key=str.casefold),
+            "due_at": _datetime_json(row["due_at"]),
+            "recurrence": row["recurrence"],
+            "created_at": _datetime_json(row["created_at"]),
+            "updated_at": _datetime_json(row["updated_at"]),
+        }
+        for row in rows
+    ]
 
 
 class TaskCompleteSerializer(StrictSerializerMixin, serializers.Serializer):

@@ -18,12 +18,14 @@ from tasks.filters import TASK_LIST_PARAMETERS, TaskFilter
 from tasks.idempotency import idempotent_create
 from tasks.models import Tag, Task
 from tasks.serializers import (
+    TASK_ROW_FIELDS,
     BulkActionSerializer,
     BulkResultSerializer,
     StatsSerializer,
     TagSerializer,
     TaskCompleteSerializer,
     TaskSerializer,
+    task_rows_json,
 )
 from tasks.services import tags_prune, task_set_completed, tasks_set_completed
 from todo_project.openapi import error_responses
@@ -94,6 +96,11 @@ class TaskViewSet(TaskETagMixin, viewsets.ModelViewSet):
         if self.action == "list":
             return super().filter_queryset(queryset)
         return queryset
+
+    def list(self, request, *args, **kwargs):
+        # The fast read path: rows, not model instances, mapped to TaskSerializer's JSON.
+        rows = self.filter_queryset(self.get_queryset()).prefetch_related(None).values(*TASK_ROW_FIELDS)
+        return self.get_paginated_response(task_rows_json(self.paginate_queryset(rows)))
 
     def get_object(self):
         task = super().get_object()

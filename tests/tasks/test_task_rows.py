@@ -1,0 +1,42 @@
+"""The list's fast read path (values() rows mapped to JSON) answers exactly what TaskSerializer would."""
+
+from datetime import UTC, datetime
+
+from rest_framework.renderers import JSONRenderer
+
+from tasks.models import Priority, Tag, Task
+from tasks.serializers import TASK_ROW_FIELDS, TaskSerializer, task_rows_json
+from tests.tasks.factories import make_task
+
+
+def alices_varied_tasks(alice) -> None:
+    plain = make_task(alice, title="plain")
+    done = make_task(alice, title="done \u2603", description="caf\u00e9\n\"quoted\"", completed=True, priority=Priority.HIGH)
+    make_task(
+        alice, title="due", due_at=datetime(2026, 1, 31, 9, 30, 0, 250000, tzinfo=UTC),
+        recurrence="FREQ=WEEKLY;BYDAY=MO", priority=Priority.LOW,
+    )
+    tags = [Tag.objects.create(owner=alice, name=name) for name in ("work", "Errands", "home")]
+    done.tags.set(tags)
+    plain.tags.set(tags[:1])
+
+
+def test_rows_map_to_the_serializers_json(alice, bob):
+    alices_varied_tasks(alice)
+    make_task(bob, title="bob's")
+    tasks = Task.objects.filter(owner=alice)
+    expected = TaskSerializer(tasks.prefetch_related("tags"), many=True).data
+    fast = task_rows_json(list(tasks.values(*TASK_ROW_FIELDS)))
+    assert JSONRenderer().render(fast) == JSONRenderer().render(expected)
+
+
+def test_the_list_answers_the_serializers_json(alice_client, alice):
+    alices_varied_tasks(alice)
+    expected = TaskSerializer(Task.objects.filter(owner=alice).prefetch_related("tags"), many=True).data
+    response = alice_client.get("/api/tasks", {"sort": "created"})
+    assert response.content == JSONRenderer().render(expected)
+
+
+def test_no_rows_cost_no_tag_query(django_assert_num_queries, db):
+    with django_assert_num_queries(0):
+        assert task_rows_json([]) == []
