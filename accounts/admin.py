@@ -30,8 +30,8 @@ class UserChangeList(ChangeList):
 class UserAdmin(DjangoUserAdmin):
     """Users as operators see them: who they are, when the API last saw them, whether they may use it.
 
-    Deactivating takes effect on the user's next request: the API reads the user row on every
-    request and answers a deactivated user 403 `account_disabled`.
+    Deactivating takes effect within BETTER_AUTH_USER_CACHE_SECONDS (30 s): each API process
+    re-reads a user's row that often, and then answers a deactivated user 403 `account_disabled`.
     """
 
     list_display = ["__str__", "better_auth_id", "email", "name", "is_active", "last_seen_at", "task_count", "is_staff"]
@@ -67,7 +67,7 @@ class UserAdmin(DjangoUserAdmin):
         tasks = reverse("admin:tasks_task_changelist") + f"?owner__exact={user.better_auth_id}"
         return format_html('<a href="{}">{}</a>', tasks, count)
 
-    @admin.action(description="Deactivate selected users (their tokens are refused from the next request)")
+    @admin.action(description="Deactivate selected users (their tokens are refused within 30 seconds)")
     def deactivate(self, request, queryset: QuerySet[User]) -> None:
         # An operator cannot lock themself out of the admin by accident.
         changed = queryset.exclude(pk=request.user.pk).filter(is_active=True).update(is_active=False)
