@@ -1,4 +1,11 @@
 from django.apps import AppConfig
+from django.core.management import call_command
+from django.db.models.signals import post_migrate
+
+
+def create_cache_table(using: str = "default", **kwargs) -> None:
+    """Creates the database cache's table (throttle counters without Redis); a no-op when it exists."""
+    call_command("createcachetable", database=using, verbosity=0)
 
 
 class TasksConfig(AppConfig):
@@ -6,3 +13,7 @@ class TasksConfig(AppConfig):
 
     default_auto_field = "django.db.models.BigAutoField"
     name = "tasks"
+
+    def ready(self):
+        # After every migrate, so a fresh clone (and the test database) needs no extra step.
+        post_migrate.connect(create_cache_table, sender=self)

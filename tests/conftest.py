@@ -1,4 +1,5 @@
 import pytest
+from django.core.cache import caches
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -28,6 +29,18 @@ def better_auth_settings(settings):
         "USER_CACHE_SECONDS": 0,
     }
     return settings
+
+
+@pytest.fixture(autouse=True)
+def private_cache_and_generous_throttles(settings):
+    """Each test starts with an empty in-process cache and budgets it cannot spend.
+
+    Throttle tests set their own small rates and, where they need it, the shared backends.
+    """
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"}}
+    caches["default"].clear()
+    rates = {"read": "100000/min", "write": "100000/min", "anon": "100000/min"}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
 
 
 @pytest.fixture(autouse=True)

@@ -67,3 +67,10 @@ def test_it_rejects_a_malformed_boolean():
 def test_debug_mode_starts_without_production_secrets():
     result = start(DJANGO_DEBUG="true", DJANGO_SECRET_KEY="", BETTER_AUTH_SECRET="", DJANGO_ALLOWED_HOSTS="")
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("value", ["lots", "10/fortnight", "0/min", "-1/s"])
+def test_it_refuses_a_throttle_rate_it_cannot_read(value):
+    result = start(THROTTLE_WRITE_RATE=value)
+    assert result.returncode != 0
+    assert "THROTTLE_WRITE_RATE" in result.stderr

@@ -19,6 +19,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler, set_rollback
 
+from todo_project.throttling import throttle_failed_authentication
+
 logger = logging.getLogger("todo_project.errors")
 
 RETRY_AFTER_SECONDS = 5
@@ -97,6 +99,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
     elif isinstance(exc, (OperationalError, InterfaceError)):
         logger.warning("database unavailable: %s", exc.__class__.__name__)
         exc = DatabaseUnavailable()
+    exc = throttle_failed_authentication(exc, context.get("request"), context.get("view"))
 
     response = exception_handler(exc, context)
     if response is None:

@@ -15,6 +15,7 @@ class HealthView(APIView):
 
     authentication_classes = []
     permission_classes = []
+    throttle_classes = []  # probes come often, from the platform
 
     @extend_schema(operation_id="getHealth", summary="Liveness", responses={200: STATUS})
     def get(self, request):
@@ -26,6 +27,7 @@ class ReadyView(APIView):
 
     authentication_classes = []
     permission_classes = []
+    throttle_classes = []  # probes come often, from the platform
 
     @extend_schema(operation_id="getReadiness", summary="Readiness", responses={200: STATUS, **error_responses(503)})
     def get(self, request):

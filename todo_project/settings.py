@@ -5,6 +5,7 @@ switched by DJANGO_DEBUG, not by a second settings file.
 """
 
 import os
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -38,6 +39,16 @@ def env_int(name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be a whole number, got {raw!r}.") from None
+
+
+def env_rate(name: str, default: str) -> str | None:
+    """A DRF throttle rate such as `120/min`; an empty value turns that limit off."""
+    raw = os.environ.get(name, default).strip()
+    if not raw:
+        return None
+    if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", raw):
+        raise ImproperlyConfigured(f"{name} must be a rate like 120/min (per s, min, hour or day), got {raw!r}.")
+    return raw
 
 
 def env_list(name: str, default: str = "") -> list[str]:
@@ -154,6 +165,28 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # gunicorn.conf.py sets it for the web process only, so migrations may run long.
         _db_options.setdefault("options", f"-c statement_timeout={statement_timeout}")
 
+# The cache every process shares: throttle counters and the fetched JWKS. Redis when
+# REDIS_URL is set, otherwise a table in the database (made by migrate), never one
+# process's memory, so several instances keep one budget per user.
+if REDIS_URL := env_str("REDIS_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # A Redis that does not answer costs a request a second at most (throttles then let it through).
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "api_cache",
+            # Django's default of 300 entries would cull live throttle counters.
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
+
 # ---------------------------------------------------------------------------
 # Authentication (Better Auth)
 # ---------------------------------------------------------------------------
@@ -245,6 +278,20 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["todo_project.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "tasks.pagination.TaskPagination",
     "EXCEPTION_HANDLER": "todo_project.errors.api_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "todo_project.throttling.UserReadThrottle",
+        "todo_project.throttling.UserWriteThrottle",
+        "todo_project.throttling.AnonymousThrottle",
+    ],
+    # Requests per user (reads, writes) and per client address (no valid token); see README.
+    "DEFAULT_THROTTLE_RATES": {
+        "read": env_rate("THROTTLE_READ_RATE", "600/min"),
+        "write": env_rate("THROTTLE_WRITE_RATE", "120/min"),
+        "anon": env_rate("THROTTLE_ANON_RATE", "60/min"),
+    },
+    # The client address is the one this many proxies in front of the app saw (X-Forwarded-For);
+    # 0 trusts no proxy and uses the connection's address.
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
     "DEFAULT_SCHEMA_CLASS": "todo_project.openapi.ApiAutoSchema",
     "UNAUTHENTICATED_USER": None,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

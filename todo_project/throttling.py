@@ -1,0 +1,93 @@
+"""Request budgets: per user for reads and for writes, per client address without a valid token.
+
+Counters live in Django's default cache (Redis, or the database without it), so every process
+of every instance spends from one budget. Each budget is a fixed window of N requests per
+period, counted with `add` and `incr`, which Redis does atomically. Health checks have none.
+"""
+
+import logging
+import time
+
+from django.core.cache import caches
+from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated, Throttled
+from rest_framework.permissions import SAFE_METHODS
+from rest_framework.settings import api_settings
+from rest_framework.throttling import SimpleRateThrottle
+
+logger = logging.getLogger("todo_project.throttling")
+
+
+class FixedWindowThrottle(SimpleRateThrottle):
+    """At most `rate` requests per window for each key `get_cache_key` gives."""
+
+    def get_rate(self) -> str | None:
+        # Read on every request (not once at import), so the rates follow the settings.
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+    def allow_request(self, request, view) -> bool:
+        key = self.get_cache_key(request, view)
+        if self.rate is None or key is None:
+            return True
+        now = time.time()
+        window = int(now // self.duration)
+        self.seconds_left = (window + 1) * self.duration - now
+        counter = f"throttle:{self.scope}:{key}:{window}"
+        cache = caches["default"]
+        try:
+            cache.add(counter, 0, timeout=self.duration + 1)
+            count = cache.incr(counter)
+        except Exception:
+            # A budget is a guard, not a dependency: without its cache, serve the request.
+            logger.warning("throttle cache unavailable; letting the request through", exc_info=True)
+            return True
+        return count <= self.num_requests
+
+    def wait(self) -> float:
+        return self.seconds_left
+
+
+class UserReadThrottle(FixedWindowThrottle):
+    """Reads (GET, HEAD, OPTIONS) of one signed-in user."""
+
+    scope = "read"
+
+    def get_cache_key(self, request, view) -> str | None:
+        if request.user is None or request.method not in SAFE_METHODS:
+            return None
+        return request.user.better_auth_id
+
+
+class UserWriteThrottle(FixedWindowThrottle):
+    """Writes (POST, PUT, PATCH, DELETE) of one signed-in user."""
+
+    scope = "write"
+
+    def get_cache_key(self, request, view) -> str | None:
+        if request.user is None or request.method in SAFE_METHODS:
+            return None
+        return request.user.better_auth_id
+
+
+class AnonymousThrottle(FixedWindowThrottle):
+    """Requests without a valid token, by client address (NUM_PROXIES says which one)."""
+
+    scope = "anon"
+
+    def get_cache_key(self, request, view) -> str | None:
+        return self.get_ident(request) if request.user is None else None
+
+
+def throttle_failed_authentication(exc: Exception, request, view) -> Exception:
+    """A 401 counts against the client address's budget; over it, the answer is a 429.
+
+    DRF checks throttles only after authentication succeeds, so without this a client could
+    try tokens at full speed.
+    """
+    if not isinstance(exc, (NotAuthenticated, AuthenticationFailed)) or request is None or view is None:
+        return exc
+    if getattr(view, "throttle_classes", None) == []:
+        return exc
+    throttle = AnonymousThrottle()
+    if throttle.allow_request(request, view):
+        return exc
+    return Throttled(wait=throttle.wait())
