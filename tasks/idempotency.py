@@ -1,9 +1,12 @@
 """Idempotency-Key on task creation: a retried create answers like the first one and creates nothing.
 
 The key is claimed in a row of its own, committed before the create runs, so a retry arriving
-while the first request still runs sees the claim and gets a 409 instead of a second task. The
-response is written to that row in the create's own transaction: a task exists exactly when its
-key remembers the response. A create that fails releases the key, so it can be retried.
+while the first request still runs sees the claim instead of waiting. The create's transaction
+holds that row's lock and writes the response into it: a task exists exactly when its key
+remembers the response. A retry that finds a claim without a response tries the lock: held
+means the first request still runs (409); free means it died, say with the database or its
+worker, and the retry takes the claim over. SQLite has no row locks: there, a claim is taken
+over once ABANDONED_AFTER has passed. A create that fails releases the key.
 """
 
 import functools
@@ -11,7 +14,7 @@ import hashlib
 import re
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -21,9 +24,10 @@ from tasks.models import IdempotencyKey
 
 KEY_PATTERN = re.compile(r"[\x20-\x7e]{1,255}")  # printable ASCII
 KEY_LIFETIME = timedelta(hours=24)
-# A claim still without a response after this long belongs to a request that died with its
-# worker (gunicorn kills a request after 30 s): a retry may take it over.
+# Without row locks, a claim still without a response after this long belongs to a request
+# that died (gunicorn kills a request after 30 s): a retry may take it over.
 ABANDONED_AFTER = timedelta(seconds=60)
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a NOWAIT lock held by another
 REPLAYED_HEADERS = ("Location",)
 
 
@@ -54,30 +58,50 @@ def idempotency_keys_purge(*, owner: User | None = None) -> int:
     return expired.delete()[0]
 
 
-def idempotency_claim(*, owner: User, key: str, fingerprint: str) -> IdempotencyKey:
-    """The key's row: claimed for this request, or the finished one of an earlier request."""
+def idempotency_claim(*, owner: User, key: str, fingerprint: str) -> tuple[IdempotencyKey, bool]:
+    """The key's row, committed, and whether this request made it: new, pending (another's) or finished."""
     idempotency_keys_purge(owner=owner)
     for _ in range(3):
         now = timezone.now()
         try:
             with transaction.atomic():
-                return IdempotencyKey.objects.create(owner=owner, key=key, fingerprint=fingerprint, created_at=now)
+                return IdempotencyKey.objects.create(owner=owner, key=key, fingerprint=fingerprint, created_at=now), True
         except IntegrityError:
             pass
         earlier = IdempotencyKey.objects.filter(owner=owner, key=key).first()
         if earlier is None:
             continue  # released since: claim it again
-        abandoned = earlier.response_status is None and earlier.created_at < now - ABANDONED_AFTER
-        if abandoned or earlier.created_at < now - KEY_LIFETIME:
-            # Drop it only if no other retry took it over meanwhile, then claim it again.
+        if earlier.created_at < now - KEY_LIFETIME:
             IdempotencyKey.objects.filter(pk=earlier.pk, created_at=earlier.created_at).delete()
             continue
         if earlier.fingerprint != fingerprint:
             raise IdempotencyKeyReused()
-        if earlier.response_status is None:
-            raise IdempotencyRequestInProgress()
-        return earlier
+        return earlier, False
     raise IdempotencyRequestInProgress()  # other retries kept taking the key
+
+
+def idempotency_hold(claim: IdempotencyKey, *, ours: bool) -> IdempotencyKey:
+    """Locks a claim until the transaction ends, or raises a 409 while another request holds it."""
+    try:
+        held = IdempotencyKey.objects.select_for_update(nowait=True).filter(pk=claim.pk).first()
+    except OperationalError as e:
+        if getattr(e.__cause__, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+            raise IdempotencyRequestInProgress() from e
+        raise
+    if held is None:
+        raise IdempotencyRequestInProgress()  # released a moment ago; the next retry claims it
+    fresh = held.created_at >= timezone.now() - ABANDONED_AFTER
+    if held.response_status is None and fresh and not ours and not connection.features.has_select_for_update:
+        raise IdempotencyRequestInProgress()  # no row locks: only age tells a dead request
+    return held
+
+
+def _release(claim: IdempotencyKey) -> None:
+    """Frees the key after a failed create; a database that is down leaves it to the lock check."""
+    try:
+        IdempotencyKey.objects.filter(pk=claim.pk, response_status=None).delete()
+    except (OperationalError, InterfaceError):
+        pass
 
 
 def _replay(claim: IdempotencyKey) -> Response:
@@ -97,19 +121,23 @@ def idempotent_create(create):
         if not KEY_PATTERN.fullmatch(key):
             raise IdempotencyKeyInvalid()
         fingerprint = hashlib.sha256(request.body).hexdigest()
-        claim = idempotency_claim(owner=request.user, key=key, fingerprint=fingerprint)
+        claim, ours = idempotency_claim(owner=request.user, key=key, fingerprint=fingerprint)
         if claim.response_status is not None:
             return _replay(claim)
         try:
             with transaction.atomic():
+                claim = idempotency_hold(claim, ours=ours)
+                if claim.response_status is not None:
+                    return _replay(claim)  # the request holding it finished meanwhile
                 response = create(view, request, *args, **kwargs)
                 claim.response_status = response.status_code
                 claim.response_body = response.data
                 claim.response_headers = {name: response[name] for name in REPLAYED_HEADERS if response.has_header(name)}
                 claim.save(update_fields=["response_status", "response_body", "response_headers"])
+        except IdempotencyRequestInProgress:
+            raise
         except Exception:
-            # Nothing was created: the key is free for a retry.
-            claim.delete()
+            _release(claim)
             raise
         return response
 

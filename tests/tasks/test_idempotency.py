@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from tasks.models import IdempotencyKey, Task
@@ -62,13 +62,49 @@ def test_it_rejects_the_same_key_with_another_body_with_a_422(alice_client):
     assert Task.objects.count() == 1
 
 
-def test_it_answers_409_to_a_retry_while_the_first_request_still_runs(alice_client, alice):
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="without row locks, only a claim's age tells")
+def test_without_row_locks_it_answers_409_to_a_retry_of_a_fresh_claim(alice_client, alice):
     IdempotencyKey.objects.create(owner=alice, key="retry-me-1", fingerprint=fingerprint_of(BODY))
     response = post(alice_client)
     assert response.status_code == 409
     assert response.json()["code"] == "idempotency_request_in_progress"
     assert response["Retry-After"] == "1"
     assert Task.objects.count() == 0
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+def test_with_row_locks_a_fresh_claim_nobody_holds_is_taken_over_at_once(alice_client, alice):
+    IdempotencyKey.objects.create(owner=alice, key="retry-me-1", fingerprint=fingerprint_of(BODY))
+    assert post(alice_client).status_code == 201
+    assert Task.objects.count() == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_it_answers_409_to_a_retry_while_the_first_request_still_holds_the_key(alice):
+    claim = IdempotencyKey.objects.create(owner=alice, key="retry-me-1", fingerprint=fingerprint_of(BODY))
+    holding, release = threading.Event(), threading.Event()
+
+    def first_request_still_running():
+        with transaction.atomic():
+            IdempotencyKey.objects.select_for_update().get(pk=claim.pk)
+            holding.set()
+            release.wait(timeout=10)
+        connection.close()
+
+    holder = threading.Thread(target=first_request_still_running)
+    holder.start()
+    holding.wait(timeout=10)
+    try:
+        response = post(client_for(alice))
+    finally:
+        release.set()
+        holder.join()
+    assert response.status_code == 409
+    assert response.json()["code"] == "idempotency_request_in_progress"
+    assert response["Retry-After"] == "1"
+    assert Task.objects.count() == 0
+    assert post(client_for(alice)).status_code == 201  # it died without answering: taken over
 
 
 def test_a_claim_left_by_a_request_that_died_is_taken_over(alice_client, alice):
