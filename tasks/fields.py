@@ -1,7 +1,8 @@
 """Strict input fields for task bodies and list filters.
 
 JSON clients get exactly what the schema says: strings only where a string is expected,
-`true`/`false` only for booleans, RFC 3339 date-times with an explicit offset.
+`true`/`false` only for booleans, RFC 3339 date-times with an explicit offset, text trimmed the
+way JavaScript's `trim()` does and measured after trimming.
 """
 
 import re
@@ -18,6 +19,30 @@ RFC3339 = re.compile(
 )
 MAX_BIGINT = 2**63 - 1
 
+# What JavaScript's String.prototype.trim() removes, written as a regex character class that
+# means the same in Python, ECMAScript and Rust, so that the server, a Next.js form and the
+# OpenAPI pattern below agree on what "blank" and "200 characters" mean. (Python's own
+# str.strip() also removes \x1c-\x1f and \x85, which JavaScript keeps.)
+SPACE = r"\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+_SPACE_AT_THE_ENDS = re.compile(rf"^[{SPACE}]+|[{SPACE}]+\Z")
+
+
+def text_trim(value: str) -> str:
+    return _SPACE_AT_THE_ENDS.sub("", value)
+
+
+def trimmed_text_pattern(min_length: int, max_length: int | None) -> str:
+    """A JSON Schema pattern for text without NUL characters, `min_length` to `max_length` long once trimmed.
+
+    Lengths after trimming are beyond minLength/maxLength, which count the raw string.
+    """
+    edge = rf"[^{SPACE}\u0000]"
+    inner = "*" if max_length is None else f"{{0,{max_length - 2}}}"
+    text = edge if max_length == 1 else rf"{edge}(?:[^\u0000]{inner}{edge})?"
+    if min_length == 0:
+        text = f"(?:{text})?"
+    return rf"^[{SPACE}]*{text}[{SPACE}]*$"
+
 
 def parse_rfc3339(value: str) -> datetime:
     """An RFC 3339 date-time with an offset, in UTC; ValueError for anything else."""
@@ -30,12 +55,27 @@ def parse_rfc3339(value: str) -> datetime:
 
 
 class StrictCharField(serializers.CharField):
-    """A CharField that takes JSON strings only (no numbers) holding text the database can store."""
+    """A CharField that takes JSON strings only (no numbers) holding text the database can store.
+
+    Surrounding whitespace is trimmed (see SPACE) before the length and blank checks.
+    """
 
     default_error_messages = {
         "invalid": "Must be a string.",
         "invalid_characters": "Contains characters that are not valid Unicode text.",
     }
+
+    def __init__(self, **kwargs):
+        super().__init__(**{**kwargs, "trim_whitespace": False})
+
+    def run_validation(self, data=serializers.empty):
+        if isinstance(data, str):
+            data = text_trim(data)
+        return super().run_validation(data)
+
+    def openapi_request_pattern(self) -> str:
+        """What the request schema says instead of minLength/maxLength (see trimmed_text_pattern)."""
+        return trimmed_text_pattern(0 if self.allow_blank else 1, self.max_length)
 
     def to_internal_value(self, data):
         if not isinstance(data, str):

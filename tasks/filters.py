@@ -1,6 +1,7 @@
 """List filters and sort for `GET /api/tasks` (and the Phase II list route).
 
-Every parameter is validated: a bad value is a 400 that names the parameter, never ignored.
+Every parameter is validated: a bad value is a 400 that names the parameter, never ignored,
+and so is an empty one (`?status=`), except where empty has a meaning (`search=`, `sort=`).
 Parameters this list does not know are ignored (frontends add cache busters).
 """
 
@@ -12,11 +13,14 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from tasks.fields import parse_rfc3339
+from tasks.fields import parse_rfc3339, text_trim, trimmed_text_pattern
 from tasks.models import Priority, Task
 
 MAX_SEARCH_LENGTH = 200
 MAX_TAG_FILTERS = 20
+MAX_TAG_LENGTH = 50
+# Parameters whose empty value means something: no search, the default sort.
+MAY_BE_EMPTY = {"search", "sort"}
 
 
 class RepeatedValuesWidget(forms.Widget):
@@ -70,17 +74,29 @@ class PriorityListFormField(forms.Field):
 
 
 class TagListFormField(forms.Field):
-    """Repeatable `?tag=`: tasks having all of them."""
+    """Repeatable `?tag=`: tasks having all of them. Names are trimmed as task tags are."""
 
     widget = RepeatedValuesWidget
 
     def to_python(self, value):
-        names = [name.strip() for name in value or []]
+        names = [text_trim(name) for name in value or []]
         if len(names) > MAX_TAG_FILTERS:
             raise forms.ValidationError(f"At most {MAX_TAG_FILTERS} tags.", code="max_length")
-        if any(not name or len(name) > 50 for name in names):
-            raise forms.ValidationError("Each tag is 1 to 50 characters.", code="invalid")
+        if any(not name or len(name) > MAX_TAG_LENGTH or "\x00" in name for name in names):
+            raise forms.ValidationError(
+                f"Each tag is 1 to {MAX_TAG_LENGTH} characters, without NUL characters.", code="invalid"
+            )
         return names
+
+
+class SearchFormField(forms.CharField):
+    """Text to look for, trimmed as task text is."""
+
+    def __init__(self, **kwargs):
+        super().__init__(strip=False, **kwargs)
+
+    def to_python(self, value):
+        return text_trim(super().to_python(value))
 
 
 # Each sort key: (expression, whether its natural direction is descending).
@@ -147,6 +163,23 @@ class SortFilter(django_filters.Filter):
     field_class = SortFormField
 
 
+class SearchFilter(django_filters.CharFilter):
+    field_class = SearchFormField
+
+
+class TaskFilterForm(forms.Form):
+    """Refuses a parameter sent without a value: `?status=` is a mistake, not the default."""
+
+    def clean(self):
+        sent = self.data.getlist if hasattr(self.data, "getlist") else lambda name: [self.data.get(name)]
+        for name in self.fields:
+            if name not in MAY_BE_EMPTY and name not in self.errors and "" in sent(name):
+                self.add_error(
+                    name, forms.ValidationError("Must not be empty; leave the parameter out instead.", code="blank")
+                )
+        return super().clean()
+
+
 class TaskFilter(django_filters.FilterSet):
     """The parameters of the task list."""
 
@@ -158,13 +191,14 @@ class TaskFilter(django_filters.FilterSet):
     due_before = RFC3339Filter(field_name="due_at", lookup_expr="lt")
     due_after = RFC3339Filter(field_name="due_at", lookup_expr="gte")
     overdue = StrictBooleanFilter(method="filter_overdue")
-    search = django_filters.CharFilter(method="filter_search", max_length=MAX_SEARCH_LENGTH)
+    search = SearchFilter(method="filter_search", max_length=MAX_SEARCH_LENGTH)
     updated_since = RFC3339Filter(field_name="updated_at", lookup_expr="gte")
     sort = SortFilter(method="sort_by")
 
     class Meta:
         model = Task
         fields = []
+        form = TaskFilterForm
 
     def filter_status(self, queryset, name, value):
         if value == "all":
@@ -206,14 +240,18 @@ TASK_LIST_PARAMETERS = [
     ),
     _query(
         "tag",
-        {"type": "array", "maxItems": MAX_TAG_FILTERS, "items": {"type": "string", "minLength": 1, "maxLength": 50, "pattern": "\\S"}},
+        {"type": "array", "maxItems": MAX_TAG_FILTERS, "items": {"type": "string", "pattern": trimmed_text_pattern(1, MAX_TAG_LENGTH)}},
         "Tasks carrying every one of these tags (case-insensitive); repeat the parameter.",
         explode=True,
     ),
     _query("due_before", OpenApiTypes.DATETIME, f"Due strictly before this moment. {DATE_TIME}"),
     _query("due_after", OpenApiTypes.DATETIME, f"Due at or after this moment. {DATE_TIME}"),
     _query("overdue", bool, "`true`: pending tasks whose due date has passed; `false`: all others."),
-    _query("search", {"type": "string", "maxLength": MAX_SEARCH_LENGTH}, "Case-insensitive text in the title or description."),
+    _query(
+        "search",
+        {"type": "string", "pattern": trimmed_text_pattern(0, MAX_SEARCH_LENGTH)},
+        f"Case-insensitive text in the title or description; trimmed, at most {MAX_SEARCH_LENGTH} characters.",
+    ),
     _query("updated_since", OpenApiTypes.DATETIME, f"Changed at or after this moment, for sync. {DATE_TIME}"),
     _query(
         "sort",

@@ -54,7 +54,13 @@ class TaskSerializer(StrictSerializerMixin, serializers.ModelSerializer):
     priority = PriorityField(default="none")
     tags = TagListField(default=list)
     due_at = RFC3339DateTimeField(allow_null=True, default=None)
-    recurrence = RecurrenceField(allow_null=True, default=None)
+    recurrence = RecurrenceField(
+        allow_null=True,
+        default=None,
+        help_text="An RFC 5545 RRULE such as `FREQ=WEEKLY;BYDAY=MO,WE`, DAILY or coarser; needs `due_at`. "
+        "Parts in any order and case, stored canonically. A rule that breaks these is a 400 "
+        "`invalid_recurrence` or `needs_due_at`.",
+    )
 
     class Meta:
         model = Task

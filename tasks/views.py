@@ -189,7 +189,8 @@ class TaskViewSet(TaskETagMixin, viewsets.ModelViewSet):
         parameters=[
             OpenApiParameter(
                 "tz", str, OpenApiParameter.QUERY, default="UTC",
-                description="IANA time zone that decides what `due_today` means, e.g. `Europe/Paris`.",
+                description="IANA time zone that decides what `due_today` means, e.g. `Europe/Paris`; "
+                "a name the time zone database does not know is a 400.",
             )
         ],
         responses={200: StatsSerializer, **error_responses(400)},

@@ -1,6 +1,7 @@
 """Every error is JSON in one shape, including unknown URLs and crashes."""
 
 import pytest
+from django.test import Client
 
 from tasks.views import TaskViewSet
 
@@ -16,6 +17,13 @@ def test_an_unknown_url_is_a_json_404(client, path):
 def test_an_unknown_url_is_json_also_with_debug_on(client, settings):
     settings.DEBUG = True
     response = client.post("/api/nothing-here")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+def test_an_unknown_url_is_a_json_404_for_writes_too_never_a_csrf_page(db, method):
+    response = getattr(Client(enforce_csrf_checks=True), method)("/api/tasks/\u0084")
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
 

@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler, set_rollback
@@ -121,6 +122,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
 # Django-level handlers, for what never reaches a DRF view (unknown URLs, crashes elsewhere).
 
 
+@csrf_exempt  # an unknown URL is a JSON 404 whatever the method, not the CSRF check's HTML 403
 def not_found(request, exception=None) -> JsonResponse:
     return JsonResponse(error_body("not_found", "Not found."), status=404)
 

@@ -80,6 +80,23 @@ class ApiAutoSchema(AutoSchema):
     def get_tags(self) -> list[str]:
         return [self.view.__module__.split(".")[0].replace("todo_project", "health")]
 
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if direction == "request" and hasattr(field, "openapi_request_pattern"):
+            # Text is trimmed before its length is checked: only a pattern can say that exactly.
+            schema.pop("minLength", None)
+            schema["pattern"] = field.openapi_request_pattern()
+            length = f"at most {field.max_length}" if field.allow_blank else f"1 to {field.max_length}"
+            schema.setdefault(
+                "description", f"Trimmed as JavaScript's `trim()` does; {length} characters after trimming; no NUL."
+            )
+        return schema
+
+    def _insert_field_validators(self, field, schema):
+        if hasattr(field, "openapi_request_pattern") and "pattern" in schema:
+            return  # the pattern above already holds the length limits
+        super()._insert_field_validators(field, schema)
+
 
 def _error_response(status: int) -> dict:
     return {

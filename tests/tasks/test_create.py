@@ -31,6 +31,18 @@ def test_it_accepts_a_title_of_200_characters_after_trimming(alice_client):
     assert response.status_code == 201
 
 
+def test_it_trims_what_javascripts_trim_removes_and_nothing_else(alice_client):
+    # A byte-order mark and no-break spaces go, as in a browser; an ASCII control character stays.
+    assert alice_client.post(URL, {"title": "\ufeff Buy milk\u00a0\u3000"}).json()["title"] == "Buy milk"
+    assert alice_client.post(URL, {"title": "\x1cBuy milk"}).json()["title"] == "\x1cBuy milk"
+
+
+def test_a_title_of_only_unicode_spaces_is_blank(alice_client):
+    response = alice_client.post(URL, {"title": "\u2003\u00a0"})
+    assert response.status_code == 400
+    assert response.json()["fields"]["title"][0]["code"] == "blank"
+
+
 def test_it_creates_a_completed_task_with_its_completion_time(alice_client):
     body = alice_client.post(URL, {"title": "Done already", "completed": True}).json()
     assert body["completed"] is True

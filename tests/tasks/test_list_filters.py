@@ -115,6 +115,33 @@ def test_a_bad_parameter_is_a_400_that_names_it(alice_client, board, params, nam
     assert list(response.json()["fields"]) == [name]
 
 
+@pytest.mark.parametrize(
+    "name", ["status", "priority", "tag", "due_before", "due_after", "overdue", "updated_since", "limit", "offset"]
+)
+def test_a_parameter_sent_without_a_value_is_a_400_not_the_default(alice_client, board, name):
+    response = alice_client.get(f"/api/tasks?{name}=")
+    assert response.status_code == 400, response.content
+    assert list(response.json()["fields"]) == [name]
+
+
+@pytest.mark.parametrize("name", ["search", "sort"])
+def test_an_empty_search_or_sort_means_none(alice_client, board, name):
+    assert len(ids(alice_client.get(f"/api/tasks?{name}="))) == 4
+
+
+def test_search_and_tag_filters_are_trimmed_as_javascript_trims(alice_client, alice, board):
+    tagged(alice, "home", title="Tagged")
+    assert len(ids(alice_client.get("/api/tasks", {"search": "\ufeffmanual\u00a0"}))) == 1
+    assert len(ids(alice_client.get("/api/tasks", {"tag": "\u3000home "}))) == 1
+
+
+def test_a_nul_character_in_a_tag_or_search_is_a_400(alice_client, board):
+    for name in ["tag", "search"]:
+        response = alice_client.get("/api/tasks", {name: "a\x00b"})
+        assert response.status_code == 400, response.content
+        assert list(response.json()["fields"]) == [name]
+
+
 def test_unknown_parameters_are_ignored(alice_client, board):
     assert len(ids(alice_client.get("/api/tasks", {"_": "1700000000"}))) == 4
 

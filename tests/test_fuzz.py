@@ -1,0 +1,196 @@
+"""Schema-driven fuzzing: every operation of the committed openapi.yaml, against the real app.
+
+Schemathesis generates requests from `openapi.yaml` (valid ones and deliberately invalid ones)
+and sends them to the WSGI application in-process, as Alice and as Bob. Every answer must be
+what the document promises: no 5xx, a documented status, content type, headers and body;
+invalid input refused, valid input accepted. Two more runs aim Alice's requests at Bob's
+tasks and at Bob's `/api/{user_id}/...` path.
+
+Generation is seeded and bounded; each example runs in a savepoint that is rolled back, so
+examples never see each other's rows.
+"""
+
+import functools
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+import schemathesis
+from django.core import signals
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections, transaction
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import CheckContext
+from schemathesis.specs.openapi.checks import positive_data_acceptance
+
+from accounts.models import User
+from tasks.models import Priority, Task
+from tests.auth import claims_for, sign
+from tests.tasks.factories import make_task
+
+OPENAPI = Path(__file__).resolve().parent.parent / "openapi.yaml"
+TASK_ID = re.compile(r"^[0-9]{1,18}$")
+
+
+
+def fuzz_config(mode: str, max_examples: int) -> schemathesis.Config:
+    return schemathesis.Config.from_dict(
+        {
+            "seed": 20260105,
+            "generation": {
+                "mode": mode,
+                "max-examples": max_examples,
+                "deterministic": True,
+                "database": "none",  # no example database: every run draws the same cases
+            },
+            # Examples, boundary values (coverage) and random cases; each test sets up its own rows.
+            "phases": {"stateful": {"enabled": False}},
+        }
+    )
+
+
+@functools.cache
+def _django_application():
+    return get_wsgi_application()
+
+
+def application(environ, start_response):
+    """The Django WSGI application, built at the first request (after the test settings apply)."""
+    return _django_application()(environ, start_response)
+
+
+def load(config: schemathesis.Config):
+    loaded = schemathesis.openapi.from_path(OPENAPI, config=config)
+    loaded.app = application
+    loaded.config.update(base_url="http://localhost")
+    return loaded
+
+
+# Valid requests must be accepted and invalid ones refused: both kinds, for every operation.
+schema = load(fuzz_config("all", max_examples=40))
+# Valid requests only, aimed at another user's tasks or path.
+valid_requests = load(fuzz_config("positive", max_examples=15))
+# Runs as each example's test does: function-scoped fixtures are fine because every example
+# rolls its own rows back.
+per_example = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+# Rules JSON Schema cannot state, so a request the document calls valid may still be refused
+# for them; each is a 400 naming the field and a code of its own, and nothing else is excused.
+# (An RFC 5545 rule's meaning, a rule needing `due_at`, a name in the IANA time zone database.)
+SEMANTIC_RULES = {
+    "recurrence": {"invalid_recurrence", "needs_due_at"},
+    "tz": {"invalid"},
+}
+
+
+@schemathesis.check
+def valid_data_is_accepted(ctx: CheckContext, response, case) -> bool | None:
+    """Schemathesis' positive_data_acceptance, except for SEMANTIC_RULES."""
+    if response.status_code == 400 and _only_semantic_errors(response.json()):
+        return None
+    return positive_data_acceptance(ctx, response, case)
+
+
+def _only_semantic_errors(body: dict) -> bool:
+    fields = body.get("fields") or {}
+    return bool(fields) and all(
+        {error["code"] for error in errors} <= SEMANTIC_RULES.get(name, set()) for name, errors in fields.items()
+    )
+
+
+@pytest.fixture
+def requests_in_the_test_transaction():
+    """Keeps the database connection open across requests, as Django's test client does."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+def seed_tasks(owner: User) -> list[Task]:
+    """A plain task, a completed tagged one, and a recurring one with a due date."""
+    return [
+        make_task(owner, title="Buy milk"),
+        make_task(owner, title="File taxes", completed=True, priority=Priority.HIGH),
+        make_task(owner, title="Water plants", due_at=datetime(2026, 1, 5, 9, tzinfo=timezone.utc), recurrence="FREQ=WEEKLY;BYDAY=MO"),
+    ]
+
+
+def aim(case, *, path_user: User, tasks: list[Task]) -> None:
+    """Points a generated request at `tasks` and `path_user`'s routes wherever the value is a valid one.
+
+    Invalid values stay as generated: they are what negative cases test.
+    """
+    path = case.path_parameters
+    if path and "user_id" in path:
+        path["user_id"] = path_user.better_auth_id
+    if path and TASK_ID.match(str(path.get("id", ""))):
+        path["id"] = str(tasks[int(path["id"]) % len(tasks)].pk)
+    body = case.body
+    if isinstance(body, dict) and isinstance(body.get("ids"), list) and all(isinstance(i, int) for i in body["ids"]):
+        body["ids"] = [tasks[i % len(tasks)].pk for i in body["ids"]]
+
+
+def auth_headers(case, caller: User) -> dict[str, str]:
+    """The caller's token, unless the case is about a missing or malformed one."""
+    headers = {}
+    if not case.operation.schema.is_security_param_negated(case):
+        headers["Authorization"] = "Bearer " + sign(claims_for(caller.better_auth_id))
+    return headers
+
+
+@pytest.fixture(params=["alice", "bob"])
+def caller(request, alice, bob) -> User:
+    return {"alice": alice, "bob": bob}[request.param]
+
+
+@schema.parametrize()
+@per_example
+def test_every_operation_answers_as_documented(case, requests_in_the_test_transaction, caller, alice, bob):
+    with transaction.atomic():
+        seed_tasks(alice)
+        seed_tasks(bob)
+        aim(case, path_user=caller, tasks=list(Task.objects.filter(owner=caller).order_by("pk")))
+        case.call_and_validate(
+            headers=auth_headers(case, caller),
+            excluded_checks=[positive_data_acceptance],
+            additional_checks=[valid_data_is_accepted],
+        )
+        transaction.set_rollback(True)
+
+
+def rows(owner: User) -> list[dict]:
+    return list(Task.objects.filter(owner=owner).order_by("pk").values())
+
+
+@valid_requests.include(path_regex=r"\{id\}|/bulk$").parametrize()
+@per_example
+def test_alice_never_reads_or_changes_bobs_tasks(case, requests_in_the_test_transaction, alice, bob):
+    with transaction.atomic():
+        seed_tasks(alice)
+        bobs_tasks = seed_tasks(bob)
+        before = rows(bob)
+        aim(case, path_user=alice, tasks=bobs_tasks)
+        response = case.call(headers=auth_headers(case, alice))
+        assert response.status_code == 404, response.text
+        assert response.json()["code"] == "not_found"
+        assert rows(bob) == before
+        transaction.set_rollback(True)
+
+
+@valid_requests.include(path_regex=r"^/api/\{user_id\}/").parametrize()
+@per_example
+def test_alice_gets_403_on_every_route_under_bobs_id(case, requests_in_the_test_transaction, alice, bob):
+    with transaction.atomic():
+        alices_tasks = seed_tasks(alice)
+        seed_tasks(bob)
+        before = rows(alice), rows(bob)
+        aim(case, path_user=bob, tasks=alices_tasks)
+        response = case.call(headers=auth_headers(case, alice))
+        assert response.status_code == 403, response.text
+        assert response.json()["code"] == "path_user_mismatch"
+        assert (rows(alice), rows(bob)) == before
+        transaction.set_rollback(True)
