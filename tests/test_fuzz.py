@@ -25,6 +25,7 @@ from schemathesis.checks import CheckContext
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from accounts.models import User
+from tasks.conditional import task_etag
 from tasks.models import Priority, Task
 from tests.auth import claims_for, sign
 from tests.tasks.factories import make_task
@@ -128,7 +129,15 @@ def aim(case, *, path_user: User, tasks: list[Task]) -> None:
     if path and "user_id" in path:
         path["user_id"] = path_user.better_auth_id
     if path and TASK_ID.match(str(path.get("id", ""))):
-        path["id"] = str(tasks[int(path["id"]) % len(tasks)].pk)
+        task = tasks[int(path["id"]) % len(tasks)]
+        path["id"] = str(task.pk)
+        if case.method != "GET" and case.headers:
+            # Preconditions as a careful client sends them, so the write goes ahead: a random
+            # If-Match or an If-None-Match of "*" would be a 412 (tests/tasks/test_conditional.py).
+            if "If-Match" in case.headers:
+                case.headers["If-Match"] = task_etag(task)
+            if "If-None-Match" in case.headers:
+                case.headers["If-None-Match"] = '"0-0"'
     body = case.body
     if isinstance(body, dict) and isinstance(body.get("ids"), list) and all(isinstance(i, int) for i in body["ids"]):
         body["ids"] = [tasks[i % len(tasks)].pk for i in body["ids"]]

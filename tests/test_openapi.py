@@ -90,3 +90,20 @@ def test_the_version_follows_the_project(generated):
     import todo_project
 
     assert yaml.safe_load(generated)["info"]["version"] == todo_project.__version__
+
+
+def test_conditional_requests_and_idempotent_creates_are_documented(generated):
+    paths = yaml.safe_load(generated)["paths"]
+
+    def headers(operation):
+        return {parameter["name"] for parameter in operation["parameters"] if parameter["in"] == "header"}
+
+    read, write, create = paths["/api/tasks/{id}"]["get"], paths["/api/tasks/{id}"]["patch"], paths["/api/tasks"]["post"]
+    assert "If-None-Match" in headers(read) and "304" in read["responses"]
+    assert "ETag" in read["responses"]["200"]["headers"]
+    assert {"If-Match", "If-None-Match"} <= headers(write)
+    assert write["responses"]["412"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/PreconditionFailed"
+    }
+    assert "Idempotency-Key" in headers(create)
+    assert {"409", "422"} <= set(create["responses"])

@@ -28,9 +28,11 @@ ERROR_DESCRIPTIONS = {
     401: "No token, or a token that failed verification (`not_authenticated`, `token_expired`, ...).",
     403: "`account_disabled`, or on `/api/{user_id}/...` routes `path_user_mismatch`.",
     404: "`not_found`: no such task among the caller's (other users' tasks are never revealed).",
-    409: "`task_limit_reached` or `tag_limit_reached`: nothing was written.",
+    409: "`task_limit_reached` or `tag_limit_reached`: nothing was written; on a create with an "
+    "`Idempotency-Key`, `idempotency_request_in_progress` while the first request with that key runs.",
     413: "`request_too_large`: the body is over the configured limit.",
     415: "`unsupported_media_type`: bodies are `application/json` only.",
+    422: "`idempotency_key_reused`: this `Idempotency-Key` came with another body before.",
     429: "`throttled`: too many requests; `Retry-After` says when to retry.",
     500: "`server_error`: an unexpected failure, logged on the server.",
     503: "`database_unavailable` or `jwks_unavailable`; `Retry-After` says when to retry.",
@@ -105,14 +107,76 @@ def _error_response(status: int) -> dict:
     }
 
 
+def _header(description: str, schema: dict | None = None) -> dict:
+    return {"schema": schema or {"type": "string"}, "description": description}
+
+
+def _header_parameter(name: str, description: str, schema: dict | None = None) -> dict:
+    return {"in": "header", "name": name, **_header(description, schema)}
+
+
+ETAG = _header("The current version of what the body shows; send it back in `If-None-Match` or `If-Match`.")
+IF_NONE_MATCH = _header_parameter("If-None-Match", "An ETag received earlier: 304 without a body when it is still current.")
+IF_MATCH = _header_parameter(
+    "If-Match", "The task's ETag as last read: 412 and nothing written when the task changed since (no lost updates)."
+)
+IF_NONE_MATCH_ON_WRITE = _header_parameter("If-None-Match", "412 and nothing written when it names the current ETag.")
+IDEMPOTENCY_KEY = _header_parameter(
+    "Idempotency-Key",
+    "A key of the client's choosing (1 to 255 printable ASCII characters) that makes retries safe: the same "
+    "key with the same body within 24 hours answers the first response again and creates nothing; with "
+    "another body it is a 422.",
+    {"type": "string", "pattern": "^[\\u0020-\\u007e]{1,255}$"},
+)
+PRECONDITION_FAILED = {
+    "allOf": [
+        {"$ref": "#/components/schemas/Error"},
+        {
+            "type": "object",
+            "properties": {"current": {"$ref": "#/components/schemas/Task"}},
+            "required": ["current"],
+        },
+    ],
+    "description": "`precondition_failed`, with the task as it is now in `current`.",
+}
+
+
+def _document_conditional_requests(path: str, method: str, operation: dict) -> None:
+    """ETags on reads and task writes, 304 on reads, 412 on task writes, Idempotency-Key on creates."""
+    responses = operation["responses"]
+    if method == "get":
+        operation.setdefault("parameters", []).append(IF_NONE_MATCH)
+        responses["304"] = {"description": "Not modified: `If-None-Match` names the current ETag.", "headers": {"ETag": ETAG}}
+    elif "{id}" in path:
+        operation.setdefault("parameters", []).extend([IF_MATCH, IF_NONE_MATCH_ON_WRITE])
+        responses["412"] = {
+            "description": "The task changed since the client read it; nothing was written.",
+            "headers": {"ETag": ETAG},
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PreconditionFailed"}}},
+        }
+    elif operation["operationId"] in ("createTask", "createUserTask"):
+        operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
+        responses["201"].setdefault("headers", {})["Idempotent-Replayed"] = _header(
+            "`true` when this is the stored answer to an earlier request with the same `Idempotency-Key`."
+        )
+        responses.setdefault("409", _error_response(409))
+        responses["422"] = _error_response(422)
+    for status in ("200", "201"):
+        if status in responses and (method == "get" or "{id}" in path or status == "201"):
+            responses[status].setdefault("headers", {})["ETag"] = ETAG
+
+
 def postprocess_schema(result, generator, request, public):
-    """Adds the errors every operation can answer, and closes request bodies to unknown fields.
+    """Adds the errors every operation can answer, conditional requests and idempotent creates,
+    and closes request bodies to unknown fields.
 
     Paths are written without their optional trailing slash, as Next.js calls them.
     """
     result["paths"] = {path.rstrip("/") or "/": operations for path, operations in result["paths"].items()}
+    result["components"]["schemas"]["PreconditionFailed"] = PRECONDITION_FAILED
     for path, operations in result["paths"].items():
-        for operation in operations.values():
+        for method, operation in operations.items():
+            _document_conditional_requests(path, method, operation)
             statuses = [500]
             if operation.get("security"):
                 statuses += [401, 403, 429, 503]
