@@ -69,9 +69,9 @@ def load(config: schemathesis.Config):
 
 
 # Valid requests must be accepted and invalid ones refused: both kinds, for every operation.
-schema = load(fuzz_config("all", max_examples=40))
+schema = load(fuzz_config("all", max_examples=25))
 # Valid requests only, aimed at another user's tasks or path.
-valid_requests = load(fuzz_config("positive", max_examples=15))
+valid_requests = load(fuzz_config("positive", max_examples=10))
 # Runs as each example's test does: function-scoped fixtures are fine because every example
 # rolls its own rows back.
 per_example = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
