@@ -107,3 +107,9 @@ def test_conditional_requests_and_idempotent_creates_are_documented(generated):
     }
     assert "Idempotency-Key" in headers(create)
     assert {"409", "422"} <= set(create["responses"])
+
+
+def test_throttled_and_unavailable_answers_document_retry_after(generated):
+    responses = yaml.safe_load(generated)["paths"]["/api/tasks"]["get"]["responses"]
+    for status in ("429", "503"):
+        assert responses[status]["headers"]["Retry-After"]["schema"] == {"type": "integer"}

@@ -100,11 +100,20 @@ class ApiAutoSchema(AutoSchema):
         super()._insert_field_validators(field, schema)
 
 
+# Answers that tell the client when to come back (DRF's `wait`, in seconds).
+RETRY_AFTER_STATUSES = {409, 429, 503}
+
+
 def _error_response(status: int) -> dict:
-    return {
+    response = {
         "description": ERROR_DESCRIPTIONS[status],
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
     }
+    if status in RETRY_AFTER_STATUSES:
+        response["headers"] = {
+            "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait before retrying."}
+        }
+    return response
 
 
 def _header(description: str, schema: dict | None = None) -> dict:
