@@ -34,7 +34,6 @@ OPENAPI = Path(__file__).resolve().parent.parent / "openapi.yaml"
 TASK_ID = re.compile(r"^[0-9]{1,18}$")
 
 
-
 def fuzz_config(mode: str, max_examples: int) -> schemathesis.Config:
     return schemathesis.Config.from_dict(
         {
@@ -72,7 +71,7 @@ def load(config: schemathesis.Config):
 schema = load(fuzz_config("all", max_examples=25))
 # Valid requests only, aimed at another user's tasks or path.
 valid_requests = load(fuzz_config("positive", max_examples=10))
-# Runs as each example's test does: function-scoped fixtures are fine because every example
+# The users (function-scoped fixtures) are shared by a test's examples on purpose: each example
 # rolls its own rows back.
 per_example = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 
