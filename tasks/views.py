@@ -11,6 +11,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import generics, permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
+from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from tasks.conditional import TaskETagMixin, preconditions_check
@@ -107,7 +108,8 @@ class TaskViewSet(TaskETagMixin, viewsets.ModelViewSet):
         if self.request.method in WRITE_METHODS:
             # Re-read under a row lock, held until the write's transaction ends, and check
             # If-Match against that row: no other write can come between the check and ours.
-            task = self.get_queryset().select_for_update().get(pk=task.pk)
+            # A request that deleted it meanwhile makes it a 404, as if it had come first.
+            task = get_object_or_404(self.get_queryset().select_for_update(), pk=task.pk)
             preconditions_check(self.request, task, current=lambda: self.get_serializer(task).data)
         self.etag_task = task
         return task
