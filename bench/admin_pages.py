@@ -132,7 +132,7 @@ def time_pages(users: int, tasks: int) -> None:
     operator, _ = User.objects.get_or_create(username="bench-operator", defaults={"is_staff": True, "is_superuser": True})
     client = Client()
     client.force_login(operator)
-    print(f"\n| page | median ms | min ms | queries |\n|---|---:|---:|---:|")
+    print("\n| page | median ms | min ms | queries |\n|---|---:|---:|---:|")
     # collectstatic has not run here; serve static files from the apps, as the tests do.
     storages = {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

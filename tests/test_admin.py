@@ -173,7 +173,8 @@ def test_completing_a_recurring_task_creates_its_next_occurrence(operator, alice
 
 
 def test_deleting_tasks(operator, alice):
-    doomed, kept = make_task(alice, title="doomed"), make_task(alice, title="kept")
+    doomed = make_task(alice, title="doomed")
+    make_task(alice, title="kept")
     data = {"action": "delete_selected", "_selected_action": [doomed.pk], "post": "yes"}
     operator.post(TASKS, data)
     assert list(Task.objects.values_list("title", flat=True)) == ["kept"]

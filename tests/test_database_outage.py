@@ -19,8 +19,7 @@ import psycopg
 import pytest
 from django.db import connection
 
-from tests.live import call, new_user_token, start_app
-from tests.test_gunicorn import ROOT, free_port
+from tests.live import ROOT, call, free_port, new_user_token, start_app
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 

@@ -4,63 +4,17 @@ import json
 import os
 import runpy
 import signal
-import socket
-import subprocess
-import sys
 import threading
-import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(condition, seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"gave up waiting for {condition.__name__}")
-        time.sleep(0.05)
-
-
-def accepts_connections(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        return True
-    except OSError:
-        return False
-
-
-class Gunicorn:
-    """A running gunicorn whose stderr is collected line by line as it comes."""
-
-    def __init__(self, process: subprocess.Popen, port: int):
-        self.process, self.port, self.log = process, port, []
-        self._reader = threading.Thread(target=lambda: self.log.extend(process.stderr), daemon=True)
-        self._reader.start()
-
-    def logged(self, text: str) -> bool:
-        return any(text in line for line in self.log)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait(timeout=20)
-        self._reader.join(timeout=20)
+from tests.live import ROOT, start_gunicorn, wait_for
 
 
 @pytest.fixture
 def gunicorn(tmp_path):
     """gunicorn started as the Procfile starts it, on a free loopback port."""
-    port = free_port()
     env = {
         **os.environ,
         "WEB_CONCURRENCY": "1",
@@ -69,14 +23,8 @@ def gunicorn(tmp_path):
         "DJANGO_SECURE_SSL_REDIRECT": "false",
         "LOG_FORMAT": "json",
     }
-    command = [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}"]
-    process = subprocess.Popen(
-        [*command, "tests.slow_wsgi:application"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True
-    )
-    server = Gunicorn(process, port)
+    server = start_gunicorn("tests.slow_wsgi:application", env)
     try:
-        wait_for(lambda: process.poll() is not None or accepts_connections(port))
-        assert process.poll() is None, "".join(server.log)
         yield server
     finally:
         server.stop()

@@ -1,4 +1,4 @@
-"""Production settings: check --deploy is clean, HTTPS behind a proxy, PostgreSQL options, logs."""
+"""Production settings: unsafe configurations refused by name, check --deploy clean, HTTPS behind a proxy, PostgreSQL options, logs."""
 
 import json
 import os
@@ -34,6 +34,56 @@ def setting(name: str, **overrides: str):
     result = run("shell", "--verbosity", "0", "-c", code, **overrides)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
+
+
+def test_it_starts_with_a_safe_configuration():
+    result = run("check")
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    "variable, value",
+    [
+        ("DJANGO_SECRET_KEY", ""),
+        ("BETTER_AUTH_SECRET", ""),
+        ("BETTER_AUTH_SECRET", "too-short"),
+        ("DJANGO_ALLOWED_HOSTS", ""),
+    ],
+)
+def test_it_refuses_to_start_and_names_the_variable(variable, value):
+    result = run("check", **{variable: value})
+    assert result.returncode != 0
+    assert "Refusing to start" in result.stderr
+    assert variable in result.stderr
+
+
+def test_a_jwks_only_deployment_needs_no_shared_secret():
+    result = run("check", BETTER_AUTH_SECRET="", BETTER_AUTH_HS_ALGORITHMS="")
+    assert result.returncode == 0, result.stderr
+
+
+def test_it_refuses_to_start_with_both_token_modes_off():
+    result = run("check", BETTER_AUTH_HS_ALGORITHMS="", BETTER_AUTH_JWKS_ALGORITHMS="")
+    assert result.returncode != 0
+    assert "BETTER_AUTH_JWKS_ALGORITHMS" in result.stderr
+
+
+def test_it_rejects_a_malformed_boolean():
+    result = run("check", DJANGO_DEBUG="maybe")
+    assert result.returncode != 0
+    assert "DJANGO_DEBUG must be true or false" in result.stderr
+
+
+def test_debug_mode_starts_without_production_secrets():
+    result = run("check", DJANGO_DEBUG="true", DJANGO_SECRET_KEY="", BETTER_AUTH_SECRET="", DJANGO_ALLOWED_HOSTS="")
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("value", ["lots", "10/fortnight", "0/min", "-1/s"])
+def test_it_refuses_a_throttle_rate_it_cannot_read(value):
+    result = run("check", THROTTLE_WRITE_RATE=value)
+    assert result.returncode != 0
+    assert "THROTTLE_WRITE_RATE" in result.stderr
 
 
 def test_check_deploy_reports_nothing_in_production():
