@@ -109,7 +109,7 @@ def write(results: dict, out: Path) -> None:
         "",
         f"{meta['when']}, commit {meta['commit']}, {meta['cores']} cores, {meta['data']}, "
         f"{meta['duration_s']} s a run, median of {meta['rounds']} interleaved rounds. "
-        f"Web process: `{meta['web']}` {meta['env'] or ''}",
+        f"Web process: `{meta['web']}` {meta['env'] or ''}; throttle counters in {meta.get('throttle_cache', 'the database')}.",
         "",
         "Ratios are the API's figure over the baseline's (bench/baseline.py: psycopg, PyJWT, orjson, "
         "same tables, queries and JSON bytes) on the same machine, in the same run. Latencies in ms.",

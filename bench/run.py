@@ -24,6 +24,7 @@ import urllib.error
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psycopg
 
@@ -50,6 +51,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--explain", action="store_true", help="EXPLAIN every list/filter query (always on with --data large)")
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432", help="server URL, a user that may create databases")
     parser.add_argument("--database", default=None, help="database name (default bench_<data>); dropped and created afresh")
+    parser.add_argument(
+        "--redis", default="redis://127.0.0.1:6379/15",
+        help="REDIS_URL for the API's throttle counters, as instances share them in production; empty: the database cache",
+    )
     parser.add_argument("--keep-database", action="store_true")
     parser.add_argument("--out", type=Path, default=None, help="report folder (default bench/results/<time>)")
     args = parser.parse_args(argv)
@@ -62,13 +67,31 @@ def parse_args(argv=None) -> argparse.Namespace:
     args.database = args.database or f"bench_{args.data}"
     args.out = args.out or ROOT / "bench" / "results" / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     args.explain = args.explain or args.data == "large"
+    if args.redis and not redis_answers(args.redis):
+        print(f"== no Redis answers at {args.redis}: throttle counters go to the database cache", file=sys.stderr)
+        args.redis = ""
     return args
 
 
-def production_env(database_url: str) -> dict[str, str]:
-    """The environment the Procfile's processes get: DEBUG off, real secrets, PostgreSQL."""
+def redis_answers(url: str) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+# Budgets no benchmark user can spend: every request still counts against them (a Redis INCR
+# each, the production cost), but none is answered 429, which would measure a cheaper answer.
+UNSPENDABLE_RATES = {"THROTTLE_READ_RATE": "10000000/min", "THROTTLE_WRITE_RATE": "10000000/min", "THROTTLE_ANON_RATE": "10000000/min"}
+
+
+def production_env(database_url: str, redis_url: str = "") -> dict[str, str]:
+    """The environment the Procfile's processes get: DEBUG off, real secrets, PostgreSQL, Redis."""
     # Only the caller's gunicorn knobs (WEB_CONCURRENCY, GUNICORN_THREADS, ...) carry over.
-    inherited = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "BETTER_AUTH_", "DATABASE_", "LOG_"))}
+    prefixes = ("DJANGO_", "BETTER_AUTH_", "DATABASE_", "LOG_", "REDIS_", "THROTTLE_")
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
     env = {
         **inherited,
         "DJANGO_DEBUG": "false",
@@ -79,7 +102,10 @@ def production_env(database_url: str) -> dict[str, str]:
         "DATABASE_URL": database_url,
         "LOG_FORMAT": "json",
         "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ.get('PATH', '')}",
+        **UNSPENDABLE_RATES,
     }
+    if redis_url:
+        env["REDIS_URL"] = redis_url
     # The API's request-log line per request stays on, as in production.
     return env
 
@@ -241,6 +267,9 @@ def setup_django(env: dict) -> None:
     """Django in this process, on the benchmark database, to mint tokens and EXPLAIN the API's queries."""
     for name in ("DJANGO_DEBUG", "DJANGO_SECRET_KEY", "BETTER_AUTH_SECRET", "BETTER_AUTH_URL", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL"):
         os.environ[name] = env[name]
+    for name in ("REDIS_URL", *UNSPENDABLE_RATES):  # the same throttle cache, so query counts match the server's
+        if name in env:
+            os.environ[name] = env[name]
     os.environ["DJANGO_SETTINGS_MODULE"] = "todo_project.settings"
     os.environ["LOG_LEVEL"] = "WARNING"
     import django
@@ -258,7 +287,7 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     dataset = seed.DATASETS[args.data]
-    env = production_env(f"{args.postgres}/{args.database}")
+    env = production_env(f"{args.postgres}/{args.database}", args.redis)
     print(f"== database {args.database}: {dataset.users:,} users, {dataset.total_tasks:,} tasks")
     recreate_database(args.postgres, args.database)
     servers: list[Server] = []
@@ -374,7 +403,8 @@ def meta(args, dataset) -> dict:
         "rounds": args.rounds,
         "web": procfile("web"),
         "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip(),
-        "env": {k: os.environ[k] for k in ("WEB_CONCURRENCY", "GUNICORN_THREADS") if k in os.environ},
+        "env": {k: os.environ[k] for k in ("WEB_CONCURRENCY", "GUNICORN_THREADS", "GUNICORN_WORKER_CONNECTIONS") if k in os.environ},
+        "throttle_cache": args.redis or "database",
     }
 
 
