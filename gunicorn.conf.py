@@ -22,11 +22,18 @@ raw_env = [f"DATABASE_STATEMENT_TIMEOUT_MS={os.environ.get('DATABASE_STATEMENT_T
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "25"))
 # The platform's router reuses a connection for back-to-back requests for a few seconds.
 keepalive = 5
+# Open connections a worker holds, idle keep-alive ones included (gthread parks them in its
+# poller, not in a thread). At the limit a worker stops accepting and closes idle ones, so
+# clients see resets: 2,000 per worker lets one 2-worker instance hold 2,000 browsers even
+# when the kernel hands most of them to one worker. An idle connection costs a few KB.
+worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", "2000"))
 
 # Recycle workers now and then so a slow leak cannot grow for ever; the jitter keeps them
-# from all restarting at once.
-max_requests = 2000
-max_requests_jitter = 200
+# from all restarting at once. A recycle drops the worker's keep-alive connections and warms
+# a new process, so it must be rare under load: at 300 requests/s a worker lives about a
+# minute (it was every few seconds at 2,000). The soak (bench/README.md) shows RSS flat.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "20000"))
+max_requests_jitter = max_requests // 10
 
 # The app writes one JSON line per request (todo_project.logs); gunicorn's would duplicate it.
 accesslog = None

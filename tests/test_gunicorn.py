@@ -72,6 +72,15 @@ def test_the_config_binds_port_and_sizes_for_two_cores(monkeypatch):
     assert config["raw_env"] == ["DATABASE_STATEMENT_TIMEOUT_MS=15000"]  # half the worker timeout
 
 
+def test_the_config_holds_2000_keep_alive_connections_and_recycles_workers_rarely(monkeypatch):
+    for name in ["GUNICORN_THREADS", "GUNICORN_WORKER_CONNECTIONS", "GUNICORN_MAX_REQUESTS"]:
+        monkeypatch.delenv(name, raising=False)
+    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    # Even when the kernel hands every connection to one worker.
+    assert config["worker_connections"] >= 2000
+    assert config["max_requests"] >= 20000 and 0 < config["max_requests_jitter"] < config["max_requests"]
+
+
 def test_the_procfile_migrates_on_release_and_serves_with_the_config():
     procfile = (ROOT / "Procfile").read_text().splitlines()
     assert "release: python manage.py migrate --noinput" in procfile
