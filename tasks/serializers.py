@@ -13,7 +13,7 @@ from tasks.fields import (
     StrictIntegerField,
     TagListField,
 )
-from tasks.models import Priority, Task
+from tasks.models import Priority, Tag, Task
 from tasks.services import task_check_room, task_set_completed, task_set_tags
 
 
@@ -100,7 +100,11 @@ class TaskSerializer(StrictSerializerMixin, serializers.ModelSerializer):
         completed = validated_data.pop("completed", False)
         tag_names = validated_data.pop("tags", [])
         task = Task.objects.create(**validated_data)
-        task_set_tags(task=task, names=tag_names)
+        if tag_names:
+            task_set_tags(task=task, names=tag_names)
+        else:
+            # A new task without tags: nothing to link or prune, and no query to render its tags.
+            task._prefetched_objects_cache = {"tags": Tag.objects.none()}
         if completed:
             task_set_completed(task=task, completed=True)
         return task

@@ -69,7 +69,7 @@ def task_set_completed(*, task: Task, completed: bool) -> Task | None:
     """
     spawns = completed and not task.completed and task.spawns_next_when_completed
     task.set_completed(completed)
-    task.save()
+    task.save(update_fields=["completed", "completed_at"])  # Task.save adds version and updated_at
     return task_spawn_next_occurrence(task=task) if spawns else None
 
 

@@ -11,7 +11,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import generics, permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
-from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from tasks.conditional import TaskETagMixin, preconditions_check
@@ -96,6 +95,10 @@ class TaskViewSet(TaskETagMixin, viewsets.ModelViewSet):
         # Filters and sort shape lists; they never hide the task a detail URL names.
         if self.action == "list":
             return super().filter_queryset(queryset)
+        if self.request.method in WRITE_METHODS:
+            # A write reads its task once, under a row lock held until the write's transaction
+            # ends. A request that deleted it meanwhile makes it a 404, as if it had come first.
+            return queryset.select_for_update()
         return queryset
 
     def list(self, request, *args, **kwargs):
@@ -106,10 +109,8 @@ class TaskViewSet(TaskETagMixin, viewsets.ModelViewSet):
     def get_object(self):
         task = super().get_object()
         if self.request.method in WRITE_METHODS:
-            # Re-read under a row lock, held until the write's transaction ends, and check
-            # If-Match against that row: no other write can come between the check and ours.
-            # A request that deleted it meanwhile makes it a 404, as if it had come first.
-            task = get_object_or_404(self.get_queryset().select_for_update(), pk=task.pk)
+            # Checked against the locked row (filter_queryset): no other write can come between
+            # the check and ours.
             preconditions_check(self.request, task, current=lambda: self.get_serializer(task).data)
         self.etag_task = task
         return task

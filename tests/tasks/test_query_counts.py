@@ -1,6 +1,8 @@
 """A page costs a fixed number of queries, whatever its size and however many tags its tasks carry."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.user_cache import recent_users
 from tasks.models import Tag, Task
@@ -58,3 +60,35 @@ def test_reading_one_task_costs_two_queries(alice, alices_tasks, django_assert_m
     client.get("/api/me")
     with django_assert_max_num_queries(2):
         assert client.get(f"/api/tasks/{task_id}").status_code == 200
+
+
+
+def statements(captured) -> list[str]:
+    """The queries a request ran, without the savepoints of the test's own transaction."""
+    return [query["sql"] for query in captured if "SAVEPOINT" not in query["sql"]]
+
+
+def test_creating_a_task_without_tags_touches_no_tag_table(alice):
+    client = client_for(alice)
+    client.get("/api/me")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post("/api/tasks", {"title": "Buy milk"}, format="json")
+    assert response.status_code == 201
+    assert response.json()["tags"] == []
+    # The room check and the insert; its (empty) tags need no link, prune or read back.
+    count, insert = statements(queries)
+    assert count.startswith("SELECT COUNT(*)") and insert.startswith("INSERT")
+
+
+def test_toggling_a_task_reads_its_row_once_locked_and_writes_only_what_changed(alice, alices_tasks):
+    alices_tasks(1)
+    client, task_id = client_for(alice), Task.objects.get().id
+    client.get("/api/me")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.patch(f"/api/tasks/{task_id}/complete", format="json")
+    assert response.status_code == 200 and response.json()["completed"] is True
+    # The locked row, its tags (for the answer), the update.
+    select, _, update = statements(queries)
+    if connection.features.has_select_for_update:
+        assert "FOR UPDATE" in select
+    assert update.startswith("UPDATE") and '"title"' not in update and '"version"' in update
