@@ -6,6 +6,7 @@ import uuid
 import pytest
 from django.core.cache import caches
 from django.db import connection
+from redis.client import Pipeline, Redis
 
 from tests.auth import client_with_token
 
@@ -118,6 +119,29 @@ def test_counters_live_in_redis_when_it_is_configured(alice_client, rates, setti
     }
     rates(read="2/day")
     assert [alice_client.get("/api/tasks").status_code for _ in range(3)] == [200, 200, 429]
+
+
+@pytest.mark.skipif(not redis_answers(), reason="needs Redis on 127.0.0.1:6379")
+def test_a_redis_counter_costs_one_round_trip_and_expires_with_its_window(alice_client, alice, rates, settings, monkeypatch):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/0",
+            "KEY_PREFIX": (prefix := f"tests-{uuid.uuid4().hex}"),
+        }
+    }
+    rates(read="100/min")
+    sent = []
+    real_execute = Pipeline.execute
+    monkeypatch.setattr(Redis, "execute_command", lambda *a, **k: sent.append(a[1]))  # nothing outside the pipeline
+    monkeypatch.setattr(Pipeline, "execute", lambda self, *a: sent.append("pipeline") or real_execute(self, *a))
+    assert [alice_client.get("/api/tasks").status_code for _ in range(2)] == [200, 200]
+    assert sent == ["pipeline", "pipeline"]
+    monkeypatch.undo()
+    cache = caches["default"]
+    [key] = cache._cache.get_client().keys(f"{prefix}:*:throttle:read:{alice.better_auth_id}:*")
+    assert cache.get(key.decode().split(":", 2)[2]) == 2
+    assert 0 < cache._cache.get_client().ttl(key) <= 61
 
 
 def test_an_unreachable_cache_lets_requests_through(alice_client, rates, settings):

@@ -9,6 +9,7 @@ import logging
 import time
 
 from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated, Throttled
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.settings import api_settings
@@ -32,10 +33,8 @@ class FixedWindowThrottle(SimpleRateThrottle):
         window = int(now // self.duration)
         self.seconds_left = (window + 1) * self.duration - now
         counter = f"throttle:{self.scope}:{key}:{window}"
-        cache = caches["default"]
         try:
-            cache.add(counter, 0, timeout=self.duration + 1)
-            count = cache.incr(counter)
+            count = window_count(counter, timeout=self.duration + 1)
         except Exception:
             # A budget is a guard, not a dependency: without its cache, serve the request.
             logger.warning("throttle cache unavailable; letting the request through", exc_info=True)
@@ -44,6 +43,22 @@ class FixedWindowThrottle(SimpleRateThrottle):
 
     def wait(self) -> float:
         return self.seconds_left
+
+
+def window_count(counter: str, *, timeout: int) -> int:
+    """Adds one to a window's counter, created at 0 if missing, and returns the new count."""
+    cache = caches["default"]
+    if isinstance(cache, RedisCache):
+        # Django's add then incr costs three round trips (SET NX, EXISTS, INCR) on every
+        # request; pipelined, the same two commands cost one. Django stores ints as Redis
+        # integers, so cache.get() reads the counter as before.
+        key = cache.make_and_validate_key(counter)
+        pipeline = cache._cache.get_client(key, write=True).pipeline(transaction=False)
+        pipeline.set(key, 0, ex=timeout, nx=True)
+        pipeline.incr(key)
+        return pipeline.execute()[1]
+    cache.add(counter, 0, timeout=timeout)
+    return cache.incr(counter)
 
 
 class UserReadThrottle(FixedWindowThrottle):
