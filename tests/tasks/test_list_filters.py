@@ -3,6 +3,8 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tasks.models import Priority, Task
@@ -66,6 +68,15 @@ def test_tag_filters_want_every_tag_case_insensitively(alice_client, alice):
     tagged(alice, "urgent")
     assert ids(alice_client.get("/api/tasks", {"tag": ["Work", "URGENT"]})) == [both.id]
     assert len(ids(alice_client.get("/api/tasks", {"tag": "work"}))) == 2
+
+
+def test_a_tag_filter_looks_the_tag_up_as_its_unique_index_holds_it(alice_client, alice):
+    tagged(alice, "Work")
+    with CaptureQueriesContext(connection) as queries:
+        assert len(ids(alice_client.get("/api/tasks", {"tag": "wORK"}))) == 1
+    page = next(query["sql"] for query in queries.captured_queries if 'FROM "tasks_task"' in query["sql"] and "COUNT" not in query["sql"])
+    # The index is (user_id, LOWER(name)): the lookup names both, so it is an index scan.
+    assert 'LOWER("tasks_tag"."name") = ' in page and '"tasks_tag"."user_id" = ' in page, page
 
 
 def test_bob_filtering_by_alices_tag_finds_nothing(bob_client, alice, bob):
