@@ -59,7 +59,6 @@ def test_a_database_outage_is_a_json_503_with_retry_after(alice_client, monkeypa
     assert response["Retry-After"] == "5"
 
 
-
 def test_a_database_outage_outside_the_api_views_is_a_json_503_too(client, monkeypatch):
     from django.contrib.sessions.backends.db import SessionStore
     from django.db import OperationalError

@@ -62,7 +62,6 @@ def test_reading_one_task_costs_two_queries(alice, alices_tasks, django_assert_m
         assert client.get(f"/api/tasks/{task_id}").status_code == 200
 
 
-
 def statements(captured) -> list[str]:
     """The queries a request ran, without the savepoints of the test's own transaction."""
     return [query["sql"] for query in captured if "SAVEPOINT" not in query["sql"]]
