@@ -5,6 +5,18 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 
+def owner_field(*, related_name: str) -> models.ForeignKey:
+    """The user a row belongs to, keyed by the Better Auth id: the row carries the id the
+    frontend knows (`user_id`) without a join."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        to_field="better_auth_id",
+        db_column="user_id",
+        related_name=related_name,
+    )
+
+
 class Priority(models.IntegerChoices):
     """Stored as a number so that sorting is by urgency, not alphabet; the API speaks the names."""
 
@@ -17,13 +29,7 @@ class Priority(models.IntegerChoices):
 class Tag(models.Model):
     """A label of one user's, shared by their tasks; names are unique regardless of case."""
 
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        to_field="better_auth_id",
-        db_column="user_id",
-        related_name="tags",
-    )
+    owner = owner_field(related_name="tags")
     name = models.CharField(max_length=50)
 
     class Meta:
@@ -38,15 +44,7 @@ class Tag(models.Model):
 class Task(models.Model):
     """One item on a user's todo list."""
 
-    # Keyed by the Better Auth id, so a task row carries the id the frontend knows
-    # (`user_id`) without a join.
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        to_field="better_auth_id",
-        db_column="user_id",
-        related_name="tasks",
-    )
+    owner = owner_field(related_name="tasks")
     title = models.CharField(max_length=200)
     description = models.CharField(max_length=1000, blank=True, default="")
     completed = models.BooleanField(default=False)
@@ -115,13 +113,7 @@ class Task(models.Model):
 class IdempotencyKey(models.Model):
     """An Idempotency-Key sent with a create, and the response to replay to its retries."""
 
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        to_field="better_auth_id",
-        db_column="user_id",
-        related_name="+",
-    )
+    owner = owner_field(related_name="+")
     key = models.CharField(max_length=255)
     # SHA-256 of the request body: a retry must send the same bytes.
     fingerprint = models.CharField(max_length=64)
