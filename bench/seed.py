@@ -56,7 +56,8 @@ class Progress:
     def advance(self, n: int = 1) -> None:
         self.done += n
         percent = self.done * 100 // max(self.total, 1)
-        if percent != self.shown:
+        # Redrawn in place on a terminal; in a log, a line every quarter.
+        if percent != self.shown and (sys.stderr.isatty() or percent % 25 == 0):
             self.shown = percent
             bar = "#" * (percent // 4)
             rate = self.done / max(time.monotonic() - self.started, 1e-6)

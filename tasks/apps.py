@@ -1,6 +1,9 @@
 from django.apps import AppConfig
 from django.core.management import call_command
+from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate
+
+from todo_project.db import use_fast_timestamps
 
 
 def create_cache_table(using: str = "default", **kwargs) -> None:
@@ -17,3 +20,4 @@ class TasksConfig(AppConfig):
     def ready(self):
         # After every migrate, so a fresh clone (and the test database) needs no extra step.
         post_migrate.connect(create_cache_table, sender=self)
+        connection_created.connect(use_fast_timestamps)

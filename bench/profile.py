@@ -1,0 +1,176 @@
+"""CPU per request in this process: the API's WSGI app next to the baseline's, no server, no wrk.
+
+    .venv/bin/python -m bench.profile                 # ms per request, both apps, and the ratio
+    .venv/bin/python -m bench.profile --cprofile list # plus where the API's time goes
+
+It creates and seeds its own small database (`bench_profile`, kept for the next run unless
+`--fresh`) with the same settings `bench/run.py` gives the servers (DEBUG off, Redis throttle
+counters when Redis answers). Each scenario calls both apps alternately in batches and reports
+the median batch. The figures are the Python side of what wrk measures: with the load generator
+and PostgreSQL on other cores they bound the ratio a server run can reach.
+"""
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import orjson
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import run, seed  # noqa: E402
+
+SCENARIOS = ["list", "get", "create", "toggle"]
+REDIS = "redis://127.0.0.1:6379/15"
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432")
+    parser.add_argument("--database", default="bench_profile")
+    parser.add_argument("--fresh", action="store_true", help="drop and seed the database again")
+    parser.add_argument("--requests", type=int, default=200, help="requests per batch")
+    parser.add_argument("--batches", type=int, default=5)
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS))
+    parser.add_argument("--cprofile", default="", help="a scenario to profile in the API; prints the top functions")
+    parser.add_argument("--top", type=int, default=35)
+    return parser.parse_args(argv)
+
+
+def database_ready(server: str, name: str) -> bool:
+    try:
+        with psycopg.connect(f"{server}/{name}") as conn:
+            return conn.execute("SELECT COUNT(*) FROM tasks_task").fetchone()[0] > 0
+    except psycopg.Error:
+        return False
+
+
+def environ(method: str, path: str, token: str, body: bytes = b"") -> dict:
+    path, _, query = path.partition("?")
+    return {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": "127.0.0.1:8000",
+        "HTTP_AUTHORIZATION": f"Bearer {token}",
+        "HTTP_X_FORWARDED_PROTO": "https",
+        "CONTENT_TYPE": "application/json" if body else "",
+        "CONTENT_LENGTH": str(len(body)) if body else "",
+        "REMOTE_ADDR": "127.0.0.1",
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": sys.stderr,
+        "wsgi.url_scheme": "http",
+        "wsgi.version": (1, 0),
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+    }
+
+
+def requests_for(scenario: str, users: list[list[str]], n: int):
+    """n (method, path, token, body) for a scenario, round robin over users as load.lua does."""
+    for i in range(n):
+        token, *ids = users[i % len(users)]
+        task = ids[(i // len(users)) % len(ids)]
+        if scenario == "list":
+            yield "GET", "/api/tasks?limit=50", token, b""
+        elif scenario == "get":
+            yield "GET", f"/api/tasks/{task}", token, b""
+        elif scenario == "create":
+            yield "POST", "/api/tasks", token, orjson.dumps({"title": f"Profiled task {i}", "priority": "low"})
+        elif scenario == "toggle":
+            yield "PATCH", f"/api/tasks/{task}/complete", token, b"{}"
+
+
+def call(app, method: str, path: str, token: str, body: bytes) -> str:
+    status = []
+    chunks = app(environ(method, path, token, body), lambda s, h, exc_info=None: status.append(s))
+    payload = b"".join(chunks)
+    if hasattr(chunks, "close"):
+        chunks.close()
+    if not status[0].startswith("2"):
+        raise SystemExit(f"{method} {path}: {status[0]} {payload[:300]!r}")
+    return status[0]
+
+
+def batch_ms(app, scenario: str, users, n: int) -> tuple[float, float]:
+    """Wall and CPU milliseconds per request (CPU leaves out the waits on PostgreSQL and Redis)."""
+    work = list(requests_for(scenario, users, n))
+    started, cpu_started = time.perf_counter(), time.process_time()
+    for request in work:
+        call(app, *request)
+    return (time.perf_counter() - started) * 1000 / n, (time.process_time() - cpu_started) * 1000 / n
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    redis = REDIS if run.redis_answers(REDIS) else ""
+    database_url = f"{args.postgres}/{args.database}"
+    env = run.production_env(database_url, redis)
+    dataset = seed.DATASETS["small"]
+    fresh = args.fresh or not database_ready(args.postgres, args.database)
+    if fresh:
+        run.recreate_database(args.postgres, args.database)
+    os.environ.update({k: v for k, v in env.items() if k != "PATH"})
+    os.environ["LOG_LEVEL"] = "WARNING"
+    import subprocess
+
+    if fresh:
+        subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=os.environ, check=True, stdout=subprocess.DEVNULL)
+        seed.seed(database_url, dataset)
+    max_seeded = seed.seeded_max_task_id(database_url)
+    run.setup_django(env)
+    users_path = ROOT / "bench" / "results" / "profile-users.txt"
+    users_path.parent.mkdir(parents=True, exist_ok=True)
+    seed.users_file(database_url, dataset, users_path, token_for=run.token_for)
+    users = [line.split() for line in users_path.read_text().splitlines()]
+
+    os.environ["BETTER_AUTH_SECRET"] = env["BETTER_AUTH_SECRET"]
+    from bench import baseline
+    from todo_project.wsgi import application as api
+
+    scenarios = args.scenarios.split(",")
+    print(f"{'scenario':<9} {'api ms':>8} {'baseline ms':>12} {'ratio':>7}   {'api CPU ms':>10} {'baseline CPU ms':>15} {'ratio':>7}")
+    try:
+        for scenario in scenarios:
+            # Warm both (user cache, connections, imports) before timing.
+            batch_ms(api, scenario, users, len(users))
+            batch_ms(baseline.application, scenario, users, len(users))
+            ours, theirs = [], []
+            for _ in range(args.batches):
+                ours.append(batch_ms(api, scenario, users, args.requests))
+                theirs.append(batch_ms(baseline.application, scenario, users, args.requests))
+            a, b = (statistics.median(wall for wall, _ in runs) for runs in (ours, theirs))
+            ac, bc = (statistics.median(cpu for _, cpu in runs) for runs in (ours, theirs))
+            print(f"{scenario:<9} {a:>8.2f} {b:>12.2f} {b / a:>7.2f}   {ac:>10.2f} {bc:>15.2f} {bc / ac:>7.2f}")
+        if args.cprofile:
+            profiler = cProfile.Profile()
+            work = list(requests_for(args.cprofile, users, args.requests * args.batches))
+            profiler.enable()
+            for request in work:
+                call(api, *request)
+            profiler.disable()
+            out = io.StringIO()
+            pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(args.top)
+            print(out.getvalue())
+            out = io.StringIO()
+            pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(args.top)
+            print(out.getvalue())
+    finally:
+        seed.forget_writes(database_url, max_seeded)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
