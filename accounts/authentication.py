@@ -6,7 +6,7 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from accounts.jwks import JWKSUnavailable
 from accounts.models import User
 from accounts.tokens import BetterAuthTokenVerifier, TokenError
-from accounts.user_cache import recent_users
+from accounts.user_cache import recent_tokens, recent_users
 
 
 class AccountDisabled(exceptions.PermissionDenied):
@@ -42,7 +42,8 @@ class BetterAuthAuthentication(JWTAuthentication):
 
     def get_validated_token(self, raw_token: bytes) -> dict[str, Any]:
         try:
-            return BetterAuthTokenVerifier.from_settings().verify(raw_token)
+            # A token this process verified moments ago is not verified again (accounts/user_cache.py).
+            return recent_tokens.claims_for(raw_token, lambda raw: BetterAuthTokenVerifier.from_settings().verify(raw))
         except TokenError as e:
             raise exceptions.AuthenticationFailed(e.message, code=e.code) from e
         except JWKSUnavailable as e:

@@ -1,9 +1,11 @@
-"""A per-process memory of the users recent tokens spoke for, so a warm request reads no user row.
+"""Per-process memories of recent tokens and their users, so a warm request neither verifies a
+signature again nor reads a user row.
 
-An entry lives for `BETTER_AUTH["USER_CACHE_SECONDS"]` (30 s by default): an operator's
-deactivation, made in another process, is seen within that time. An entry remembers the email
-and name it was synced with; a token carrying others goes through `user_sync_from_claims`, so
-profile changes are written as before.
+Entries live for `BETTER_AUTH["USER_CACHE_SECONDS"]` (30 s by default): an operator's
+deactivation, made in another process, is seen within that time, and so is a signing key
+withdrawn from Better Auth's JWKS. A token is remembered verbatim and never past its `exp`
+(plus the leeway). A user entry remembers the email and name it was synced with; a token
+carrying others goes through `user_sync_from_claims`, so profile changes are written as before.
 """
 
 import threading
@@ -58,4 +60,40 @@ class RecentUsers:
             self._entries.clear()
 
 
+class RecentTokens:
+    """Claims of tokens this process verified, keyed by the exact token; at most `max_entries`."""
+
+    def __init__(self, max_entries: int = 10_000, clock=time.monotonic, wall_clock=time.time):
+        self.max_entries, self.clock, self.wall_clock = max_entries, clock, wall_clock
+        self._entries: dict[bytes, tuple[float, dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+
+    def claims_for(self, raw: bytes, verify) -> dict[str, Any]:
+        """The token's claims: remembered while fresh, else `verify(raw)`'s (which may raise)."""
+        entry = self._entries.get(raw)
+        if entry is not None and entry[0] > self.clock():
+            return dict(entry[1])  # a copy per request, as a fresh verification would give
+        claims = verify(raw)
+        lifetime = self._lifetime(claims)
+        if lifetime > 0:
+            with self._lock:
+                self._entries.pop(raw, None)
+                if len(self._entries) >= self.max_entries:
+                    del self._entries[next(iter(self._entries))]
+                self._entries[raw] = (self.clock() + lifetime, claims)
+        return dict(claims)
+
+    def _lifetime(self, claims: dict[str, Any]) -> float:
+        config = settings.BETTER_AUTH
+        lifetime = config.get("USER_CACHE_SECONDS", 30)
+        if "exp" in claims:  # verified, so int() takes it (PyJWT checks exactly that)
+            lifetime = min(lifetime, int(claims["exp"]) + config.get("LEEWAY_SECONDS", 0) - self.wall_clock())
+        return lifetime
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
 recent_users = RecentUsers()
+recent_tokens = RecentTokens()

@@ -1,0 +1,125 @@
+"""Each process remembers the tokens it verified for a few seconds, never past their expiry."""
+
+import time
+
+import pytest
+
+from accounts import tokens
+from accounts.user_cache import RecentTokens, recent_tokens, recent_users
+from tests.auth import ALICE_ID, claims_for, client_with_token, sign
+
+pytestmark = pytest.mark.django_db
+
+
+class Clock:
+    def __init__(self, now: float):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class CountingVerify:
+    def __init__(self, claims=None, error: Exception | None = None):
+        self.calls, self.claims, self.error = 0, claims, error
+
+    def __call__(self, raw: bytes) -> dict:
+        self.calls += 1
+        if self.error is not None:
+            raise self.error
+        return dict(self.claims)
+
+
+@pytest.fixture
+def cache_on(better_auth_settings):
+    better_auth_settings.BETTER_AUTH = {**better_auth_settings.BETTER_AUTH, "USER_CACHE_SECONDS": 30}
+    recent_tokens.clear()
+    recent_users.clear()
+    yield
+    recent_tokens.clear()
+    recent_users.clear()
+
+
+@pytest.fixture
+def clocks():
+    return Clock(1000.0), Clock(time.time())
+
+
+def test_a_remembered_token_is_not_verified_again(cache_on, clocks):
+    monotonic, wall = clocks
+    cache = RecentTokens(clock=monotonic, wall_clock=wall)
+    verify = CountingVerify(claims_for(ALICE_ID))
+    first = cache.claims_for(b"token", verify)
+    monotonic.now += 29
+    assert cache.claims_for(b"token", verify) == first
+    assert verify.calls == 1
+    monotonic.now += 2  # past USER_CACHE_SECONDS
+    cache.claims_for(b"token", verify)
+    assert verify.calls == 2
+
+
+def test_a_token_is_never_remembered_past_its_expiry(cache_on, clocks, better_auth_settings):
+    monotonic, wall = clocks
+    cache = RecentTokens(clock=monotonic, wall_clock=wall)
+    leeway = better_auth_settings.BETTER_AUTH["LEEWAY_SECONDS"]
+    verify = CountingVerify(claims_for(ALICE_ID, exp=int(wall.now) + 5 - leeway))  # 5 s of validity left
+    cache.claims_for(b"token", verify)
+    monotonic.now += 4
+    cache.claims_for(b"token", verify)
+    assert verify.calls == 1
+    monotonic.now += 2
+    cache.claims_for(b"token", verify)
+    assert verify.calls == 2
+
+
+def test_a_refused_token_is_not_remembered(cache_on, clocks):
+    cache = RecentTokens(clock=clocks[0], wall_clock=clocks[1])
+    verify = CountingVerify(error=tokens.TokenError("The token has expired.", "token_expired"))
+    for _ in range(2):
+        with pytest.raises(tokens.TokenError):
+            cache.claims_for(b"token", verify)
+    assert verify.calls == 2
+
+
+def test_nothing_is_remembered_when_switched_off(better_auth_settings, clocks):
+    cache = RecentTokens(clock=clocks[0], wall_clock=clocks[1])
+    verify = CountingVerify(claims_for(ALICE_ID))
+    cache.claims_for(b"token", verify)
+    cache.claims_for(b"token", verify)
+    assert verify.calls == 2
+
+
+def test_each_caller_gets_its_own_copy_and_only_the_exact_token_matches(cache_on, clocks):
+    cache = RecentTokens(clock=clocks[0], wall_clock=clocks[1])
+    verify = CountingVerify(claims_for(ALICE_ID))
+    cache.claims_for(b"token", verify)["sub"] = "someone else"
+    assert cache.claims_for(b"token", verify)["sub"] == ALICE_ID
+    cache.claims_for(b"token ", verify)
+    assert verify.calls == 2
+
+
+def test_it_forgets_the_stalest_token_when_full(cache_on, clocks):
+    cache = RecentTokens(max_entries=1, clock=clocks[0], wall_clock=clocks[1])
+    verify = CountingVerify(claims_for(ALICE_ID))
+    cache.claims_for(b"one", verify)
+    cache.claims_for(b"two", verify)
+    cache.claims_for(b"two", verify)
+    assert verify.calls == 2
+    cache.claims_for(b"one", verify)
+    assert verify.calls == 3
+
+
+def test_through_the_api_a_warm_request_skips_verification_but_not_refusals(alice, cache_on, monkeypatch):
+    calls = []
+    real_verify = tokens.BetterAuthTokenVerifier.verify
+    monkeypatch.setattr(tokens.BetterAuthTokenVerifier, "verify", lambda self, raw: calls.append(raw) or real_verify(self, raw))
+    client = client_with_token(sign(claims_for(ALICE_ID, email=alice.email, name=alice.name)))
+    assert client.get("/api/tasks").status_code == 200
+    assert client.get("/api/tasks").status_code == 200
+    assert len(calls) == 1
+    forged = client_with_token(sign(claims_for(ALICE_ID, email=alice.email, name=alice.name), key="x" * 64))
+    for _ in range(2):
+        response = forged.get("/api/tasks")
+        assert response.status_code == 401
+        assert response.json()["code"] == "token_bad_signature"
+    assert len(calls) == 3
