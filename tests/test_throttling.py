@@ -131,16 +131,17 @@ def test_a_redis_counter_costs_one_round_trip_and_expires_with_its_window(alice_
         }
     }
     rates(read="100/min")
+    assert alice_client.get("/api/tasks").status_code == 200  # loads the script into this Redis if new
     sent = []
-    real_execute = Pipeline.execute
-    monkeypatch.setattr(Redis, "execute_command", lambda *a, **k: sent.append(a[1]))  # nothing outside the pipeline
-    monkeypatch.setattr(Pipeline, "execute", lambda self, *a: sent.append("pipeline") or real_execute(self, *a))
+    real_execute = Redis.execute_command
+    monkeypatch.setattr(Redis, "execute_command", lambda self, *a, **k: sent.append(a[0]) or real_execute(self, *a, **k))
+    monkeypatch.setattr(Pipeline, "execute", lambda self, *a: sent.append("pipeline"))
     assert [alice_client.get("/api/tasks").status_code for _ in range(2)] == [200, 200]
-    assert sent == ["pipeline", "pipeline"]
+    assert sent == ["EVALSHA", "EVALSHA"]
     monkeypatch.undo()
     cache = caches["default"]
     [key] = cache._cache.get_client().keys(f"{prefix}:*:throttle:read:{alice.better_auth_id}:*")
-    assert cache.get(key.decode().split(":", 2)[2]) == 2
+    assert cache.get(key.decode().split(":", 2)[2]) == 3
     assert 0 < cache._cache.get_client().ttl(key) <= 61
 
 
