@@ -28,6 +28,11 @@ COLUMNS = "id, user_id, title, description, completed, completed_at, priority, d
 TAGS_SQL = (
     "SELECT tt.task_id, t.name FROM tasks_task_tags tt JOIN tasks_tag t ON t.id = tt.tag_id WHERE tt.task_id = ANY(%s)"
 )
+# Reads bring each task's tag names along, as the API's do on PostgreSQL (tasks.serializers.task_rows).
+ROWS_WITH_TAGS = (
+    f"SELECT {COLUMNS}, ARRAY(SELECT t.name FROM tasks_task_tags tt JOIN tasks_tag t ON t.id = tt.tag_id"
+    " WHERE tt.task_id = tasks_task.id) FROM tasks_task"
+)
 DETAIL = re.compile(r"^/api/tasks/([0-9]{1,18})(/complete)?/?$")
 
 _local = threading.local()
@@ -93,12 +98,16 @@ def list_tasks(environ, user_id: str):
     if not 1 <= limit <= 500 or offset < 0:
         raise Answer(400, {"code": "validation_failed", "message": "limit or offset out of range"})
     with connection().cursor() as cur:
-        total = cur.execute("SELECT COUNT(*) FROM tasks_task WHERE user_id = %s", (user_id,)).fetchone()[0]
+        # One row more than the page: without it, the page tells the total (as the API counts).
         rows = cur.execute(
-            f"SELECT {COLUMNS} FROM tasks_task WHERE user_id = %s ORDER BY created_at DESC, id DESC LIMIT %s OFFSET %s",
-            (user_id, limit, offset),
+            f"{ROWS_WITH_TAGS} WHERE user_id = %s ORDER BY created_at DESC, id DESC LIMIT %s OFFSET %s",
+            (user_id, limit + 1, offset),
         ).fetchall()
-        tasks = with_tags(cur, rows)
+        if len(rows) <= limit and (rows or offset == 0):
+            total = offset + len(rows)
+        else:
+            total = cur.execute("SELECT COUNT(*) FROM tasks_task WHERE user_id = %s", (user_id,)).fetchone()[0]
+        tasks = [task_json(row[:-1], row[-1]) for row in rows[:limit]]
     base = f"{environ.get('HTTP_X_FORWARDED_PROTO', 'http')}://{environ['HTTP_HOST']}{environ['PATH_INFO']}"
     links = []
     if offset + limit < total:
@@ -112,10 +121,10 @@ def list_tasks(environ, user_id: str):
 
 def get_task(user_id: str, task_id: int):
     with connection().cursor() as cur:
-        rows = cur.execute(f"SELECT {COLUMNS} FROM tasks_task WHERE id = %s AND user_id = %s", (task_id, user_id)).fetchall()
-        if not rows:
+        row = cur.execute(f"{ROWS_WITH_TAGS} WHERE id = %s AND user_id = %s", (task_id, user_id)).fetchone()
+        if row is None:
             raise Answer(404, {"code": "not_found", "message": "Not found."})
-        return 200, with_tags(cur, rows)[0], []
+        return 200, task_json(row[:-1], row[-1]), []
 
 
 def create_task(environ, user_id: str):

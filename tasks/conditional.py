@@ -16,7 +16,11 @@ from tasks.models import Task
 
 
 def task_etag(task: Task) -> str:
-    return f'"{task.pk}-{task.version}"'
+    return etag_for(task.pk, task.version)
+
+
+def etag_for(task_id: int, version: int) -> str:
+    return f'"{task_id}-{version}"'
 
 
 class PreconditionFailed(exceptions.APIException):

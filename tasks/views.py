@@ -13,18 +13,18 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from tasks.conditional import TaskETagMixin, preconditions_check
+from tasks.conditional import TaskETagMixin, etag_for, preconditions_check
 from tasks.filters import TASK_LIST_PARAMETERS, TaskFilter
 from tasks.idempotency import idempotent_create
 from tasks.models import Tag, Task
 from tasks.serializers import (
-    TASK_ROW_FIELDS,
     BulkActionSerializer,
     BulkResultSerializer,
     StatsSerializer,
     TagSerializer,
     TaskCompleteSerializer,
     TaskSerializer,
+    task_rows,
     task_rows_json,
 )
 from tasks.services import tags_prune, task_set_completed, tasks_set_completed
@@ -87,9 +87,10 @@ class TaskViewSet(TaskETagMixin, viewsets.ModelViewSet):
 
     def get_queryset(self):
         # The one place that scopes tasks to the caller: another user's task is a 404 everywhere.
-        return Task.objects.filter(owner=self.request.user).prefetch_related(
-            Prefetch("tags", queryset=Tag.objects.only("id", "name"))
-        )
+        tasks = Task.objects.filter(owner=self.request.user)
+        if self.action in ("list", "retrieve"):
+            return tasks  # read as rows (task_rows), tags included
+        return tasks.prefetch_related(Prefetch("tags", queryset=Tag.objects.only("id", "name")))
 
     def filter_queryset(self, queryset):
         # Filters and sort shape lists; they never hide the task a detail URL names.
@@ -105,8 +106,17 @@ class TaskViewSet(TaskETagMixin, viewsets.ModelViewSet):
 
     def list(self, request, *args, **kwargs):
         # The fast read path: rows, not model instances, mapped to TaskSerializer's JSON.
-        rows = self.filter_queryset(self.get_queryset()).prefetch_related(None).values(*TASK_ROW_FIELDS)
+        rows = task_rows(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(task_rows_json(self.paginate_queryset(rows)))
+
+    def retrieve(self, request, *args, **kwargs):
+        # The same fast path for one task: one query on PostgreSQL.
+        rows = list(task_rows(self.get_queryset().filter(pk=self.kwargs["pk"])))
+        if not rows:
+            raise NotFound()
+        response = Response(task_rows_json(rows)[0])
+        response["ETag"] = etag_for(rows[0]["id"], rows[0]["version"])
+        return response
 
     def get_object(self):
         task = super().get_object()

@@ -8,7 +8,8 @@ from accounts.user_cache import recent_users
 from tasks.models import Tag, Task
 from tests.auth import client_for
 
-# A page: the total count (1), the page's rows (1), the tags of the whole page (1).
+# A page: its rows (1; on PostgreSQL with their tags), the tags of the whole page (1, not on
+# PostgreSQL) and the total count (1, only when the page does not show where the list ends).
 LIST_QUERIES = 3
 # Authentication reads the user row on a user's first request, and not again for a while.
 FIRST_REQUEST_AUTH_QUERIES = 1
@@ -45,6 +46,29 @@ def test_a_page_costs_the_same_queries_whatever_its_size(alice, alices_tasks, co
         response = client.get("/api/tasks", {"limit": 100, "sort": "priority,due_date"})
     assert len(response.json()) == count
     assert all(len(task["tags"]) == 5 for task in response.json())
+
+
+@pytest.mark.parametrize(("count", "params", "counted"), [(3, {}, False), (3, {"limit": 2}, True), (3, {"offset": 5}, True)])
+def test_the_total_is_counted_only_when_the_page_does_not_show_it(alice, alices_tasks, count, params, counted):
+    alices_tasks(count)
+    client = client_for(alice)
+    client.get("/api/me")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/api/tasks", params)
+    assert response.headers["X-Total-Count"] == str(count)
+    assert any("COUNT(" in sql for sql in statements(queries)) is counted
+    # Elsewhere than on PostgreSQL, a page with tasks reads their tags in a second query.
+    tags = connection.vendor != "postgresql" and bool(response.json())
+    assert len(statements(queries)) == 1 + tags + counted
+
+
+def test_reading_one_task_is_one_query_on_postgresql(alice, alices_tasks, django_assert_num_queries):
+    alices_tasks(1)
+    client, task_id = client_for(alice), Task.objects.get().id
+    client.get("/api/me")
+    with django_assert_num_queries(1 if connection.vendor == "postgresql" else 2):
+        response = client.get(f"/api/tasks/{task_id}")
+    assert len(response.json()["tags"]) == 5
 
 
 def test_a_warm_request_costs_no_authentication_query(alice, django_assert_num_queries):
