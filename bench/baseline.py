@@ -25,9 +25,6 @@ MAX_TASKS_PER_USER = 10_000
 
 PRIORITIES = ["none", "low", "medium", "high"]
 COLUMNS = "id, user_id, title, description, completed, completed_at, priority, due_at, recurrence, created_at, updated_at"
-TAGS_SQL = (
-    "SELECT tt.task_id, t.name FROM tasks_task_tags tt JOIN tasks_tag t ON t.id = tt.tag_id WHERE tt.task_id = ANY(%s)"
-)
 # Reads bring each task's tag names along, as the API's do on PostgreSQL (tasks.serializers.task_rows).
 ROWS_WITH_TAGS = (
     f"SELECT {COLUMNS}, ARRAY(SELECT t.name FROM tasks_task_tags tt JOIN tasks_tag t ON t.id = tt.tag_id"
@@ -62,14 +59,6 @@ def task_json(row: tuple, tags: list[str]) -> dict:
         "created_at": created,
         "updated_at": updated,
     }
-
-
-def with_tags(cur, rows: list[tuple]) -> list[dict]:
-    tags: dict[int, list[str]] = {row[0]: [] for row in rows}
-    if rows:
-        for task_id, name in cur.execute(TAGS_SQL, (list(tags),)):
-            tags[task_id].append(name)
-    return [task_json(row, tags[row[0]]) for row in rows]
 
 
 def caller(environ) -> str:
@@ -158,8 +147,11 @@ def toggle_task(environ, user_id: str, task_id: int):
         raise Answer(400, {"code": "validation_failed", "message": "Invalid body."})
     conn = connection()
     with conn.transaction(), conn.cursor() as cur:
+        # The locked row with its tags, as the API reads it on PostgreSQL.
         found = cur.execute(
-            "SELECT completed, completed_at FROM tasks_task WHERE id = %s AND user_id = %s FOR UPDATE", (task_id, user_id)
+            "SELECT completed, completed_at, ARRAY(SELECT t.name FROM tasks_task_tags tt JOIN tasks_tag t ON t.id = tt.tag_id"
+            " WHERE tt.task_id = tasks_task.id) FROM tasks_task WHERE id = %s AND user_id = %s FOR UPDATE",
+            (task_id, user_id),
         ).fetchone()
         if found is None:
             raise Answer(404, {"code": "not_found", "message": "Not found."})
@@ -171,7 +163,7 @@ def toggle_task(environ, user_id: str, task_id: int):
             f" WHERE id = %s RETURNING {COLUMNS}",
             (completed, completed_at, now, task_id),
         ).fetchone()
-        return 200, with_tags(cur, [row])[0], []
+        return 200, task_json(row, found[2]), []
 
 
 def read_json(environ) -> dict:

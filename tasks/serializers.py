@@ -2,7 +2,7 @@ from datetime import datetime, timezone
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connections, models
-from django.db.models import OuterRef, QuerySet
+from django.db.models import OuterRef, Prefetch, QuerySet
 from rest_framework import serializers
 
 from tasks.fields import (
@@ -106,10 +106,15 @@ class TaskSerializer(StrictSerializerMixin, serializers.ModelSerializer):
             task_set_tags(task=task, names=tag_names)
         else:
             # A new task without tags: nothing to link or prune, and no query to render its tags.
-            task._prefetched_objects_cache = {"tags": Tag.objects.none()}
+            task.tag_names = []
         if completed:
             task_set_completed(task=task, completed=True)
         return task
+
+    def to_representation(self, instance):
+        # The row path's JSON, without building a field object per value; tests/tasks/test_task_rows.py
+        # checks it against ModelSerializer's own rendering.
+        return task_json(instance)
 
     def update(self, instance, validated_data):
         completed = validated_data.pop("completed", None)
@@ -141,8 +146,28 @@ def task_rows(tasks: QuerySet) -> QuerySet:
     """
     if connections[tasks.db].vendor != "postgresql":
         return tasks.values(*TASK_ROW_FIELDS, "version")
-    names = Task.tags.through.objects.filter(task_id=OuterRef("pk")).values("tag__name")
-    return tasks.values(*TASK_ROW_FIELDS, "version", tag_names=ArraySubquery(names))
+    return tasks.values(*TASK_ROW_FIELDS, "version", tag_names=_tag_names())
+
+
+def tasks_with_tag_names(tasks: QuerySet) -> QuerySet:
+    """Tasks for `task_json`: carrying `tag_names` from the same query on PostgreSQL, else with
+    their tags prefetched. Only for tasks whose tags the caller leaves as they are."""
+    if connections[tasks.db].vendor != "postgresql":
+        return tasks.prefetch_related(Prefetch("tags", queryset=Tag.objects.only("id", "name")))
+    return tasks.annotate(tag_names=_tag_names())
+
+
+def _tag_names() -> ArraySubquery:
+    return ArraySubquery(Task.tags.through.objects.filter(task_id=OuterRef("pk")).values("tag__name"))
+
+
+def task_json(task: Task) -> dict:
+    """A task instance as TaskSerializer renders it: its `tag_names` if it carries them (see
+    `tasks_with_tag_names`), else its tags, prefetched or read."""
+    row = {name: getattr(task, name) for name in TASK_ROW_FIELDS}
+    tag_names = getattr(task, "tag_names", None)
+    row["tag_names"] = tag_names if tag_names is not None else [tag.name for tag in task.tags.all()]
+    return task_rows_json([row])[0]
 
 
 def _datetime_json(value: datetime | None) -> str | None:

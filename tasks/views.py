@@ -26,6 +26,7 @@ from tasks.serializers import (
     TaskSerializer,
     task_rows,
     task_rows_json,
+    tasks_with_tag_names,
 )
 from tasks.services import tags_prune, task_set_completed, tasks_set_completed
 from todo_project.openapi import error_responses
@@ -90,6 +91,8 @@ class TaskViewSet(TaskETagMixin, viewsets.ModelViewSet):
         tasks = Task.objects.filter(owner=self.request.user)
         if self.action in ("list", "retrieve"):
             return tasks  # read as rows (task_rows), tags included
+        if self.action == "complete":
+            return tasks_with_tag_names(tasks)  # completing leaves the tags as they are
         return tasks.prefetch_related(Prefetch("tags", queryset=Tag.objects.only("id", "name")))
 
     def filter_queryset(self, queryset):

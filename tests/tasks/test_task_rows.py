@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from rest_framework.renderers import JSONRenderer
 
 from tasks.models import Priority, Tag, Task
-from tasks.serializers import TASK_ROW_FIELDS, TaskSerializer, task_rows_json
+from tasks.serializers import TASK_ROW_FIELDS, TaskSerializer, task_rows_json, tasks_with_tag_names
 from tests.tasks.factories import make_task
 
 
@@ -40,3 +40,35 @@ def test_the_list_answers_the_serializers_json(alice_client, alice):
 def test_no_rows_cost_no_tag_query(django_assert_num_queries, db):
     with django_assert_num_queries(0):
         assert task_rows_json([]) == []
+
+
+def model_serializer_json(task: Task) -> bytes:
+    """What TaskSerializer answered before it rendered through the row path."""
+    from rest_framework.serializers import ModelSerializer
+
+    return JSONRenderer().render(ModelSerializer.to_representation(TaskSerializer(), task))
+
+
+def test_instances_render_as_the_model_serializer_would(alice):
+    alices_varied_tasks(alice)
+    for task in Task.objects.filter(owner=alice).prefetch_related("tags"):
+        assert JSONRenderer().render(TaskSerializer(task).data) == model_serializer_json(task)
+    for task in tasks_with_tag_names(Task.objects.filter(owner=alice)):
+        assert JSONRenderer().render(TaskSerializer(task).data) == model_serializer_json(Task.objects.get(pk=task.pk))
+
+
+def test_write_answers_are_what_the_model_serializer_gives_for_the_stored_task(alice_client):
+    created = alice_client.post(
+        "/api/tasks", {"title": " Café ", "priority": "high", "due_at": "2026-05-01T10:00:00.5+02:00"}, format="json"
+    )
+    assert created.status_code == 201
+    task = Task.objects.get(pk=created.json()["id"])
+    assert created.content == model_serializer_json(task)
+    with_tags = alice_client.post("/api/tasks", {"title": "tagged", "tags": ["b", "A"]}, format="json")
+    assert with_tags.content == model_serializer_json(Task.objects.get(pk=with_tags.json()["id"]))
+    for _ in range(2):  # complete, then reopen
+        toggled = alice_client.patch(f"/api/tasks/{with_tags.json()['id']}/complete", format="json")
+        assert toggled.status_code == 200
+        assert toggled.content == model_serializer_json(Task.objects.get(pk=with_tags.json()["id"]))
+    patched = alice_client.patch(f"/api/tasks/{task.pk}", {"tags": ["x"], "completed": True}, format="json")
+    assert patched.content == model_serializer_json(Task.objects.get(pk=task.pk))
