@@ -1,7 +1,7 @@
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.db import transaction
+from django.db import router, transaction
 from django.db.models import Count, Prefetch, Q
 from django.db.models.functions import Lower
 from django.urls import reverse
@@ -17,6 +17,7 @@ from tasks.conditional import TaskETagMixin, etag_for, preconditions_check
 from tasks.filters import TASK_LIST_PARAMETERS, TaskFilter
 from tasks.idempotency import idempotent_create
 from tasks.models import Tag, Task
+from tasks.queries import DefaultPage, caller_tasks, one_task_row, prepared
 from tasks.serializers import (
     BulkActionSerializer,
     BulkResultSerializer,
@@ -88,7 +89,7 @@ class TaskViewSet(TaskETagMixin, viewsets.ModelViewSet):
 
     def get_queryset(self):
         # The one place that scopes tasks to the caller: another user's task is a 404 everywhere.
-        tasks = Task.objects.filter(owner=self.request.user)
+        tasks = caller_tasks(self.request.user.better_auth_id)
         if self.action in ("list", "retrieve"):
             return tasks  # read as rows (task_rows), tags included
         if self.action == "complete":
@@ -98,7 +99,7 @@ class TaskViewSet(TaskETagMixin, viewsets.ModelViewSet):
     def filter_queryset(self, queryset):
         # Filters and sort shape lists; they never hide the task a detail URL names.
         if self.action == "list":
-            if self.request.query_params.keys().isdisjoint(TaskFilter.base_filters):
+            if self.default_list():
                 return queryset  # no filter nor sort asked: the default list, without building a form
             return super().filter_queryset(queryset)
         if self.request.method in WRITE_METHODS:
@@ -107,14 +108,27 @@ class TaskViewSet(TaskETagMixin, viewsets.ModelViewSet):
             return queryset.select_for_update()
         return queryset
 
+    def default_list(self) -> bool:
+        return self.request.query_params.keys().isdisjoint(TaskFilter.base_filters)
+
     def list(self, request, *args, **kwargs):
-        # The fast read path: rows, not model instances, mapped to TaskSerializer's JSON.
-        rows = task_rows(self.filter_queryset(self.get_queryset()))
+        # The fast read path: rows, not model instances, mapped to TaskSerializer's JSON; the
+        # default list through SQL compiled once per process (tasks/queries.py).
+        using = router.db_for_read(Task)
+        if prepared(using) and self.default_list():
+            rows = DefaultPage(request.user.better_auth_id, using)
+        else:
+            rows = task_rows(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(task_rows_json(self.paginate_queryset(rows)))
 
     def retrieve(self, request, *args, **kwargs):
         # The same fast path for one task: one query on PostgreSQL.
-        rows = list(task_rows(self.get_queryset().filter(pk=self.kwargs["pk"])))
+        using = router.db_for_read(Task)
+        if prepared(using):
+            row = one_task_row(request.user.better_auth_id, int(self.kwargs["pk"]), using)
+            rows = [row] if row is not None else []
+        else:
+            rows = list(task_rows(self.get_queryset().filter(pk=self.kwargs["pk"])))
         if not rows:
             raise NotFound()
         response = Response(task_rows_json(rows)[0])

@@ -35,10 +35,10 @@ def test_a_wrong_method_is_a_json_405(alice_client):
 
 
 def test_a_crash_is_a_json_500_without_a_stack_trace(alice_client, monkeypatch, caplog):
-    def explode(self):
+    def explode(self, request, *args, **kwargs):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(TaskViewSet, "get_queryset", explode)
+    monkeypatch.setattr(TaskViewSet, "list", explode)
     response = alice_client.get("/api/tasks")
     assert response.status_code == 500
     assert response.json() == {"code": "server_error", "message": "Something went wrong on our side."}
@@ -49,10 +49,10 @@ def test_a_crash_is_a_json_500_without_a_stack_trace(alice_client, monkeypatch, 
 def test_a_database_outage_is_a_json_503_with_retry_after(alice_client, monkeypatch):
     from django.db import OperationalError
 
-    def unreachable(self):
+    def unreachable(self, request, *args, **kwargs):
         raise OperationalError("connection refused")
 
-    monkeypatch.setattr(TaskViewSet, "get_queryset", unreachable)
+    monkeypatch.setattr(TaskViewSet, "list", unreachable)
     response = alice_client.get("/api/tasks")
     assert response.status_code == 503
     assert response.json()["code"] == "database_unavailable"

@@ -90,16 +90,16 @@ def test_it_never_logs_tokens_bodies_or_query_strings(db, log_lines):
 
 
 def test_a_crash_logs_its_stack_trace_as_json_with_the_request_id(alice_client, log_lines, monkeypatch):
-    def explode(self):
-        raise RuntimeError("boom in get_queryset")
+    def explode(self, request, *args, **kwargs):
+        raise RuntimeError("boom in the view")
 
-    monkeypatch.setattr(TaskViewSet, "get_queryset", explode)
+    monkeypatch.setattr(TaskViewSet, "list", explode)
     response = alice_client.get("/api/tasks", HTTP_X_REQUEST_ID="crash-1")
     [error] = [line for line in log_lines.read() if line["logger"] == "todo_project.errors"]
     assert error["level"] == "error"
     assert error["request_id"] == "crash-1"
     assert "Traceback" in error["exception"]
-    assert "boom in get_queryset" in error["exception"]
+    assert "boom in the view" in error["exception"]
     [line] = log_lines.requests()
     assert (line["status"], line["level"]) == (500, "error")
     assert response["X-Request-ID"] == "crash-1"
