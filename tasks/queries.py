@@ -1,34 +1,74 @@
-"""The two reads clients make all the time, through SQL the ORM compiled once per process.
+"""How tasks are read: the caller's scope, rows for the fast JSON, and the hot reads compiled once.
 
 Building and compiling a queryset costs about a millisecond of Python per request, more than
-PostgreSQL spends running it. A page of the default list and one task are the same statements
-every time but for the caller's id, the task id and the page bounds, so each is compiled once,
-from the same `task_rows` queryset the other reads use, with placeholders where those values
-go, then run with the request's values (tests/tasks/test_queries.py compares the rows with the
-ORM's). PostgreSQL only: elsewhere `task_rows` needs a second query for tags anyway.
+PostgreSQL spends running it. A page of the default list, one task and a caller's task count
+are the same statements every time but for the caller's id, the task id and the page bounds,
+so each is compiled once per process, from the same querysets the other paths use, with
+placeholders where those values go, then run with the request's values
+(tests/tasks/test_queries.py compares the results with the ORM's). PostgreSQL only: elsewhere
+`task_rows` needs a second query for tags anyway, and the ORM runs as usual.
 """
 
 import functools
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connections
+from django.db.models import Count, OuterRef, Prefetch, QuerySet
 
-from tasks.models import Task
-from tasks.serializers import task_rows
+from tasks.models import Tag, Task
+
+# The values of a task its JSON shows (tasks.serializers.task_rows_json), in that order.
+TASK_ROW_FIELDS = (
+    "id", "owner_id", "title", "description", "completed", "completed_at",
+    "priority", "due_at", "recurrence", "created_at", "updated_at",
+)
+
+
+def caller_tasks(owner_id: str) -> QuerySet:
+    """The tasks a caller may see: the one scoping rule of every task route."""
+    return Task.objects.filter(owner_id=owner_id)
+
+
+def task_rows(tasks: QuerySet) -> QuerySet:
+    """`tasks` as values() rows for `task_rows_json`, with `version` for the ETag.
+
+    On PostgreSQL each row brings its tag names along (an ARRAY subquery, evaluated only for
+    the rows a page returns), so a page is one query instead of two; elsewhere
+    `task_rows_json` reads the page's tags in a second query.
+    """
+    if connections[tasks.db].vendor != "postgresql":
+        return tasks.values(*TASK_ROW_FIELDS, "version")
+    return tasks.values(*TASK_ROW_FIELDS, "version", tag_names=_tag_names())
+
+
+def tasks_with_tag_names(tasks: QuerySet) -> QuerySet:
+    """Tasks for `task_json`: carrying `tag_names` from the same query on PostgreSQL, else with
+    their tags prefetched. Only for tasks whose tags the caller leaves as they are."""
+    if connections[tasks.db].vendor != "postgresql":
+        return tasks.prefetch_related(Prefetch("tags", queryset=Tag.objects.only("id", "name")))
+    return tasks.annotate(tag_names=_tag_names())
+
+
+def _tag_names() -> ArraySubquery:
+    return ArraySubquery(Task.tags.through.objects.filter(task_id=OuterRef("pk")).values("tag__name"))
+
 
 # Values no real parameter can equal: they mark where the request's values go.
 OWNER = "\x00owner"
 TASK_ID = -1
 
-
-def caller_tasks(owner_id: str):
-    """The tasks a caller may see: the one scoping rule of every task route."""
-    return Task.objects.filter(owner_id=owner_id)
+SHAPES = {
+    "page": lambda: task_rows(caller_tasks(OWNER)),  # the model's default order
+    "one": lambda: task_rows(caller_tasks(OWNER).filter(pk=TASK_ID)),
+    # COUNT(*) of the caller's tasks; no row at all when there are none.
+    "count": lambda: caller_tasks(OWNER).order_by().values("owner_id").annotate(n=Count("*")).values("n"),
+}
 
 
 class CompiledRows:
-    """A `task_rows` queryset's SQL, run with new values for its placeholders."""
+    """A queryset's SQL, run with new values for its placeholders."""
 
-    def __init__(self, queryset, using: str):
+    def __init__(self, queryset: QuerySet, using: str):
         self.using = using
         self.sql, self.params = queryset.query.get_compiler(using).as_sql()
 
@@ -42,14 +82,11 @@ class CompiledRows:
 
 @functools.cache
 def _compiled(shape: str, using: str) -> CompiledRows:
-    tasks = caller_tasks(OWNER)
-    if shape == "one":
-        tasks = tasks.filter(pk=TASK_ID)
-    return CompiledRows(task_rows(tasks.using(using)), using)
+    return CompiledRows(SHAPES[shape]().using(using), using)
 
 
 def prepared(using: str) -> bool:
-    """Whether these reads run compiled on this database (PostgreSQL)."""
+    """Whether the hot reads run compiled on this database (PostgreSQL)."""
     return connections[using].vendor == "postgresql"
 
 
@@ -66,9 +103,17 @@ class DefaultPage:
         )
 
     def count(self) -> int:
-        return caller_tasks(self.owner_id).using(self.using).count()
+        return task_count(self.owner_id, self.using)
 
 
 def one_task_row(owner_id: str, task_id: int, using: str) -> dict | None:
     rows = _compiled("one", using).fetch({OWNER: owner_id, TASK_ID: task_id})
     return rows[0] if rows else None
+
+
+def task_count(owner_id: str, using: str) -> int:
+    """How many tasks the caller has."""
+    if not prepared(using):
+        return caller_tasks(owner_id).using(using).count()
+    rows = _compiled("count", using).fetch({OWNER: owner_id})
+    return rows[0]["n"] if rows else 0

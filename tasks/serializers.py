@@ -1,8 +1,6 @@
 from datetime import datetime, timezone
 
-from django.contrib.postgres.expressions import ArraySubquery
-from django.db import connections, models
-from django.db.models import OuterRef, Prefetch, QuerySet
+from django.db import models
 from rest_framework import serializers
 
 from tasks.fields import (
@@ -15,7 +13,8 @@ from tasks.fields import (
     StrictIntegerField,
     TagListField,
 )
-from tasks.models import Priority, Tag, Task
+from tasks.models import Priority, Task
+from tasks.queries import TASK_ROW_FIELDS
 from tasks.services import task_check_room, task_set_completed, task_set_tags
 
 
@@ -127,38 +126,10 @@ class TaskSerializer(StrictSerializerMixin, serializers.ModelSerializer):
         return task
 
 
-# The fast read path of lists and single tasks: TaskSerializer's JSON built from values() rows,
-# without a model instance and a field object per value. tests/tasks/test_task_rows.py proves
-# both agree.
-TASK_ROW_FIELDS = (
-    "id", "owner_id", "title", "description", "completed", "completed_at",
-    "priority", "due_at", "recurrence", "created_at", "updated_at",
-)
+# The fast JSON of lists, single tasks and write answers: TaskSerializer's output built from
+# rows (tasks.queries.task_rows) or an instance's values, without a field object per value.
+# tests/tasks/test_task_rows.py proves both agree.
 PRIORITY_LABELS = dict(Priority.choices)
-
-
-def task_rows(tasks: QuerySet) -> QuerySet:
-    """`tasks` as values() rows for `task_rows_json`, with `version` for the ETag.
-
-    On PostgreSQL each row brings its tag names along (an ARRAY subquery, evaluated only for
-    the rows a page returns), so a page is one query instead of two; elsewhere
-    `task_rows_json` reads the page's tags in a second query.
-    """
-    if connections[tasks.db].vendor != "postgresql":
-        return tasks.values(*TASK_ROW_FIELDS, "version")
-    return tasks.values(*TASK_ROW_FIELDS, "version", tag_names=_tag_names())
-
-
-def tasks_with_tag_names(tasks: QuerySet) -> QuerySet:
-    """Tasks for `task_json`: carrying `tag_names` from the same query on PostgreSQL, else with
-    their tags prefetched. Only for tasks whose tags the caller leaves as they are."""
-    if connections[tasks.db].vendor != "postgresql":
-        return tasks.prefetch_related(Prefetch("tags", queryset=Tag.objects.only("id", "name")))
-    return tasks.annotate(tag_names=_tag_names())
-
-
-def _tag_names() -> ArraySubquery:
-    return ArraySubquery(Task.tags.through.objects.filter(task_id=OuterRef("pk")).values("tag__name"))
 
 
 def task_json(task: Task) -> dict:

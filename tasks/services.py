@@ -5,6 +5,7 @@ two requests completing one recurring task spawn one next occurrence, not two.
 """
 
 from django.conf import settings
+from django.db import router
 from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -12,6 +13,7 @@ from rest_framework import exceptions, status
 
 from accounts.models import User
 from tasks.models import Tag, Task
+from tasks.queries import task_count
 from tasks.recurrence import recurrence_next
 
 
@@ -25,7 +27,7 @@ class LimitReached(exceptions.APIException):
 def task_check_room(*, owner: User) -> None:
     """Refuses a new task once the owner has as many as the settings allow."""
     limit = settings.TASKS["MAX_TASKS_PER_USER"]
-    if Task.objects.filter(owner=owner).count() >= limit:
+    if task_count(owner.better_auth_id, router.db_for_write(Task)) >= limit:
         raise LimitReached(f"A user can have at most {limit} tasks.", code="task_limit_reached")
 
 

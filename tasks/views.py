@@ -17,7 +17,7 @@ from tasks.conditional import TaskETagMixin, etag_for, preconditions_check
 from tasks.filters import TASK_LIST_PARAMETERS, TaskFilter
 from tasks.idempotency import idempotent_create
 from tasks.models import Tag, Task
-from tasks.queries import DefaultPage, caller_tasks, one_task_row, prepared
+from tasks.queries import DefaultPage, caller_tasks, one_task_row, prepared, task_rows, tasks_with_tag_names
 from tasks.serializers import (
     BulkActionSerializer,
     BulkResultSerializer,
@@ -25,9 +25,7 @@ from tasks.serializers import (
     TagSerializer,
     TaskCompleteSerializer,
     TaskSerializer,
-    task_rows,
     task_rows_json,
-    tasks_with_tag_names,
 )
 from tasks.services import tags_prune, task_set_completed, tasks_set_completed
 from todo_project.openapi import error_responses

@@ -7,8 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tasks.models import Priority, Tag, Task
-from tasks.queries import DefaultPage, caller_tasks, one_task_row
-from tasks.serializers import task_rows
+from tasks.queries import DefaultPage, caller_tasks, one_task_row, task_count, task_rows
 from tests.tasks.factories import make_task
 
 pytestmark = [
@@ -46,6 +45,12 @@ def test_the_page_counts_the_callers_tasks_only(alice, bob, tasks):
     assert DefaultPage(alice.better_auth_id, "default").count() == 7
     assert DefaultPage(bob.better_auth_id, "default").count() == 1
     assert [row["title"] for row in DefaultPage(bob.better_auth_id, "default")[0:10]] == ["bob's"]
+
+
+def test_a_count_is_the_orms(alice, bob, tasks):
+    for owner_id in (alice.better_auth_id, bob.better_auth_id, "nobody"):
+        assert task_count(owner_id, "default") == caller_tasks(owner_id).count()
+    assert task_count("nobody", "default") == 0
 
 
 def test_one_task_is_the_orms_row_and_only_for_its_owner(alice, bob, tasks):

@@ -5,7 +5,8 @@ from datetime import UTC, datetime
 from rest_framework.renderers import JSONRenderer
 
 from tasks.models import Priority, Tag, Task
-from tasks.serializers import TASK_ROW_FIELDS, TaskSerializer, task_rows_json, tasks_with_tag_names
+from tasks.queries import TASK_ROW_FIELDS, tasks_with_tag_names
+from tasks.serializers import TaskSerializer, task_rows_json
 from tests.tasks.factories import make_task
 
 
