@@ -60,6 +60,8 @@ TASK_ID = -1
 SHAPES = {
     "page": lambda: task_rows(caller_tasks(OWNER)),  # the model's default order
     "one": lambda: task_rows(caller_tasks(OWNER).filter(pk=TASK_ID)),
+    # The task a write is about, locked until the transaction ends, with its tag names.
+    "locked": lambda: tasks_with_tag_names(caller_tasks(OWNER).filter(pk=TASK_ID)).select_for_update(),
     # COUNT(*) of the caller's tasks; no row at all when there are none.
     "count": lambda: caller_tasks(OWNER).order_by().values("owner_id").annotate(n=Count("*")).values("n"),
 }
@@ -73,11 +75,14 @@ class CompiledRows:
         self.sql, self.params = queryset.query.get_compiler(using).as_sql()
 
     def fetch(self, values: dict, *, suffix: str = "", extra: tuple = ()) -> list[dict]:
+        names, rows = self.fetch_tuples(values, suffix=suffix, extra=extra)
+        return [dict(zip(names, row)) for row in rows]
+
+    def fetch_tuples(self, values: dict, *, suffix: str = "", extra: tuple = ()) -> tuple[list[str], list[tuple]]:
         params = [values.get(param, param) for param in self.params]
         with connections[self.using].cursor() as cursor:
             cursor.execute(self.sql + suffix, [*params, *extra])
-            names = [column.name for column in cursor.description]
-            return [dict(zip(names, row)) for row in cursor.fetchall()]
+            return [column.name for column in cursor.description], cursor.fetchall()
 
 
 @functools.cache
@@ -109,6 +114,21 @@ class DefaultPage:
 def one_task_row(owner_id: str, task_id: int, using: str) -> dict | None:
     rows = _compiled("one", using).fetch({OWNER: owner_id, TASK_ID: task_id})
     return rows[0] if rows else None
+
+
+# A Task's columns in the order its SQL selects them, which Model.from_db expects.
+TASK_ATTNAMES = [field.attname for field in Task._meta.concrete_fields]
+
+
+def locked_task(owner_id: str, task_id: int, using: str) -> Task | None:
+    """The caller's task, its row locked (inside a transaction), carrying `tag_names`; compiled."""
+    _, rows = _compiled("locked", using).fetch_tuples({OWNER: owner_id, TASK_ID: task_id})
+    if not rows:
+        return None
+    *values, tag_names = rows[0]
+    task = Task.from_db(using, TASK_ATTNAMES, values)
+    task.tag_names = tag_names
+    return task
 
 
 def task_count(owner_id: str, using: str) -> int:

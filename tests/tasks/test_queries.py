@@ -3,11 +3,21 @@
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from tasks.models import Priority, Tag, Task
-from tasks.queries import DefaultPage, caller_tasks, one_task_row, task_count, task_rows
+from tasks.queries import (
+    TASK_ATTNAMES,
+    DefaultPage,
+    _compiled,
+    caller_tasks,
+    locked_task,
+    one_task_row,
+    task_count,
+    task_rows,
+    tasks_with_tag_names,
+)
 from tests.tasks.factories import make_task
 
 pytestmark = [
@@ -74,3 +84,19 @@ def test_the_api_answers_from_them(alice_client, tasks):
     filtered = alice_client.get("/api/tasks", {"sort": "created"})  # the ORM path, same order
     assert listed.json() == filtered.json()[1:]
     assert one.json() == filtered.json()[5] and one.json()["tags"] == ["Home", "work"]
+
+
+def test_a_locked_task_is_the_orms_task_with_its_tag_names(alice, bob, tasks):
+    with transaction.atomic():
+        for task in tasks:
+            locked = locked_task(alice.better_auth_id, task.pk, "default")
+            orm = tasks_with_tag_names(caller_tasks(alice.better_auth_id)).get(pk=task.pk)
+            assert [getattr(locked, f) for f in TASK_ATTNAMES] == [getattr(orm, f) for f in TASK_ATTNAMES]
+            assert locked.tag_names == orm.tag_names and not locked._state.adding
+            assert locked_task(bob.better_auth_id, task.pk, "default") is None
+
+
+def test_the_locked_read_takes_the_row_lock(alice, tasks):
+    with transaction.atomic():
+        locked_task(alice.better_auth_id, tasks[0].pk, "default")
+    assert _compiled("locked", "default").sql.endswith("FOR UPDATE")
