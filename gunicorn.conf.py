@@ -1,8 +1,10 @@
 """gunicorn settings for the `web` process (Procfile). Every number can be changed by environment.
 
-Defaults suit a 2-core instance: 2 worker processes with 4 threads each. The API mostly waits
-on PostgreSQL, so threads add concurrency cheaply; each thread keeps its own database
-connection (DATABASE_CONN_MAX_AGE), so an instance holds up to workers x threads of them.
+Defaults suit a 2-core instance: 2 worker processes with 2 threads each. A second thread keeps
+a worker busy while the first waits on PostgreSQL; more threads only take turns at the GIL: in
+the benchmark (bench/README.md) 2 x 2 served as many requests as 2 x 4 with a p99 a quarter
+to a third lower. Each thread keeps its own database connection (DATABASE_CONN_MAX_AGE), so an
+instance holds up to workers x threads of them.
 """
 
 import os
@@ -10,7 +12,7 @@ import os
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+threads = int(os.environ.get("GUNICORN_THREADS", "2"))
 
 # A request still running after this long is killed with its worker.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))

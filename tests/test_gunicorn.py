@@ -66,7 +66,7 @@ def test_the_config_binds_port_and_sizes_for_two_cores(monkeypatch):
     monkeypatch.setenv("PORT", "5123")
     config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     assert config["bind"] == "0.0.0.0:5123"
-    assert (config["workers"], config["threads"], config["worker_class"]) == (2, 4, "gthread")
+    assert (config["workers"], config["threads"], config["worker_class"]) == (2, 2, "gthread")
     assert config["graceful_timeout"] < 30 <= config["timeout"]
     assert config["accesslog"] is None
     assert config["raw_env"] == ["DATABASE_STATEMENT_TIMEOUT_MS=15000"]  # half the worker timeout
