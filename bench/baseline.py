@@ -26,9 +26,12 @@ MAX_TASKS_PER_USER = 10_000
 PRIORITIES = ["none", "low", "medium", "high"]
 COLUMNS = "id, user_id, title, description, completed, completed_at, priority, due_at, recurrence, created_at, updated_at"
 # Reads bring each task's tag names along, as the API's do on PostgreSQL (tasks.serializers.task_rows).
-ROWS_WITH_TAGS = (
-    f"SELECT {COLUMNS}, ARRAY(SELECT t.name FROM tasks_task_tags tt JOIN tasks_tag t ON t.id = tt.tag_id"
-    " WHERE tt.task_id = tasks_task.id) FROM tasks_task"
+TAG_NAMES = "ARRAY(SELECT t.name FROM tasks_task_tags tt JOIN tasks_tag t ON t.id = tt.tag_id WHERE tt.task_id = tasks_task.id)"
+ROWS_WITH_TAGS = f"SELECT {COLUMNS}, {TAG_NAMES} FROM tasks_task"
+# A page's rows also carry the caller's total, as the API's default page query does.
+PAGE = (
+    f"SELECT {COLUMNS}, {TAG_NAMES}, (SELECT COUNT(*) FROM tasks_task WHERE user_id = %s) FROM tasks_task"
+    " WHERE user_id = %s ORDER BY created_at DESC, id DESC LIMIT %s OFFSET %s"
 )
 DETAIL = re.compile(r"^/api/tasks/([0-9]{1,18})(/complete)?/?$")
 
@@ -87,16 +90,13 @@ def list_tasks(environ, user_id: str):
     if not 1 <= limit <= 500 or offset < 0:
         raise Answer(400, {"code": "validation_failed", "message": "limit or offset out of range"})
     with connection().cursor() as cur:
-        # One row more than the page: without it, the page tells the total (as the API counts).
-        rows = cur.execute(
-            f"{ROWS_WITH_TAGS} WHERE user_id = %s ORDER BY created_at DESC, id DESC LIMIT %s OFFSET %s",
-            (user_id, limit + 1, offset),
-        ).fetchall()
-        if len(rows) <= limit and (rows or offset == 0):
-            total = offset + len(rows)
+        # A page past the end has no row to carry the total: it counts apart, as the API does.
+        rows = cur.execute(PAGE, (user_id, user_id, limit, offset)).fetchall()
+        if rows:
+            total = rows[0][-1]
         else:
             total = cur.execute("SELECT COUNT(*) FROM tasks_task WHERE user_id = %s", (user_id,)).fetchone()[0]
-        tasks = [task_json(row[:-1], row[-1]) for row in rows[:limit]]
+        tasks = [task_json(row[:-2], row[-2]) for row in rows]
     base = f"{environ.get('HTTP_X_FORWARDED_PROTO', 'http')}://{environ['HTTP_HOST']}{environ['PATH_INFO']}"
     links = []
     if offset + limit < total:
@@ -149,8 +149,7 @@ def toggle_task(environ, user_id: str, task_id: int):
     with conn.transaction(), conn.cursor() as cur:
         # The locked row with its tags, as the API reads it on PostgreSQL.
         found = cur.execute(
-            "SELECT completed, completed_at, ARRAY(SELECT t.name FROM tasks_task_tags tt JOIN tasks_tag t ON t.id = tt.tag_id"
-            " WHERE tt.task_id = tasks_task.id) FROM tasks_task WHERE id = %s AND user_id = %s FOR UPDATE",
+            f"SELECT completed, completed_at, {TAG_NAMES} FROM tasks_task WHERE id = %s AND user_id = %s FOR UPDATE",
             (task_id, user_id),
         ).fetchone()
         if found is None:

@@ -34,16 +34,19 @@ class TaskPagination(LimitOffsetPagination):
         return value
 
     def paginate_queryset(self, queryset, request, view=None):
-        """The page, and the total without a COUNT query when the page shows where the list ends.
+        """The page, and the total without a COUNT query when the rows tell it.
 
-        One row more than the page is read: when it is not there, the total is the offset
-        plus the rows read. Only a page with more after it, or an offset past the end, counts.
+        Rows may carry the total (`total`, tasks.queries.DefaultPage). Otherwise one row more
+        than the page is read: when it is not there, the total is the offset plus the rows
+        read. Only a page with more after it, or an offset past the end, counts.
         """
         self.request = request
         self.limit = self.get_limit(request)
         self.offset = self.get_offset(request)
         rows = list(queryset[self.offset : self.offset + self.limit + 1])
-        if len(rows) <= self.limit and (rows or self.offset == 0):
+        if rows and "total" in rows[0]:
+            self.count = rows[0]["total"]
+        elif len(rows) <= self.limit and (rows or self.offset == 0):
             self.count = self.offset + len(rows)
         else:
             self.count = self.get_count(queryset)

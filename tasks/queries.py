@@ -13,7 +13,8 @@ import functools
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connections
-from django.db.models import Count, OuterRef, Prefetch, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from tasks.models import Tag, Task
 
@@ -57,13 +58,19 @@ def _tag_names() -> ArraySubquery:
 OWNER = "\x00owner"
 TASK_ID = -1
 
+def _count_of(tasks: QuerySet) -> QuerySet:
+    """COUNT(*) of `tasks` as a one-column queryset; no row at all when there are none."""
+    return tasks.order_by().values("owner_id").annotate(n=Count("*")).values("n")
+
+
 SHAPES = {
-    "page": lambda: task_rows(caller_tasks(OWNER)),  # the model's default order
+    # The model's default order; each row also carries the caller's total (an uncorrelated
+    # subquery PostgreSQL runs once), so a page with more after it needs no second query.
+    "page": lambda: task_rows(caller_tasks(OWNER)).annotate(total=Coalesce(Subquery(_count_of(caller_tasks(OWNER))), 0)),
     "one": lambda: task_rows(caller_tasks(OWNER).filter(pk=TASK_ID)),
     # The task a write is about, locked until the transaction ends, with its tag names.
     "locked": lambda: tasks_with_tag_names(caller_tasks(OWNER).filter(pk=TASK_ID)).select_for_update(),
-    # COUNT(*) of the caller's tasks; no row at all when there are none.
-    "count": lambda: caller_tasks(OWNER).order_by().values("owner_id").annotate(n=Count("*")).values("n"),
+    "count": lambda: _count_of(caller_tasks(OWNER)),
 }
 
 
@@ -96,7 +103,8 @@ def prepared(using: str) -> bool:
 
 
 class DefaultPage:
-    """The caller's tasks in the default order as `task_rows`, sliced like a queryset by TaskPagination."""
+    """The caller's tasks in the default order as `task_rows`, sliced like a queryset by
+    TaskPagination; each row also carries `total`, the caller's task count."""
 
     def __init__(self, owner_id: str, using: str):
         self.owner_id, self.using = owner_id, using

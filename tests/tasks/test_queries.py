@@ -45,8 +45,9 @@ def orm_rows(owner_id: str) -> list[dict]:
 
 
 @pytest.mark.parametrize(("start", "stop"), [(0, 3), (2, 5), (0, 100), (6, 8), (7, 9), (50, 60)])
-def test_a_default_page_has_the_orms_rows(alice, tasks, start, stop):
+def test_a_default_page_has_the_orms_rows_and_the_total(alice, tasks, start, stop):
     page = DefaultPage(alice.better_auth_id, "default")[start:stop]
+    assert {row.pop("total") for row in page} <= {7}
     assert page == orm_rows(alice.better_auth_id)[start:stop]
     assert page == list(task_rows(caller_tasks(alice.better_auth_id))[start:stop])
 
@@ -54,7 +55,7 @@ def test_a_default_page_has_the_orms_rows(alice, tasks, start, stop):
 def test_the_page_counts_the_callers_tasks_only(alice, bob, tasks):
     assert DefaultPage(alice.better_auth_id, "default").count() == 7
     assert DefaultPage(bob.better_auth_id, "default").count() == 1
-    assert [row["title"] for row in DefaultPage(bob.better_auth_id, "default")[0:10]] == ["bob's"]
+    assert [(row["title"], row["total"]) for row in DefaultPage(bob.better_auth_id, "default")[0:10]] == [("bob's", 1)]
 
 
 def test_a_count_is_the_orms(alice, bob, tasks):
