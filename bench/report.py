@@ -93,6 +93,18 @@ def extra_lines(results: dict) -> list[str]:
             f"p99 {ms(soak['p99_us'])} ms; largest worker RSS {first:.0f} MB at the start, {last:.0f} MB at the end, "
             f"peak {soak['rss_mb']:.0f} MB (target <= {MAX_RSS_MB} MB and flat); errors {soak['errors'] + soak['status']}"
         )
+    if in_process := results.get("in_process"):
+        parts = [
+            f"{name} api {f['api']['cpu_ms']:.2f} ms, baseline {f['baseline']['cpu_ms']:.2f} ms "
+            f"({f['baseline']['cpu_ms'] / f['api']['cpu_ms']:.2f}x)"
+            for name, f in in_process.items() if "baseline" in f
+        ]
+        lines.append("\nIn-process CPU per request (bench/inprocess.py, no server, request log off): " + "; ".join(parts))
+        if me := in_process.get("me"):
+            lines.append(
+                f"  a warm /api/me costs the API {me['api']['cpu_ms']:.2f} ms: Django's request cycle, its middleware, "
+                "DRF's dispatch and the remembered token, user and throttle, before any task work"
+            )
     if queries := results.get("queries"):
         lines.append("\nQueries per request: " + ", ".join(f"{k}: {v}" for k, v in queries.items()))
     if plans := results.get("explain"):

@@ -363,6 +363,18 @@ def main(argv=None) -> int:
             results["explain"] = explain.plans(dataset)
         results["queries"] = query_counts(first_user)
 
+        # Where the time goes (after the query counts, which need a user's first request): each
+        # app's CPU per request in this process, without a server, and a warm /api/me, the
+        # framework's floor before any task work (bench/inprocess.py).
+        from bench import baseline as baseline_app
+        from bench import inprocess
+        from todo_project.wsgi import application as api_app
+
+        user_lines = [line.split() for line in users.read_text().splitlines()]
+        size = {"requests": 20, "batches": 1} if args.smoke else {"requests": 200, "batches": 5}
+        results["in_process"] = inprocess.measure(api_app, baseline_app.application, user_lines, inprocess.SCENARIOS, **size)
+        seed.forget_writes(env["DATABASE_URL"], max_seeded)
+
         for server in servers:
             server.stop()
         servers.clear()

@@ -1,7 +1,8 @@
 """CPU per request in this process: the API's WSGI app next to the baseline's, no server, no wrk.
 
-    .venv/bin/python -m bench.profile                 # ms per request, both apps, and the ratio
-    .venv/bin/python -m bench.profile --cprofile list # plus where the API's time goes
+    .venv/bin/python -m bench.inprocess                 # ms per request, both apps, and the ratio
+                                                      # ("me": a warm /api/me, the framework's floor)
+    .venv/bin/python -m bench.inprocess --cprofile list # plus where the API's time goes
 
 It creates and seeds its own small database (`bench_profile`, kept for the next run unless
 `--fresh`) with the same settings `bench/run.py` gives the servers (DEBUG off, Redis throttle
@@ -28,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import run, seed  # noqa: E402
 
-SCENARIOS = ["list", "get", "create", "toggle"]
+SCENARIOS = ["list", "get", "create", "toggle", "me"]
 REDIS = "redis://127.0.0.1:6379/15"
 
 
@@ -91,6 +92,8 @@ def requests_for(scenario: str, users: list[list[str]], n: int):
             yield "POST", "/api/tasks", token, orjson.dumps({"title": f"Profiled task {i}", "priority": "low"})
         elif scenario == "toggle":
             yield "PATCH", f"/api/tasks/{task}/complete", token, b"{}"
+        elif scenario == "me":  # the framework's floor: no task work at all
+            yield "GET", "/api/me", token, b""
 
 
 def call(app, method: str, path: str, token: str, body: bytes) -> str:
@@ -111,6 +114,27 @@ def batch_ms(app, scenario: str, users, n: int) -> tuple[float, float]:
     for request in work:
         call(app, *request)
     return (time.perf_counter() - started) * 1000 / n, (time.process_time() - cpu_started) * 1000 / n
+
+
+def measure(api, baseline, users, scenarios, *, requests: int = 200, batches: int = 5) -> dict:
+    """Median wall and CPU ms per request of both apps, batches alternating, per scenario.
+
+    The baseline has no `me` route: that scenario times the API alone.
+    """
+    results = {}
+    for scenario in scenarios:
+        apps = {"api": api} if scenario == "me" else {"api": api, "baseline": baseline}
+        for app in apps.values():  # warm: user cache, connections, imports
+            batch_ms(app, scenario, users, len(users))
+        runs = {name: [] for name in apps}
+        for _ in range(batches):
+            for name, app in apps.items():
+                runs[name].append(batch_ms(app, scenario, users, requests))
+        results[scenario] = {
+            name: {"wall_ms": statistics.median(w for w, _ in r), "cpu_ms": statistics.median(c for _, c in r)}
+            for name, r in runs.items()
+        }
+    return results
 
 
 def main(argv=None) -> int:
@@ -140,20 +164,18 @@ def main(argv=None) -> int:
     from bench import baseline
     from todo_project.wsgi import application as api
 
-    scenarios = args.scenarios.split(",")
     print(f"{'scenario':<9} {'api ms':>8} {'baseline ms':>12} {'ratio':>7}   {'api CPU ms':>10} {'baseline CPU ms':>15} {'ratio':>7}")
     try:
-        for scenario in scenarios:
-            # Warm both (user cache, connections, imports) before timing.
-            batch_ms(api, scenario, users, len(users))
-            batch_ms(baseline.application, scenario, users, len(users))
-            ours, theirs = [], []
-            for _ in range(args.batches):
-                ours.append(batch_ms(api, scenario, users, args.requests))
-                theirs.append(batch_ms(baseline.application, scenario, users, args.requests))
-            a, b = (statistics.median(wall for wall, _ in runs) for runs in (ours, theirs))
-            ac, bc = (statistics.median(cpu for _, cpu in runs) for runs in (ours, theirs))
-            print(f"{scenario:<9} {a:>8.2f} {b:>12.2f} {b / a:>7.2f}   {ac:>10.2f} {bc:>15.2f} {bc / ac:>7.2f}")
+        results = measure(api, baseline.application, users, args.scenarios.split(","), requests=args.requests, batches=args.batches)
+        for scenario, figures in results.items():
+            ours, theirs = figures["api"], figures.get("baseline")
+            if theirs is None:
+                print(f"{scenario:<9} {ours['wall_ms']:>8.2f} {'':>12} {'':>7}   {ours['cpu_ms']:>10.2f}")
+                continue
+            print(
+                f"{scenario:<9} {ours['wall_ms']:>8.2f} {theirs['wall_ms']:>12.2f} {theirs['wall_ms'] / ours['wall_ms']:>7.2f}   "
+                f"{ours['cpu_ms']:>10.2f} {theirs['cpu_ms']:>15.2f} {theirs['cpu_ms'] / ours['cpu_ms']:>7.2f}"
+            )
         if args.cprofile:
             profiler = cProfile.Profile()
             work = list(requests_for(args.cprofile, users, args.requests * args.batches))
