@@ -125,7 +125,7 @@ def measure(api, baseline, users, scenarios, *, requests: int = 200, batches: in
     for scenario in scenarios:
         apps = {"api": api} if scenario == "me" else {"api": api, "baseline": baseline}
         for app in apps.values():  # warm: user cache, connections, imports
-            batch_ms(app, scenario, users, len(users))
+            batch_ms(app, scenario, users, min(len(users), requests))
         runs = {name: [] for name in apps}
         for _ in range(batches):
             for name, app in apps.items():

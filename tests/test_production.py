@@ -114,8 +114,7 @@ def test_sslmode_and_the_connect_timeout_reach_the_driver():
     options = setting(
         "DATABASES['default']['OPTIONS']", DATABASE_URL="postgres://u:p@db.example.com/app?sslmode=require"
     )
-    # Prepared statements too, on a direct connection (a pooler's are below).
-    assert options == {"sslmode": "require", "connect_timeout": 5, "server_side_binding": True, "prepare_threshold": 5}
+    assert options == {"sslmode": "require", "connect_timeout": 5}
 
 
 def test_the_statement_timeout_is_a_startup_option_on_a_direct_connection():
