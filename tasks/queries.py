@@ -58,6 +58,7 @@ def _tag_names() -> ArraySubquery:
 OWNER = "\x00owner"
 TASK_ID = -1
 
+
 def _count_of(tasks: QuerySet) -> QuerySet:
     """COUNT(*) of `tasks` as a one-column queryset; no row at all when there are none."""
     return tasks.order_by().values("owner_id").annotate(n=Count("*")).values("n")
@@ -66,7 +67,9 @@ def _count_of(tasks: QuerySet) -> QuerySet:
 SHAPES = {
     # The model's default order; each row also carries the caller's total (an uncorrelated
     # subquery PostgreSQL runs once), so a page with more after it needs no second query.
-    "page": lambda: task_rows(caller_tasks(OWNER)).annotate(total=Coalesce(Subquery(_count_of(caller_tasks(OWNER))), 0)),
+    "page": lambda: task_rows(caller_tasks(OWNER)).annotate(
+        total=Coalesce(Subquery(_count_of(caller_tasks(OWNER))), 0)
+    ),
     "one": lambda: task_rows(caller_tasks(OWNER).filter(pk=TASK_ID)),
     # The task a write is about, locked until the transaction ends, with its tag names.
     "locked": lambda: tasks_with_tag_names(caller_tasks(OWNER).filter(pk=TASK_ID)).select_for_update(),
