@@ -26,6 +26,15 @@ CACHED_FIELDS = tuple(
 )
 
 
+def _put_bounded(entries: dict, key, entry: tuple, max_entries: int) -> None:
+    """Stores `entry` last; when full, drops the first entry, the stalest (insertion order is
+    expiry order). The caller holds the lock."""
+    entries.pop(key, None)
+    if len(entries) >= max_entries:
+        del entries[next(iter(entries))]
+    entries[key] = entry
+
+
 class RecentUsers:
     """Users keyed by token subject, each for a few seconds; at most `max_entries` of them."""
 
@@ -49,11 +58,7 @@ class RecentUsers:
 
     def _remember(self, subject: str, expires: float, profile: dict[str, str], values: tuple) -> None:
         with self._lock:
-            self._entries.pop(subject, None)
-            if len(self._entries) >= self.max_entries:
-                # Insertion order is expiry order, so the first entry is the stalest.
-                del self._entries[next(iter(self._entries))]
-            self._entries[subject] = (expires, profile, values)
+            _put_bounded(self._entries, subject, (expires, profile, values), self.max_entries)
 
     def clear(self) -> None:
         with self._lock:
@@ -77,10 +82,7 @@ class RecentTokens:
         lifetime = self._lifetime(claims)
         if lifetime > 0:
             with self._lock:
-                self._entries.pop(raw, None)
-                if len(self._entries) >= self.max_entries:
-                    del self._entries[next(iter(self._entries))]
-                self._entries[raw] = (self.clock() + lifetime, claims)
+                _put_bounded(self._entries, raw, (self.clock() + lifetime, claims), self.max_entries)
         return dict(claims)
 
     def _lifetime(self, claims: dict[str, Any]) -> float:
