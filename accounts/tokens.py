@@ -93,33 +93,28 @@ class BetterAuthTokenVerifier:
             raw = raw.decode("ascii", errors="replace")
         if len(raw) > MAX_TOKEN_LENGTH:
             raise TokenError("The token is too long to be a Better Auth JWT.", "token_malformed")
-        header = self._read_header(raw)
-        self._read_payload(raw)
+        header = self._read_unverified(raw)
         algorithm = header["alg"]
         key = self._key_for(header)
         claims = self._decode(raw, key, algorithm)
         self._check_subject(claims)
         return claims
 
-    def _read_header(self, raw: str) -> dict[str, Any]:
+    def _read_unverified(self, raw: str) -> dict[str, Any]:
+        """The header, once the token's header and payload are known to be well formed. A
+        garbled payload is refused before any key is looked up, so it never causes a JWKS fetch."""
         header = _peek_header(raw)
         for name in FORBIDDEN_HEADERS:
             if name in header:
                 raise TokenError(f"The token's '{name}' header is not accepted.", "token_header_not_allowed")
         try:
-            header = jwt.get_unverified_header(raw)
+            # One parse for both (PyJWT checks the header as get_unverified_header would).
+            header = jwt.decode_complete(raw, options={"verify_signature": False})["header"]
         except jwt.PyJWTError as e:
             raise TokenError("The token is not a well-formed JWT.", "token_malformed") from e
         if not isinstance(header.get("alg"), str):
             raise TokenError("The token has no algorithm.", "token_malformed")
         return header
-
-    def _read_payload(self, raw: str) -> None:
-        # A garbled payload is refused before any key is looked up, so it never causes a JWKS fetch.
-        try:
-            jwt.decode(raw, options={"verify_signature": False})
-        except jwt.PyJWTError as e:
-            raise TokenError("The token is not a well-formed JWT.", "token_malformed") from e
 
     def _key_for(self, header: dict[str, Any]) -> str | jwt.PyJWK:
         """The key that may verify a token with this header; each key serves its own algorithms only."""

@@ -1,12 +1,14 @@
 """Per-process memories of recent tokens and their users, so a warm request neither verifies a
 signature again nor reads a user row.
 
-Entries live for `BETTER_AUTH["USER_CACHE_SECONDS"]` (30 s by default): an operator's
-deactivation, made in another process, is seen within that time, and so is a signing key
-withdrawn from Better Auth's JWKS. A token is remembered verbatim and never past its `exp`
-(plus the leeway). A user entry remembers the email and name it was synced with; a token
-carrying others goes through `user_sync_from_claims`, so profile changes are written as before.
-"""
+A user is remembered for `BETTER_AUTH["USER_CACHE_SECONDS"]` (30 s by default): an operator's
+deactivation, made in another process, is seen within that time. A user entry remembers the
+email and name it was synced with; a token carrying others goes through `user_sync_from_claims`,
+so profile changes are written as before. A verified token is remembered verbatim for
+`TOKEN_CACHE_SECONDS` (600 s, as long as the JWKS's keys are trusted) and never past its `exp`
+(plus the leeway): a token signed once stays valid until it expires, so only a withdrawn key
+argues for forgetting it sooner. With 10,000 users a process meets each about once a minute, so
+a 30 s memory of tokens would verify nearly every request again."""
 
 import threading
 import time
@@ -16,14 +18,7 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS
 
 from accounts.models import User
-from accounts.services import profile_from_claims, user_sync_from_claims
-
-# What the API reads of its caller (anything else loads on first access), in the model's field
-# order, which is the order Model.from_db() expects the values in.
-CACHED_FIELDS = tuple(
-    f.attname for f in User._meta.concrete_fields
-    if f.attname in {"id", "better_auth_id", "email", "name", "is_active", "last_seen_at"}
-)
+from accounts.services import API_USER_FIELDS, profile_from_claims, user_sync_from_claims
 
 
 def _put_bounded(entries: dict, key, entry: tuple, max_entries: int) -> None:
@@ -50,10 +45,10 @@ class RecentUsers:
         entry = self._entries.get(claims["sub"])
         if entry is not None and entry[0] > self.clock() and entry[1] == profile:
             # A fresh instance per request: no request sees another's changes to it.
-            return User.from_db(DEFAULT_DB_ALIAS, CACHED_FIELDS, entry[2])
+            return User.from_db(DEFAULT_DB_ALIAS, API_USER_FIELDS, entry[2])
         user = user_sync_from_claims(claims=claims)
         if ttl > 0:
-            self._remember(claims["sub"], self.clock() + ttl, profile, tuple(getattr(user, f) for f in CACHED_FIELDS))
+            self._remember(claims["sub"], self.clock() + ttl, profile, tuple(getattr(user, f) for f in API_USER_FIELDS))
         return user
 
     def _remember(self, subject: str, expires: float, profile: dict[str, str], values: tuple) -> None:
@@ -68,7 +63,7 @@ class RecentUsers:
 class RecentTokens:
     """Claims of tokens this process verified, keyed by the exact token; at most `max_entries`."""
 
-    def __init__(self, max_entries: int = 10_000, clock=time.monotonic, wall_clock=time.time):
+    def __init__(self, max_entries: int = 20_000, clock=time.monotonic, wall_clock=time.time):
         self.max_entries, self.clock, self.wall_clock = max_entries, clock, wall_clock
         self._entries: dict[bytes, tuple[float, dict[str, Any]]] = {}
         self._lock = threading.Lock()
@@ -87,7 +82,7 @@ class RecentTokens:
 
     def _lifetime(self, claims: dict[str, Any]) -> float:
         config = settings.BETTER_AUTH
-        lifetime = config.get("USER_CACHE_SECONDS", 30)
+        lifetime = config.get("TOKEN_CACHE_SECONDS", 600)
         if "exp" in claims:  # verified, so int() takes it (PyJWT checks exactly that)
             lifetime = min(lifetime, int(claims["exp"]) + config.get("LEEWAY_SECONDS", 0) - self.wall_clock())
         return lifetime

@@ -17,6 +17,7 @@ from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from tasks.models import Tag, Task
+from todo_project.db import CompiledRows
 
 # The values of a task its JSON shows (tasks.serializers.task_rows_json), in that order.
 TASK_ROW_FIELDS = (
@@ -75,24 +76,6 @@ SHAPES = {
     "locked": lambda: tasks_with_tag_names(caller_tasks(OWNER).filter(pk=TASK_ID)).select_for_update(),
     "count": lambda: _count_of(caller_tasks(OWNER)),
 }
-
-
-class CompiledRows:
-    """A queryset's SQL, run with new values for its placeholders."""
-
-    def __init__(self, queryset: QuerySet, using: str):
-        self.using = using
-        self.sql, self.params = queryset.query.get_compiler(using).as_sql()
-
-    def fetch(self, values: dict, *, suffix: str = "", extra: tuple = ()) -> list[dict]:
-        names, rows = self.fetch_tuples(values, suffix=suffix, extra=extra)
-        return [dict(zip(names, row)) for row in rows]
-
-    def fetch_tuples(self, values: dict, *, suffix: str = "", extra: tuple = ()) -> tuple[list[str], list[tuple]]:
-        params = [values.get(param, param) for param in self.params]
-        with connections[self.using].cursor() as cursor:
-            cursor.execute(self.sql + suffix, [*params, *extra])
-            return [column.name for column in cursor.description], cursor.fetchall()
 
 
 @functools.cache

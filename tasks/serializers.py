@@ -145,6 +145,8 @@ def _datetime_json(value: datetime | None) -> str | None:
     # DRF's DateTimeField output: ISO 8601 in UTC (the current time zone), "Z" for +00:00.
     if value is None:
         return None
+    if value.tzinfo is timezone.utc:  # every value read from PostgreSQL (todo_project/db.py)
+        return value.isoformat()[:-6] + "Z"
     text = value.astimezone(timezone.utc).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 

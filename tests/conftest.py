@@ -25,8 +25,10 @@ def better_auth_settings(settings):
         "AUDIENCE": [ORIGIN],
         "LEEWAY_SECONDS": 30,
         "REQUIRED_CLAIMS": ["exp", "iat", "sub"],
-        # Off, so every test sees the user row as it is; tests/accounts/test_user_cache.py turns it on.
+        # Off, so every test sees the user row as it is and verifies every token;
+        # tests/accounts/test_user_cache.py and test_token_cache.py turn them on.
         "USER_CACHE_SECONDS": 0,
+        "TOKEN_CACHE_SECONDS": 0,
     }
     return settings
 

@@ -267,6 +267,10 @@ BETTER_AUTH = {
     # Each process remembers a token's user this long instead of reading the row per request;
     # a deactivation takes effect within it. 0 reads the row on every request.
     "USER_CACHE_SECONDS": env_int("BETTER_AUTH_USER_CACHE_SECONDS", 30),
+    # Each process remembers a token it verified this long (never past its exp) instead of
+    # checking its signature again. Nothing about a signed token changes; the JWKS's keys are
+    # trusted JWKS_CACHE_SECONDS anyway, so a withdrawn key stops working within the two.
+    "TOKEN_CACHE_SECONDS": env_int("BETTER_AUTH_TOKEN_CACHE_SECONDS", 600),
 }
 
 # ---------------------------------------------------------------------------

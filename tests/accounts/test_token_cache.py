@@ -1,4 +1,4 @@
-"""Each process remembers the tokens it verified for a few seconds, never past their expiry."""
+"""Each process remembers the tokens it verified for TOKEN_CACHE_SECONDS, never past their expiry."""
 
 import time
 
@@ -32,7 +32,7 @@ class CountingVerify:
 
 @pytest.fixture
 def cache_on(better_auth_settings):
-    better_auth_settings.BETTER_AUTH = {**better_auth_settings.BETTER_AUTH, "USER_CACHE_SECONDS": 30}
+    better_auth_settings.BETTER_AUTH = {**better_auth_settings.BETTER_AUTH, "USER_CACHE_SECONDS": 30, "TOKEN_CACHE_SECONDS": 30}
     recent_tokens.clear()
     recent_users.clear()
     yield
@@ -53,7 +53,7 @@ def test_a_remembered_token_is_not_verified_again(cache_on, clocks):
     monotonic.now += 29
     assert cache.claims_for(b"token", verify) == first
     assert verify.calls == 1
-    monotonic.now += 2  # past USER_CACHE_SECONDS
+    monotonic.now += 2  # past TOKEN_CACHE_SECONDS
     cache.claims_for(b"token", verify)
     assert verify.calls == 2
 
@@ -123,3 +123,18 @@ def test_through_the_api_a_warm_request_skips_verification_but_not_refusals(alic
         assert response.status_code == 401
         assert response.json()["code"] == "token_bad_signature"
     assert len(calls) == 3
+
+
+def test_a_token_outlives_the_user_memory_by_its_own_setting(cache_on, clocks, better_auth_settings):
+    """A signed token does not change, so it is remembered longer than its user's row."""
+    better_auth_settings.BETTER_AUTH = {**better_auth_settings.BETTER_AUTH, "TOKEN_CACHE_SECONDS": 600}
+    monotonic, wall = clocks
+    cache = RecentTokens(clock=monotonic, wall_clock=wall)
+    verify = CountingVerify(claims_for(ALICE_ID, exp=int(wall.now) + 3600))
+    cache.claims_for(b"token", verify)
+    monotonic.now += 599
+    cache.claims_for(b"token", verify)
+    assert verify.calls == 1
+    monotonic.now += 2
+    cache.claims_for(b"token", verify)
+    assert verify.calls == 2

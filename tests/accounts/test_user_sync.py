@@ -3,7 +3,7 @@
 import pytest
 
 from accounts.models import User
-from accounts.services import user_sync_from_claims
+from accounts.services import API_USER_FIELDS, user_by_subject, user_sync_from_claims
 from tests.auth import ALICE_ID, claims_for, client_with_token, sign
 
 pytestmark = pytest.mark.django_db
@@ -42,3 +42,22 @@ def test_two_users_get_two_rows():
     user_sync_from_claims(claims=claims_for(ALICE_ID))
     user_sync_from_claims(claims=claims_for("b0b00000000000000000000000000002"))
     assert User.objects.count() == 2
+
+
+def test_a_subject_reads_the_same_user_as_the_orm_in_one_query(alice, bob, django_assert_num_queries):
+    """On PostgreSQL the read runs SQL compiled once; it must agree with the ORM's."""
+    User.objects.filter(pk=bob.pk).update(is_active=False, last_seen_at=None)
+    user_by_subject(ALICE_ID)  # compiled on first use
+    for expected in User.objects.filter(pk__in=[alice.pk, bob.pk]):
+        with django_assert_num_queries(1):
+            user = user_by_subject(expected.better_auth_id)
+        assert [getattr(user, name) for name in API_USER_FIELDS] == [getattr(expected, name) for name in API_USER_FIELDS]
+        assert user.get_deferred_fields() == {f.attname for f in User._meta.concrete_fields} - set(API_USER_FIELDS)
+    assert user_by_subject("no-such-user") is None
+
+
+def test_a_changed_profile_is_written_without_touching_the_fields_left_unread(alice):
+    User.objects.filter(pk=alice.pk).update(password="!kept", is_staff=True)
+    user_sync_from_claims(claims=claims_for(ALICE_ID, email="new@example.com", name="Alice"))
+    alice.refresh_from_db()
+    assert (alice.email, alice.password, alice.is_staff) == ("new@example.com", "!kept", True)
