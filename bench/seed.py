@@ -67,6 +67,9 @@ class Progress:
             sys.stderr.flush()
 
 
+LAST_SEEN_SPREAD_S = 300
+
+
 def seed(conninfo: str, dataset: Dataset) -> None:
     """Users, three tags each, tasks (every third one tagged) with explicit ids, then ANALYZE."""
     now = datetime.now(UTC)
@@ -74,11 +77,16 @@ def seed(conninfo: str, dataset: Dataset) -> None:
         progress = Progress("users", dataset.users)
         with cur.copy(
             "COPY accounts_user (password, is_superuser, first_name, last_name, email, is_staff, is_active,"
-            " date_joined, better_auth_id, name) FROM STDIN"
+            " date_joined, better_auth_id, name, last_seen_at) FROM STDIN"
         ) as copy:
             for n in range(dataset.users):
                 email, name = profile(n)
-                copy.write_row(("!bench", False, "", "", email, False, True, now, user_id(n), name))
+                # Users in a steady stream: each was last seen within the API's last-seen resolution
+                # (accounts.services.LAST_SEEN_RESOLUTION, 5 minutes), at times spread evenly, so
+                # during a run they come due for their last-seen write at the steady rate (10,000
+                # users: about 33 writes a second), not all at their first request.
+                last_seen = now - timedelta(seconds=(n * 7919) % LAST_SEEN_SPREAD_S)
+                copy.write_row(("!bench", False, "", "", email, False, True, now, user_id(n), name, last_seen))
                 progress.advance()
 
         progress = Progress("tags", dataset.users * TAGS_PER_USER)

@@ -40,7 +40,10 @@ def test_the_benchmark_runs_end_to_end_in_smoke_mode(tmp_path):
             run = results["cells"][f"{scenario}@4"][name]
             assert run["requests"] > 0, (scenario, name)
             assert run["status"] == run["errors"] == 0, (scenario, name, run)
-    assert results["connections"]["api"]["errors"] == 0
+    assert [run["think_ms"] for run in results["connections"]] == [[100, 300], [200, 400]]
+    for run in results["connections"]:
+        assert run["api"]["requests"] > 0 and run["api"]["errors"] == 0, run
+    assert "keep-alive connections, mixed" in (tmp_path / "report.md").read_text()
     assert results["queries"]
     assert (tmp_path / "report.md").read_text().startswith("# Benchmark")
     assert (tmp_path / "latency.png").read_bytes().startswith(b"\x89PNG")
