@@ -11,7 +11,9 @@ import os
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-worker_class = "gthread"
+# gunicorn's gthread worker, except that a new connection waits for its first request in the
+# poller rather than in one of the two threads (todo_project/gunicorn_worker.py).
+worker_class = "todo_project.gunicorn_worker.ThreadWorker"
 threads = int(os.environ.get("GUNICORN_THREADS", "2"))
 
 # A request still running after this long is killed with its worker.
@@ -22,8 +24,13 @@ raw_env = [f"DATABASE_STATEMENT_TIMEOUT_MS={os.environ.get('DATABASE_STATEMENT_T
 # On SIGTERM (a deploy, a scale-down) workers stop accepting and finish in-flight requests for
 # up to this long. Platforms send SIGKILL about 30 s after SIGTERM, so stay below that.
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "25"))
-# The platform's router reuses a connection for back-to-back requests for a few seconds.
-keepalive = 5
+# An idle keep-alive connection (and a new one that has not sent its request yet) stays open
+# this long. Longer than the usual proxy and load-balancer idle timeouts (60 s), so the server
+# never closes a connection the proxy is about to reuse (that race answers a 502), and a browser
+# that waits a few seconds between requests keeps its connection: with 5 s, 2,000 connections
+# waiting 4-8 s between requests got over 1,500 socket errors (bench/README.md). Idle
+# connections sit in the worker's poller, not in a thread; a graceful stop closes them first.
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "75"))
 # Open connections a worker holds, idle keep-alive ones included (gthread parks them in its
 # poller, not in a thread). At the limit a worker stops accepting and closes idle ones, so
 # clients see resets: 2,000 per worker lets one 2-worker instance hold 2,000 browsers even

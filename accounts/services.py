@@ -46,7 +46,8 @@ def profile_from_claims(claims: dict[str, Any]) -> dict[str, str]:
     profile = {}
     for field_name, claim, max_length in PROFILE_CLAIMS:
         value = claims.get(claim)
-        profile[field_name] = value[:max_length] if isinstance(value, str) else ""
+        # PostgreSQL text cannot hold NUL characters; Better Auth never signs one, but a 500 is worse.
+        profile[field_name] = value.replace("\x00", "")[:max_length] if isinstance(value, str) else ""
     return profile
 
 

@@ -164,7 +164,8 @@ class BetterAuthTokenVerifier:
 
     def _check_subject(self, claims: dict[str, Any]) -> None:
         subject = claims["sub"]
-        if not isinstance(subject, str) or not subject.strip() or len(subject) > MAX_SUBJECT_LENGTH:
+        # A NUL cannot be stored in a PostgreSQL text column, so it cannot name a user.
+        if not isinstance(subject, str) or not subject.strip() or len(subject) > MAX_SUBJECT_LENGTH or "\x00" in subject:
             raise TokenError("The token's subject (sub) is not a valid user id.", "token_invalid_claim")
 
 

@@ -1,10 +1,13 @@
 """gunicorn with the repository's config serves the app and finishes in-flight requests on SIGTERM."""
 
+import http.client
 import json
 import os
 import runpy
 import signal
+import socket
 import threading
+import time
 import urllib.request
 
 import pytest
@@ -45,6 +48,50 @@ def test_it_serves_the_app_and_logs_json_without_an_access_log(gunicorn):
     assert not gunicorn.logged('"GET /healthz')  # gunicorn's access log format
 
 
+def test_an_idle_keep_alive_connection_is_still_open_seconds_later(gunicorn):
+    """A client waiting between requests (a browser, a proxy's pool) keeps its connection: a
+    closed one costs it a reconnect, or an error when its request crosses the close."""
+    connection = http.client.HTTPConnection("127.0.0.1", gunicorn.port, timeout=20)
+    connection.request("GET", "/healthz")
+    assert connection.getresponse().read() == b'{"status":"ok"}'
+    socket_before = connection.sock
+    time.sleep(6)  # longer than gunicorn's default keep-alive of 5 s
+    connection.request("GET", "/healthz")
+    assert connection.getresponse().status == 200
+    assert connection.sock is socket_before  # the same connection, not a reconnect
+    connection.close()
+
+
+def silent_connections(port: int, count: int) -> list[socket.socket]:
+    """Connections that are open and send nothing (a browser's preconnect, a slow client)."""
+    return [socket.create_connection(("127.0.0.1", port), timeout=20) for _ in range(count)]
+
+
+def test_silent_connections_do_not_hold_up_other_requests(gunicorn):
+    # More silent connections than the worker has threads; gunicorn's own gthread worker gives
+    # each a thread for up to 5 s, so this request would wait for them.
+    idle = silent_connections(gunicorn.port, 4)
+    started = time.monotonic()
+    assert get(gunicorn.port, "/healthz") == (200, b'{"status":"ok"}')
+    assert time.monotonic() - started < 2.5
+    # A silent connection that speaks up later is served like any other.
+    idle[0].sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    assert idle[0].recv(4096).startswith(b"HTTP/1.1 200 OK")
+    for connection in idle:
+        connection.close()
+
+
+def test_sigterm_does_not_wait_for_silent_connections(gunicorn):
+    idle = silent_connections(gunicorn.port, 2)
+    assert get(gunicorn.port, "/healthz")[0] == 200  # the worker has taken them in by now
+    started = time.monotonic()
+    gunicorn.process.terminate()
+    assert gunicorn.process.wait(timeout=20) == 0
+    assert time.monotonic() - started < 10  # not the keep-alive timeout, nor the graceful one (25 s)
+    for connection in idle:
+        connection.close()
+
+
 def test_sigterm_finishes_the_in_flight_request_then_exits(gunicorn, tmp_path):
     result = {}
     slow = threading.Thread(target=lambda: result.update(answer=get(gunicorn.port, "/slow")))
@@ -66,7 +113,8 @@ def test_the_config_binds_port_and_sizes_for_two_cores(monkeypatch):
     monkeypatch.setenv("PORT", "5123")
     config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     assert config["bind"] == "0.0.0.0:5123"
-    assert (config["workers"], config["threads"], config["worker_class"]) == (2, 2, "gthread")
+    assert (config["workers"], config["threads"]) == (2, 2)
+    assert config["worker_class"] == "todo_project.gunicorn_worker.ThreadWorker"
     assert config["graceful_timeout"] < 30 <= config["timeout"]
     assert config["accesslog"] is None
     assert config["raw_env"] == ["DATABASE_STATEMENT_TIMEOUT_MS=15000"]  # half the worker timeout

@@ -110,7 +110,7 @@ def test_it_rejects_a_token_missing_a_required_claim(claim):
     assert_rejected(get_me(sign(claims_for(ALICE_ID, **{claim: None}))), "token_missing_claim")
 
 
-@pytest.mark.parametrize("subject", [12345, "", "   ", "x" * 300, ["a"]])
+@pytest.mark.parametrize("subject", [12345, "", "   ", "x" * 300, ["a"], "user\x00id"])
 def test_it_rejects_a_subject_that_is_not_a_user_id(subject):
     response = get_me(sign(claims_for(ALICE_ID, sub=subject)))
     assert response.status_code == 401

@@ -38,6 +38,13 @@ def test_missing_or_odd_profile_claims_become_empty_strings():
     assert (user.email, user.name) == ("", "")
 
 
+def test_nul_characters_in_profile_claims_are_dropped():
+    """PostgreSQL text cannot hold them; the rest of the value is kept."""
+    user = user_sync_from_claims(claims=claims_for(ALICE_ID, email="alice\x00@example.com", name="Al\x00ice"))
+    user.refresh_from_db()
+    assert (user.email, user.name) == ("alice@example.com", "Alice")
+
+
 def test_two_users_get_two_rows():
     user_sync_from_claims(claims=claims_for(ALICE_ID))
     user_sync_from_claims(claims=claims_for("b0b00000000000000000000000000002"))
