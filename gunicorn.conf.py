@@ -38,10 +38,12 @@ keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "75"))
 worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", "2000"))
 
 # Recycle workers now and then so a slow leak cannot grow for ever; the jitter keeps them
-# from all restarting at once. A recycle drops the worker's keep-alive connections and warms
-# a new process, so it must be rare under load: at 300 requests/s a worker lives about a
-# minute (it was every few seconds at 2,000). The soak (bench/README.md) shows RSS flat.
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "20000"))
+# from all restarting at once. A recycle closes the worker's keep-alive connections (a client
+# sending on one as it closes sees an error: 221 of them in one benchmark run with 2,000
+# connections at 20,000) and starts a process with cold caches, so it must be rare: at 300
+# requests/s a worker lives about 5 minutes, at 10 requests/s about 3 hours. The soak
+# (bench/README.md) shows RSS flat.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "100000"))
 max_requests_jitter = max_requests // 10
 
 # The app writes one JSON line per request (todo_project.logs); gunicorn's would duplicate it.

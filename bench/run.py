@@ -378,8 +378,6 @@ def main(argv=None) -> int:
         from todo_project.wsgi import application as api_app
 
         user_lines = [line.split() for line in users.read_text().splitlines()]
-        if dataset.big_user_tasks:
-            user_lines = user_lines[1:]  # user 0 is over the task limit: a create would be a 409
         size = {"requests": 20, "batches": 1} if args.smoke else {"requests": 200, "batches": 5}
         results["in_process"] = inprocess.measure(api_app, baseline_app.application, user_lines, inprocess.SCENARIOS, **size)
         seed.forget_writes(env["DATABASE_URL"], max_seeded)
