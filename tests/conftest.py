@@ -4,6 +4,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from accounts.user_cache import recent_tokens, recent_users
 from tests.auth import ALICE_ID, BOB_ID, ORIGIN, SECRET, client_for
 
 
@@ -31,6 +32,23 @@ def better_auth_settings(settings):
         "TOKEN_CACHE_SECONDS": 0,
     }
     return settings
+
+
+@pytest.fixture
+def memories_on(better_auth_settings):
+    """Turns on the per-process memories of tokens and users that the suite keeps off:
+    `memories_on(user_seconds=..., token_seconds=...)`; each starts and ends empty."""
+
+    def turn_on(*, user_seconds: int = 30, token_seconds: int = 600) -> None:
+        better_auth_settings.BETTER_AUTH = {
+            **better_auth_settings.BETTER_AUTH, "USER_CACHE_SECONDS": user_seconds, "TOKEN_CACHE_SECONDS": token_seconds,
+        }
+
+    recent_tokens.clear()
+    recent_users.clear()
+    yield turn_on
+    recent_tokens.clear()
+    recent_users.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -5,7 +5,7 @@ import time
 import pytest
 
 from accounts import tokens
-from accounts.user_cache import RecentTokens, recent_tokens, recent_users
+from accounts.user_cache import RecentTokens
 from tests.auth import ALICE_ID, claims_for, client_with_token, sign
 
 pytestmark = pytest.mark.django_db
@@ -31,13 +31,8 @@ class CountingVerify:
 
 
 @pytest.fixture
-def cache_on(better_auth_settings):
-    better_auth_settings.BETTER_AUTH = {**better_auth_settings.BETTER_AUTH, "USER_CACHE_SECONDS": 30, "TOKEN_CACHE_SECONDS": 30}
-    recent_tokens.clear()
-    recent_users.clear()
-    yield
-    recent_tokens.clear()
-    recent_users.clear()
+def cache_on(memories_on):
+    memories_on(token_seconds=30)
 
 
 @pytest.fixture
@@ -125,9 +120,9 @@ def test_through_the_api_a_warm_request_skips_verification_but_not_refusals(alic
     assert len(calls) == 3
 
 
-def test_a_token_outlives_the_user_memory_by_its_own_setting(cache_on, clocks, better_auth_settings):
+def test_a_token_outlives_the_user_memory_by_its_own_setting(memories_on, clocks):
     """A signed token does not change, so it is remembered longer than its user's row."""
-    better_auth_settings.BETTER_AUTH = {**better_auth_settings.BETTER_AUTH, "TOKEN_CACHE_SECONDS": 600}
+    memories_on(user_seconds=30, token_seconds=600)
     monotonic, wall = clocks
     cache = RecentTokens(clock=monotonic, wall_clock=wall)
     verify = CountingVerify(claims_for(ALICE_ID, exp=int(wall.now) + 3600))

@@ -21,11 +21,8 @@ class Clock:
 
 
 @pytest.fixture
-def cache_on(better_auth_settings):
-    better_auth_settings.BETTER_AUTH = {**better_auth_settings.BETTER_AUTH, "USER_CACHE_SECONDS": 30}
-    recent_users.clear()
-    yield
-    recent_users.clear()
+def cache_on(memories_on):
+    memories_on(token_seconds=0)  # every request verifies its token: these tests are about users
 
 
 @pytest.fixture

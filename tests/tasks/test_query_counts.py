@@ -4,7 +4,6 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accounts.user_cache import recent_tokens, recent_users
 from tasks.models import Tag, Task
 from tests.auth import client_for
 
@@ -16,14 +15,9 @@ FIRST_REQUEST_AUTH_QUERIES = 1
 
 
 @pytest.fixture(autouse=True)
-def user_cache_on(better_auth_settings):
+def user_cache_on(memories_on):
     """Measures with the per-process user and token memories on, as production runs."""
-    better_auth_settings.BETTER_AUTH = {**better_auth_settings.BETTER_AUTH, "USER_CACHE_SECONDS": 30, "TOKEN_CACHE_SECONDS": 600}
-    recent_users.clear()
-    recent_tokens.clear()
-    yield
-    recent_users.clear()
-    recent_tokens.clear()
+    memories_on()
 
 
 @pytest.fixture
