@@ -7,6 +7,7 @@ from pathlib import Path
 TARGETS = {"list": (0.5, 50), "create": (0.4, None), "toggle": (0.4, None)}
 MAX_RSS_MB = 150
 MAX_CONNECTIONS_P99_MS = 1000
+MAX_SCALE_P99_RATIO = 1.5  # list p99 on 1,000,000 tasks over the small data's
 
 
 def ms(us: float) -> str:
@@ -82,6 +83,15 @@ def extra_lines(results: dict) -> list[str]:
         lines.append(
             f"\nOne user with the most tasks, list 50 at 32 connections: api {big['api']['rps']:.0f} req/s, "
             f"p99 {ms(big['api']['p99_us'])} ms; baseline {big['baseline']['rps']:.0f} req/s, p99 {ms(big['baseline']['p99_us'])} ms"
+        )
+    if scale := results.get("scale"):
+        large, small = scale["large"]["p99_us"], scale["small"]["p99_us"]
+        ok = large <= MAX_SCALE_P99_RATIO * small
+        lines.append(
+            f"\nScale, the API's list 50 at 32 connections in turns on this data and on 200 users x 50 tasks: "
+            f"p99 {ms(large)} ms against {ms(small)} ms, {large / small:.2f}x "
+            f"({scale['large']['rps']:.0f} and {scale['small']['rps']:.0f} req/s): "
+            f"{'met' if ok else 'MISSED'} (<= {MAX_SCALE_P99_RATIO}x)"
         )
     for conns in results.get("connections", []):
         low, high = conns["think_ms"]

@@ -345,6 +345,9 @@ def main(argv=None) -> int:
                     runs[server.name].append(wrk(server, "list", big, connections=32, duration=args.duration))
             results["big_user"] = {name: median_run(r) for name, r in runs.items()}
 
+        if dataset.big_user_tasks and not args.smoke and "list" in args.scenarios:
+            results["scale"] = scale_check(args, env, app, users)
+
         if args.connections:
             # One run per think time: the first asks more of one instance than it serves (capacity),
             # the next a load it can serve, so what is left is holding the connections.
@@ -394,6 +397,32 @@ def main(argv=None) -> int:
             server.stop()
         if not args.keep_database:
             drop_database(args.postgres, args.database)
+
+
+def scale_check(args, env: dict, large_app: Server, large_users: Path) -> dict:
+    """The scale target in one run: the list at 32 connections on this large data and on the
+    small data, each served by the Procfile's web command, in turns (A B A B), medians."""
+    small = seed.DATASETS["small"]
+    name = f"{args.database}_small"
+    small_env = {**env, "DATABASE_URL": f"{args.postgres}/{name}"}  # the same secrets, so the same tokens
+    recreate_database(args.postgres, name)
+    small_app = None
+    try:
+        subprocess.run(shlex.split(procfile("release")), cwd=ROOT, env=small_env, check=True, stdout=subprocess.DEVNULL)
+        seed.seed(small_env["DATABASE_URL"], small)
+        small_users = args.out / "small-users.txt"
+        seed.users_file(small_env["DATABASE_URL"], small, small_users, token_for=token_for)
+        small_app = Server("api-small-data", procfile("web"), small_env, free_port(), args.out / "api-small-data-server.log")
+        wrk(small_app, "list", small_users, connections=8, duration=2)  # warm, as the others were
+        runs: dict[str, list] = {"large": [], "small": []}
+        for _ in range(args.rounds):
+            runs["large"].append(wrk(large_app, "list", large_users, connections=32, duration=args.duration))
+            runs["small"].append(wrk(small_app, "list", small_users, connections=32, duration=args.duration))
+        return {key: median_run(value) for key, value in runs.items()}
+    finally:
+        if small_app is not None:
+            small_app.stop()
+        drop_database(args.postgres, name)
 
 
 def query_counts(user_line: list[str]) -> dict:
