@@ -114,7 +114,7 @@ def extra_lines(results: dict) -> list[str]:
             f"\nSoak, mixed at 32 connections for {soak['duration_us'] / 1e6:.0f} s: {soak['rps']:.0f} req/s, "
             f"p99 {ms(soak['p99_us'])} ms; largest worker RSS {first:.0f} MB at the start, {last:.0f} MB at the end, "
             f"peak {soak['rss_mb']:.0f} MB (target <= {MAX_RSS_MB} MB and flat); errors {soak['errors'] + soak['status']}; "
-            f"worker processes seen {soak.get('worker_processes', '?')} (more than the workers: some were recycled)"
+            f"workers recycled during it {soak['worker_recycles']} (a recycled worker starts its memory afresh)"
         )
     if in_process := results.get("in_process"):
         parts = [

@@ -204,14 +204,18 @@ class RssSampler:
 
     def __init__(self, server: Server, every: float = 0.5):
         self.server, self.every, self.samples = server, every, []
-        self.pids: set[int] = set()  # more than the worker count: a worker was recycled meanwhile
+        self.first_pids: set[int] = set()  # the workers when the load began
+        self.pids: set[int] = set()  # every worker seen: the ones beyond the first were recycled in
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         started = time.monotonic()
         while not self._stop.is_set():
-            self.pids.update(self.server.worker_pids())
+            pids = self.server.worker_pids()
+            if not self.first_pids:
+                self.first_pids.update(pids)
+            self.pids.update(pids)
             sizes = self.server.worker_rss_mb()
             if sizes:
                 self.samples.append((time.monotonic() - started, max(sizes)))
@@ -248,7 +252,7 @@ def wrk(server: Server, scenario: str, users: Path, *, connections: int, duratio
     result["errors"] = sum(result[k] for k in ("connect", "read", "write", "timeout"))
     result["rss_mb"] = rss.peak
     result["rss_samples"] = rss.samples
-    result["worker_processes"] = len(rss.pids)
+    result["worker_recycles"] = len(rss.pids - rss.first_pids)
     return result
 
 

@@ -17,7 +17,7 @@ from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from tasks.models import Tag, Task
-from todo_project.db import CompiledRows
+from todo_project.db import CompiledRows, prepared
 
 # The values of a task its JSON shows (tasks.serializers.task_rows_json), in that order.
 TASK_ROW_FIELDS = (
@@ -81,11 +81,6 @@ SHAPES = {
 @functools.cache
 def _compiled(shape: str, using: str) -> CompiledRows:
     return CompiledRows(SHAPES[shape]().using(using), using)
-
-
-def prepared(using: str) -> bool:
-    """Whether the hot reads run compiled on this database (PostgreSQL)."""
-    return connections[using].vendor == "postgresql"
 
 
 class DefaultPage:

@@ -22,7 +22,6 @@ from tasks.queries import (
     caller_tasks,
     locked_task,
     one_task_row,
-    prepared,
     task_rows,
     tasks_with_tag_names,
 )
@@ -36,6 +35,7 @@ from tasks.serializers import (
     task_rows_json,
 )
 from tasks.services import tags_prune, task_set_completed, tasks_set_completed
+from todo_project.db import prepared
 from todo_project.openapi import error_responses
 
 WRITE_METHODS = {"PUT", "PATCH", "DELETE", "POST"}

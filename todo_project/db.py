@@ -50,6 +50,12 @@ def use_fast_timestamps(sender, connection, **kwargs) -> None:
     connection.connection.adapters.register_loader("timestamptz", UtcTimestamptzLoader)
 
 
+def prepared(using: str) -> bool:
+    """Whether the hot reads run through `CompiledRows` on this database (PostgreSQL: elsewhere
+    the rows lack the C timestamp loader's types, and the ORM runs as usual)."""
+    return connections[using].vendor == "postgresql"
+
+
 class CompiledRows:
     """A queryset's SQL, run with new values for its placeholders."""
 
