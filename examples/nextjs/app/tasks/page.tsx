@@ -1,0 +1,133 @@
+"use client";
+
+import Link from "next/link";
+import { useCallback, useEffect, useState } from "react";
+import { type ApiError, type NewTask, type Task, api, errorMessage, pageLinks } from "@/lib/api";
+import { TaskForm } from "./task-form";
+import { useSignedIn } from "./use-signed-in";
+
+const PAGE_SIZE = 10;
+const STATUSES = ["all", "pending", "completed"] as const;
+
+type Page = { tasks: Task[]; total: number; next?: number; prev?: number };
+
+/** The signed-in user's tasks: one page of the list, a status filter, and a form to add one. */
+export default function TasksPage() {
+  const { user, signOut } = useSignedIn();
+  const [status, setStatus] = useState<(typeof STATUSES)[number]>("all");
+  const [offset, setOffset] = useState(0);
+  const [page, setPage] = useState<Page | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  const load = useCallback(async () => {
+    const { data, error, response } = await api.GET("/api/tasks", {
+      params: { query: { status, limit: PAGE_SIZE, offset } },
+    });
+    if (!data) return setError(errorMessage(error, response));
+    setError(null);
+    const total = Number(response.headers.get("X-Total-Count") ?? data.length);
+    setPage({ tasks: data, total, ...pageLinks(response.headers.get("Link")) });
+  }, [status, offset]);
+
+  const userId = user?.id;
+  useEffect(() => {
+    if (userId) void load();
+  }, [userId, load]);
+
+  async function create(task: NewTask): Promise<ApiError | null> {
+    const { data, error } = await api.POST("/api/tasks", {
+      body: task,
+      // A retried request (a flaky network, the token refresh) creates the task only once.
+      params: { header: { "Idempotency-Key": crypto.randomUUID() } },
+    });
+    if (!data) return error ?? null;
+    await load();
+    return null;
+  }
+
+  async function toggle(task: Task) {
+    const { error, response } = await api.PATCH("/api/tasks/{id}/complete", {
+      params: { path: { id: String(task.id) } },
+    });
+    if (!response.ok) setError(errorMessage(error, response));
+    await load();
+  }
+
+  async function remove(task: Task) {
+    const { error, response } = await api.DELETE("/api/tasks/{id}", { params: { path: { id: String(task.id) } } });
+    if (!response.ok) setError(errorMessage(error, response));
+    await load();
+  }
+
+  if (!user) return <p className="muted">Loading…</p>;
+  return (
+    <>
+      <header>
+        <h1>{user.name}&rsquo;s tasks</h1>
+        <button type="button" onClick={signOut}>
+          Sign out
+        </button>
+      </header>
+
+      <label>
+        Show{" "}
+        <select
+          name="status"
+          value={status}
+          onChange={(event) => {
+            setStatus(event.target.value as typeof status);
+            setOffset(0);
+          }}
+        >
+          {STATUSES.map((s) => (
+            <option key={s}>{s}</option>
+          ))}
+        </select>
+      </label>
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+
+      {page && (
+        <>
+          <p className="muted" id="task-count">
+            {page.total === 0 ? "No tasks." : `${page.total} task${page.total === 1 ? "" : "s"}`}
+          </p>
+          <ul className="tasks">
+            {page.tasks.map((task) => (
+              <li key={task.id} className={task.completed ? "done" : ""} data-task-id={task.id}>
+                <input
+                  type="checkbox"
+                  aria-label={`Complete ${task.title}`}
+                  checked={task.completed}
+                  onChange={() => toggle(task)}
+                />
+                <span className="title">{task.title}</span>
+                <span className="muted">
+                  {task.priority !== "none" && task.priority} {task.tags?.map((tag) => `#${tag}`).join(" ")}
+                </span>
+                <Link href={`/tasks/${task.id}`}>Edit</Link>
+                <button type="button" onClick={() => remove(task)}>
+                  Delete
+                </button>
+              </li>
+            ))}
+          </ul>
+          <nav>
+            <button type="button" disabled={page.prev === undefined} onClick={() => setOffset(page.prev ?? 0)}>
+              Previous
+            </button>{" "}
+            <button type="button" disabled={page.next === undefined} onClick={() => setOffset(page.next ?? 0)}>
+              Next
+            </button>
+          </nav>
+        </>
+      )}
+
+      <h2>New task</h2>
+      <TaskForm submitLabel="Add task" onSubmit={create} />
+    </>
+  );
+}

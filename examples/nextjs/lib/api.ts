@@ -1,0 +1,39 @@
+// The todo API's typed client. Types come from the API's committed openapi.yaml
+// (`npm run generate`, run before every build and dev server).
+import createClient from "openapi-fetch";
+import type { components, paths } from "./api.d";
+import { apiToken } from "./token";
+
+export type Task = components["schemas"]["Task"];
+export type NewTask = components["schemas"]["TaskRequest"];
+export type TaskChanges = components["schemas"]["PatchedTaskRequest"];
+export type ApiError = components["schemas"]["Error"];
+
+export const API_URL = process.env.NEXT_PUBLIC_API_URL ?? "http://127.0.0.1:8000";
+
+// Every call carries the user's token. A 401 means the API no longer accepts it (it expired, or
+// the clocks disagree): fetch a fresh token and try once more.
+async function fetchWithToken(request: Request): Promise<Response> {
+  const retry = request.clone();
+  request.headers.set("Authorization", `Bearer ${await apiToken()}`);
+  const response = await fetch(request);
+  if (response.status !== 401) return response;
+  retry.headers.set("Authorization", `Bearer ${await apiToken({ fresh: true })}`);
+  return fetch(retry);
+}
+
+export const api = createClient<paths>({ baseUrl: API_URL, fetch: fetchWithToken });
+
+/** The `rel="next"`/`"prev"` offsets of an RFC 8288 Link header. */
+export function pageLinks(header: string | null): { next?: number; prev?: number } {
+  const links: { next?: number; prev?: number } = {};
+  for (const [, url, rel] of (header ?? "").matchAll(/<([^>]*)>\s*;\s*rel="(next|prev)"/g)) {
+    links[rel as "next" | "prev"] = Number(new URL(url!).searchParams.get("offset") ?? 0);
+  }
+  return links;
+}
+
+/** What the API said went wrong, for people: its message, or the status when it sent none. */
+export function errorMessage(error: ApiError | undefined, response: Response): string {
+  return error?.message ?? `The API answered ${response.status}.`;
+}
