@@ -1,0 +1,447 @@
+// The end-to-end scenario: people using the example app in headless Chromium, against the real
+// API. Each step checks what the page shows and what the API holds. scripts/e2e.sh starts the
+// app and the API and runs this with APP_URL, API_URL and API_LOG (the API's log file) set.
+import assert from "node:assert/strict";
+import { mkdirSync, readFileSync } from "node:fs";
+import puppeteer from "puppeteer-core";
+
+const APP_URL = required("APP_URL");
+const API_URL = required("API_URL");
+const API_LOG = required("API_LOG");
+const TOKEN_LIFETIME_SECONDS = Number(process.env.TOKEN_LIFETIME_SECONDS ?? 10);
+const ARTIFACTS = process.env.E2E_ARTIFACTS ?? "e2e-artifacts";
+const TIMEOUT = 15_000; // for anything the page waits on; the machine may be busy
+// Checks what a page shows on a timer: a tab that is not in front runs no animation frames.
+const WAIT = { timeout: TIMEOUT, polling: 100 };
+const PASSWORD = "correct horse battery staple";
+const ALICE = { name: "Alice", email: "alice@example.com" };
+const BOB = { name: "Bob", email: "bob@example.com" };
+
+function required(name) {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set (scripts/e2e.sh sets it)`);
+  return value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading the page
+
+async function waitForText(page, text) {
+  await page.waitForFunction((t) => document.body.innerText.includes(t), WAIT, text);
+}
+
+/** The list's rows as [title, completed], in page order. */
+async function listedTasks(page) {
+  return page.$$eval("ul.tasks li", (rows) =>
+    rows.map((row) => [row.querySelector(".title").textContent, row.querySelector("input[type=checkbox]").checked]),
+  );
+}
+
+async function waitForList(page, expected) {
+  await page
+    .waitForFunction(
+      (want) => {
+        const rows = [...document.querySelectorAll("ul.tasks li")].map((row) => [
+          row.querySelector(".title").textContent,
+          row.querySelector("input[type=checkbox]").checked,
+        ]);
+        return JSON.stringify(rows) === want;
+      },
+      WAIT,
+      JSON.stringify(expected),
+    )
+    .catch(async () => assert.deepEqual(await listedTasks(page), expected, "the listed tasks"));
+}
+
+async function row(page, title) {
+  const rows = await page.$$("ul.tasks li");
+  for (const candidate of rows) {
+    if ((await candidate.$eval(".title", (el) => el.textContent)) === title) return candidate;
+  }
+  throw new Error(`no task titled ${JSON.stringify(title)} in the list`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Acting on the page
+
+// Clicking and typing wait for an animation frame, so every action brings its tab to the front.
+
+async function signUp(page, person) {
+  await page.bringToFront();
+  await page.goto(APP_URL);
+  await page.click("#switch-mode");
+  await page.type("input[name=name]", person.name);
+  await fillCredentials(page, person);
+}
+
+async function signIn(page, person) {
+  await page.bringToFront();
+  await page.goto(APP_URL);
+  await fillCredentials(page, person);
+}
+
+async function fillCredentials(page, person) {
+  await page.type("input[name=email]", person.email);
+  await page.type("input[name=password]", PASSWORD);
+  await page.click("button[type=submit]");
+  await page.waitForFunction(() => location.pathname === "/tasks", WAIT);
+  await waitForText(page, `${person.name}’s tasks`);
+}
+
+/** Fills the task form's fields that are given; `due` is a datetime-local value. */
+async function fillTaskForm(page, { title, description, priority, tags, due }) {
+  await page.bringToFront();
+  const replace = async (selector, text) => {
+    await page.$eval(selector, (el) => (el.value = ""));
+    await page.type(selector, text);
+  };
+  if (title !== undefined) await replace("form [name=title]", title);
+  if (description !== undefined) await replace("form [name=description]", description);
+  if (priority !== undefined) await page.select("form [name=priority]", priority);
+  if (tags !== undefined) await replace("form [name=tags]", tags);
+  if (due !== undefined) await page.$eval("form [name=due_at]", (el, value) => (el.value = value), due);
+  await page.click("form button[type=submit]");
+}
+
+async function toggle(page, title) {
+  await (await row(page, title)).$eval("input[type=checkbox]", (box) => box.click());
+}
+
+async function openEdit(page, id) {
+  await page.bringToFront();
+  await page.goto(`${APP_URL}/tasks/${id}`);
+  await page.waitForSelector("form [name=title]", WAIT);
+}
+
+/** Runs `setup` in every new document of the page: makes its clock run `ms` behind. */
+function lagClock(ms) {
+  const RealDate = Date;
+  class LaggingDate extends RealDate {
+    constructor(...args) {
+      if (args.length === 0) super(RealDate.now() - ms);
+      else super(...args);
+    }
+    static now() {
+      return RealDate.now() - ms;
+    }
+  }
+  globalThis.Date = LaggingDate;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Asking the API directly (with a token of the person's own, from Better Auth's HTTP API)
+
+// One Better Auth session per person for these checks (sign-ins are rate-limited), apart from
+// the browser's, so signing out in the browser leaves it alone.
+const sessionCookies = new Map();
+
+async function sessionCookie(person) {
+  if (!sessionCookies.has(person.email)) {
+    const signIn = await fetch(`${APP_URL}/api/auth/sign-in/email`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: APP_URL },
+      body: JSON.stringify({ email: person.email, password: PASSWORD }),
+    });
+    assert.equal(signIn.status, 200, `signing ${person.name} in through Better Auth`);
+    const cookie = signIn.headers
+      .getSetCookie()
+      .map((c) => c.split(";")[0])
+      .join("; ");
+    sessionCookies.set(person.email, cookie);
+  }
+  return sessionCookies.get(person.email);
+}
+
+async function tokenFor(person) {
+  const response = await fetch(`${APP_URL}/api/auth/token`, { headers: { cookie: await sessionCookie(person) } });
+  assert.equal(response.status, 200, `a token for ${person.name}`);
+  return (await response.json()).token;
+}
+
+async function apiAs(person, path) {
+  const response = await fetch(`${API_URL}${path}`, { headers: { authorization: `Bearer ${await tokenFor(person)}` } });
+  return { status: response.status, headers: response.headers, body: await response.json() };
+}
+
+async function tasksOf(person) {
+  const { status, body } = await apiAs(person, "/api/tasks?sort=title&limit=500");
+  assert.equal(status, 200);
+  return body;
+}
+
+async function taskOf(person, title) {
+  const task = (await tasksOf(person)).find((t) => t.title === title);
+  assert.ok(task, `${person.name} has a task titled ${JSON.stringify(title)} in the API`);
+  return task;
+}
+
+/** The API's request log lines (one JSON object each) written so far. */
+function apiRequests() {
+  return readFileSync(API_LOG, "utf8")
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line))
+    .filter((line) => line.logger === "todo_project.requests");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The steps
+
+const steps = [];
+const step = (name, run) => steps.push({ name, run });
+
+const browser = await puppeteer.launch({
+  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  headless: true,
+  // CI runs as root, where Chromium's sandbox cannot start.
+  args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"],
+  protocolTimeout: TIMEOUT * 2,
+});
+const aliceBrowser = await browser.createBrowserContext();
+const alice = await aliceBrowser.newPage();
+let aliceTasksBeforeBob;
+let reportId;
+
+step("Alice signs up and has no tasks", async () => {
+  await signUp(alice, ALICE);
+  await waitForText(alice, "No tasks.");
+  const me = await apiAs(ALICE, "/api/me");
+  assert.equal(me.status, 200);
+  assert.equal(me.body.email, ALICE.email);
+  assert.deepEqual(await tasksOf(ALICE), []);
+});
+
+step("Alice creates two tasks", async () => {
+  await fillTaskForm(alice, {
+    title: "Buy milk",
+    description: "Two litres",
+    priority: "high",
+    tags: "groceries, errands",
+    due: "2030-01-15T09:30",
+  });
+  await waitForList(alice, [["Buy milk", false]]);
+  await fillTaskForm(alice, { title: "Write report" });
+  await waitForList(alice, [
+    ["Write report", false],
+    ["Buy milk", false],
+  ]);
+  await waitForText(alice, "2 tasks");
+  const milk = await taskOf(ALICE, "Buy milk");
+  assert.equal(milk.description, "Two litres");
+  assert.equal(milk.priority, "high");
+  assert.deepEqual([...milk.tags].sort(), ["errands", "groceries"]);
+  // The form sends the browser's local time as UTC; compare instants.
+  const due = await alice.evaluate(() => new Date("2030-01-15T09:30").getTime());
+  assert.equal(Date.parse(milk.due_at), due);
+  assert.equal((await tasksOf(ALICE)).length, 2);
+});
+
+step("Alice completes one, and the status filter shows it", async () => {
+  await toggle(alice, "Buy milk");
+  await waitForList(alice, [
+    ["Write report", false],
+    ["Buy milk", true],
+  ]);
+  await alice.select("select[name=status]", "completed");
+  await waitForList(alice, [["Buy milk", true]]);
+  await alice.select("select[name=status]", "pending");
+  await waitForList(alice, [["Write report", false]]);
+  await alice.select("select[name=status]", "all");
+  await waitForList(alice, [
+    ["Write report", false],
+    ["Buy milk", true],
+  ]);
+  const milk = await taskOf(ALICE, "Buy milk");
+  assert.equal(milk.completed, true);
+  assert.ok(milk.completed_at, "completed_at is set");
+  assert.equal((await taskOf(ALICE, "Write report")).completed, false);
+});
+
+step("Alice edits one", async () => {
+  reportId = (await taskOf(ALICE, "Write report")).id;
+  await (await row(alice, "Write report")).$eval("a", (link) => link.click());
+  await alice.waitForFunction((id) => location.pathname === `/tasks/${id}`, WAIT, reportId);
+  await alice.waitForSelector("form [name=title]", WAIT);
+  await fillTaskForm(alice, { title: "Write the report", description: "Quarterly numbers", priority: "medium" });
+  await waitForText(alice, "Saved.");
+  const report = await taskOf(ALICE, "Write the report");
+  assert.equal(report.id, reportId);
+  assert.equal(report.description, "Quarterly numbers");
+  assert.equal(report.priority, "medium");
+});
+
+step("After a reload the changes are there", async () => {
+  await alice.goto(`${APP_URL}/tasks`);
+  await alice.reload();
+  await waitForList(alice, [
+    ["Write the report", false],
+    ["Buy milk", true],
+  ]);
+  assert.equal((await tasksOf(ALICE)).length, 2);
+});
+
+step("A stale edit in a first tab is refused (412) and shows the current version", async () => {
+  const secondTab = await aliceBrowser.newPage();
+  try {
+    await openEdit(alice, reportId);
+    await openEdit(secondTab, reportId);
+    await fillTaskForm(secondTab, { title: "Write the report today" });
+    await waitForText(secondTab, "Saved.");
+    await fillTaskForm(alice, { description: "A stale description" });
+    await alice.waitForSelector("#conflict", WAIT);
+    await waitForText(alice, "This task changed elsewhere");
+    assert.match(await alice.$eval("#current-title", (el) => el.textContent), /^Write the report today/);
+    const report = await taskOf(ALICE, "Write the report today");
+    assert.equal(report.description, "Quarterly numbers", "the stale edit wrote nothing");
+    const refused = apiRequests().filter((r) => r.status === 412 && r.route === "task-detail");
+    assert.equal(refused.length, 1, "the API refused exactly one write with 412");
+    // Taking the current version loads it into the form, so the next save can go through.
+    await alice.$$eval("#conflict button", ([button]) => button.click());
+    await alice.waitForFunction(
+      () => document.querySelector("form [name=title]").value === "Write the report today",
+      WAIT,
+    );
+  } finally {
+    await secondTab.close();
+  }
+});
+
+step("Alice signs out", async () => {
+  await alice.goto(`${APP_URL}/tasks`);
+  await waitForText(alice, "Alice’s tasks");
+  await alice.bringToFront();
+  await alice.click("header button");
+  await alice.waitForFunction(() => location.pathname === "/", WAIT);
+  await waitForText(alice, "Sign in");
+  // Signed out for good: the task page sends her back, and Better Auth issues no token.
+  await alice.goto(`${APP_URL}/tasks`);
+  await alice.waitForFunction(() => location.pathname === "/", WAIT);
+  const token = await alice.evaluate(async () => (await fetch("/api/auth/token")).status);
+  assert.equal(token, 401);
+  aliceTasksBeforeBob = await tasksOf(ALICE);
+  assert.equal(aliceTasksBeforeBob.length, 2);
+});
+
+const bobBrowser = await browser.createBrowserContext();
+const bob = await bobBrowser.newPage();
+
+step("Bob signs up and sees no tasks", async () => {
+  await signUp(bob, BOB);
+  await waitForText(bob, "No tasks.");
+  assert.deepEqual(await listedTasks(bob), []);
+  const list = await apiAs(BOB, "/api/tasks");
+  assert.deepEqual(list.body, []);
+  assert.equal(list.headers.get("x-total-count"), "0");
+});
+
+step("Bob opening Alice's task gets the not-found state", async () => {
+  await bob.goto(`${APP_URL}/tasks/${reportId}`);
+  await bob.waitForSelector("#not-found", WAIT);
+  await waitForText(bob, "Task not found");
+  assert.equal((await apiAs(BOB, `/api/tasks/${reportId}`)).status, 404);
+  assert.deepEqual(await tasksOf(ALICE), aliceTasksBeforeBob, "Alice's tasks are unchanged");
+});
+
+step("Alice signs in again and sees her tasks", async () => {
+  await signIn(alice, ALICE);
+  await waitForList(alice, [
+    ["Write the report today", false],
+    ["Buy milk", true],
+  ]);
+  assert.deepEqual(await tasksOf(ALICE), aliceTasksBeforeBob);
+});
+
+// Two tabs load the list, then wait until their tokens have expired. The first tab's clock is
+// right: the token helper sees the expiry and fetches a new token before calling. The second
+// tab's clock runs a minute behind the servers', so its helper still trusts the old token: the
+// API refuses it once (401), and the helper fetches a new one and retries.
+const laggingTab = await aliceBrowser.newPage();
+await laggingTab.evaluateOnNewDocument(lagClock, 60_000);
+
+step("After the token expires, a step in a tab with the right clock refreshes it first (no 401)", async () => {
+  await laggingTab.goto(`${APP_URL}/tasks`);
+  await waitForList(laggingTab, [
+    ["Write the report today", false],
+    ["Buy milk", true],
+  ]);
+  await alice.reload();
+  await waitForList(alice, [
+    ["Write the report today", false],
+    ["Buy milk", true],
+  ]);
+  // Both tabs now hold a token; let both expire (the API allows no leeway in this run).
+  await new Promise((resolve) => setTimeout(resolve, (TOKEN_LIFETIME_SECONDS + 1) * 1000));
+  const before = apiRequests().length;
+  await toggle(alice, "Write the report today");
+  await waitForList(alice, [
+    ["Write the report today", true],
+    ["Buy milk", true],
+  ]);
+  assert.equal((await taskOf(ALICE, "Write the report today")).completed, true);
+  const refused = apiRequests()
+    .slice(before)
+    .filter((r) => r.status === 401);
+  assert.equal(refused.length, 0, "no request was refused");
+});
+
+step("After the token expires, a step in a tab whose clock is behind succeeds after one 401", async () => {
+  const before = apiRequests().length;
+  await toggle(laggingTab, "Buy milk");
+  await waitForList(laggingTab, [
+    ["Write the report today", true],
+    ["Buy milk", false],
+  ]);
+  assert.equal((await taskOf(ALICE, "Buy milk")).completed, false);
+  const requests = apiRequests().slice(before);
+  const refused = requests.filter((r) => r.status === 401);
+  assert.equal(refused.length, 1, "exactly one request was refused");
+  assert.equal(refused[0].route, "task-complete");
+  const completes = requests.filter((r) => r.route === "task-complete").map((r) => r.status);
+  assert.deepEqual(completes, [401, 200], "the refused toggle was retried once and went through");
+});
+
+step("Alice deletes a task", async () => {
+  const milkId = (await taskOf(ALICE, "Buy milk")).id;
+  await (await row(alice, "Write the report today")).$eval("button", (button) => button.click());
+  // The other tab's list is stale; the first tab shows the API's state after its delete.
+  await waitForList(alice, [["Buy milk", false]]);
+  await waitForText(alice, "1 task");
+  const left = await tasksOf(ALICE);
+  assert.deepEqual(
+    left.map((t) => t.id),
+    [milkId],
+  );
+  assert.equal((await apiAs(ALICE, `/api/tasks/${reportId}`)).status, 404);
+});
+
+// ---------------------------------------------------------------------------------------------
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+for (const [index, { name, run }] of steps.entries()) {
+  if (failed) {
+    skipped++;
+    console.log(`skip ${name}`);
+    continue;
+  }
+  const started = Date.now();
+  try {
+    await run();
+    passed++;
+    console.log(`ok   ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  } catch (error) {
+    failed++;
+    console.log(`FAIL ${name}\n     ${String(error.stack ?? error).split("\n").join("\n     ")}`);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    for (const [n, page] of (await browser.pages()).entries()) {
+      await page.screenshot({ path: `${ARTIFACTS}/step-${index + 1}-tab-${n + 1}.png` }).catch(() => {});
+    }
+  }
+}
+await browser.close();
+if (process.env.E2E_STARTED_AT) {
+  console.log(`e2e took ${Math.round(Date.now() / 1000 - Number(process.env.E2E_STARTED_AT))} s in all`);
+}
+console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
+process.exit(failed ? 1 : 0);
