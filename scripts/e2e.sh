@@ -71,7 +71,7 @@ echo "    $(($(date +%s) - E2E_STARTED_AT)) s"
 
 echo "=== e2e: Better Auth's database, the API's database"
 create_database() { # url
-    psql -q -v ON_ERROR_STOP=1 "${1%/*}/postgres" \
+    PGOPTIONS="-c client_min_messages=warning" psql -q -v ON_ERROR_STOP=1 "${1%/*}/postgres" \
         -c "DROP DATABASE IF EXISTS \"${1##*/}\" WITH (FORCE)" -c "CREATE DATABASE \"${1##*/}\""
 }
 create_database "$database_url"
