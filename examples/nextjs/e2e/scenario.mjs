@@ -113,7 +113,7 @@ async function openEdit(page, id) {
   await page.waitForSelector("form [name=title]", WAIT);
 }
 
-/** Runs `setup` in every new document of the page: makes its clock run `ms` behind. */
+/** Makes a page's clock run `ms` behind the real one (given to evaluateOnNewDocument). */
 function lagClock(ms) {
   const RealDate = Date;
   class LaggingDate extends RealDate {

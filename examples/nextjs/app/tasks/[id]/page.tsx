@@ -77,7 +77,13 @@ export default function TaskPage() {
             {current.task.title}
             {current.task.description && ` — ${current.task.description}`}
           </p>
-          <button type="button" onClick={() => (setLoaded(current), setCurrent(null))}>
+          <button
+            type="button"
+            onClick={() => {
+              setLoaded(current);
+              setCurrent(null);
+            }}
+          >
             Edit the current version
           </button>
         </div>
