@@ -9,7 +9,6 @@
 # Screenshots of failed steps land in examples/nextjs/e2e-artifacts/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$PWD
 E2E_STARTED_AT=$(date +%s)
 database_url=${E2E_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/todo_e2e}
 auth_database_url=${database_url}_auth
@@ -52,7 +51,8 @@ app_port=$(free_port)
 api_port=$(free_port)
 app_url=http://127.0.0.1:$app_port
 api_url=http://127.0.0.1:$api_port
-# Both sides must agree on these; tokens live 10 s so the run can watch one expire.
+# Better Auth's secret (the API needs one too, in production mode); tokens live 10 s so the run
+# can watch them expire.
 better_auth_secret=e2e-only-better-auth-secret-0123456789abcdef
 token_lifetime_seconds=10
 
@@ -65,7 +65,8 @@ echo "=== e2e: npm ci, next build"
     npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
     # The API's address is compiled into the browser bundle. The build loads the auth module,
     # which opens (but does not use) Better Auth's database.
-    BETTER_AUTH_SECRET=$better_auth_secret DATABASE_URL=$auth_database_url NEXT_PUBLIC_API_URL=$api_url npm run build >"$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
+    BETTER_AUTH_SECRET=$better_auth_secret DATABASE_URL=$auth_database_url NEXT_PUBLIC_API_URL=$api_url \
+        npm run build >"$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
 )
 echo "    $(($(date +%s) - E2E_STARTED_AT)) s"
 
@@ -84,6 +85,7 @@ export BETTER_AUTH_SECRET=$better_auth_secret
 )
 
 . scripts/setup.sh
+# No clock leeway: a token is refused the moment it expires, which the expiry steps rely on.
 export DATABASE_URL=$database_url \
     DJANGO_DEBUG=false \
     DJANGO_SECRET_KEY=e2e-only-django-secret-key-0123456789abcdefghijklmnop \
