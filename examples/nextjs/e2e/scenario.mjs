@@ -414,6 +414,51 @@ step("Alice deletes a task", async () => {
   assert.equal((await apiAs(ALICE, `/api/tasks/${reportId}`)).status, 404);
 });
 
+step("A form the API refuses shows its message and the field's error, and creates nothing", async () => {
+  await fillTaskForm(alice, { title: "   ", tags: "ok, " + "x".repeat(51) });
+  await alice.waitForSelector("form [role=alert]", WAIT);
+  const shown = await alice.$$eval("form .field-error", (errors) =>
+    errors.map((e) => [e.parentElement.querySelector("[name]").name, e.textContent]),
+  );
+  assert.deepEqual(
+    shown.map(([field]) => field),
+    ["title", "tags"],
+  );
+  assert.match(shown[0][1], /blank/);
+  const message = await alice.$eval("form [role=alert]", (el) => el.textContent);
+  assert.match(message, /^title: /, "the API's message");
+  assert.equal((await tasksOf(ALICE)).length, 1);
+});
+
+step("The list pages through many tasks", async () => {
+  const token = await tokenFor(ALICE);
+  for (let n = 1; n <= 11; n++) {
+    const response = await fetch(`${API_URL}/api/tasks`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ title: `Task ${String(n).padStart(2, "0")}` }),
+    });
+    assert.equal(response.status, 201);
+  }
+  await alice.reload();
+  await waitForText(alice, "12 tasks");
+  const firstPage = ["11", "10", "09", "08", "07", "06", "05", "04", "03", "02"].map((n) => [`Task ${n}`, false]);
+  await waitForList(alice, firstPage);
+  const next = "nav button:last-child";
+  const previous = "nav button:first-child";
+  assert.equal(await alice.$eval(previous, (b) => b.disabled), true);
+  await alice.$eval(next, (b) => b.click());
+  await waitForList(alice, [
+    ["Task 01", false],
+    ["Buy milk", false],
+  ]);
+  assert.equal(await alice.$eval(next, (b) => b.disabled), true);
+  await alice.$eval(previous, (b) => b.click());
+  await waitForList(alice, firstPage);
+  const list = await apiAs(ALICE, "/api/tasks?limit=10");
+  assert.equal(list.headers.get("x-total-count"), "12");
+});
+
 // ---------------------------------------------------------------------------------------------
 
 let passed = 0;
