@@ -6,6 +6,7 @@ import uuid
 import pytest
 from django.core.cache import caches
 from django.db import connection
+from jwt.utils import base64url_encode
 from redis.client import Pipeline, Redis
 
 from tests.auth import client_with_token
@@ -61,6 +62,16 @@ def test_requests_without_a_valid_token_are_throttled_by_address(client, db, rat
     assert [bad.get("/api/tasks").status_code for _ in range(2)] == [401, 401]
     assert client.get("/api/tasks").status_code == 429
     assert bad.get("/api/tasks", REMOTE_ADDR="10.0.0.2").status_code == 401
+
+
+def test_a_flood_of_deeply_nested_tokens_is_refused_then_throttled(client, db, rates):
+    rates(anon="3/day")
+    nested = base64url_encode(b"[" * 2500).decode() + ".e30.x"
+    statuses = [client_with_token(nested).get("/api/tasks").status_code for _ in range(5)]
+    assert statuses == [401, 401, 401, 429, 429]
+    response = client_with_token(nested).get("/api/tasks")
+    assert response.json()["code"] == "throttled"
+    assert 1 <= int(response["Retry-After"]) <= 86400
 
 
 def test_signed_in_users_do_not_spend_the_address_budget(alice_client, client, db, rates):
