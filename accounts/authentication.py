@@ -31,14 +31,29 @@ class SigningKeysUnavailable(exceptions.APIException):
 class BetterAuthAuthentication(JWTAuthentication):
     """Authenticates ``Authorization: Bearer <jwt>`` with a token issued by Better Auth.
 
-    Header parsing comes from simplejwt; verification from ``BetterAuthTokenVerifier``.
-    Returns ``None`` without a Bearer header, so the request is answered 401 by the
-    permission check; raises ``AuthenticationFailed`` (401) for a bad token and
-    ``AccountDisabled`` (403) for a deactivated user, and ``SigningKeysUnavailable`` (503)
-    when the JWKS is needed but cannot be fetched.
+    Verification comes from ``BetterAuthTokenVerifier``. Returns ``None`` without an
+    Authorization header, so the request is answered 401 by the permission check; raises
+    ``AuthenticationFailed`` (401) for a header that is not ``Bearer <token>`` and for a bad
+    token, ``AccountDisabled`` (403) for a deactivated user, and ``SigningKeysUnavailable``
+    (503) when the JWKS is needed but cannot be fetched.
     """
 
     www_authenticate_realm = "api"
+
+    def get_raw_token(self, header: bytes) -> bytes | None:
+        """The token of a ``Bearer <token>`` header, the scheme in any case (RFC 7235).
+
+        This API knows no other scheme, so another one is a client's mistake worth naming
+        rather than the anonymous request simplejwt would make of it.
+        """
+        parts = header.split()
+        if not parts:
+            return None
+        if len(parts) != 2 or parts[0].lower() != b"bearer":
+            raise exceptions.AuthenticationFailed(
+                "The Authorization header must be 'Bearer <token>'.", code="bad_authorization_header"
+            )
+        return parts[1]
 
     def get_validated_token(self, raw_token: bytes) -> dict[str, Any]:
         try:
