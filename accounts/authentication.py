@@ -1,5 +1,7 @@
+import logging
 from typing import Any
 
+from django.db import DatabaseError, IntegrityError
 from rest_framework import exceptions, status
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
@@ -8,12 +10,21 @@ from accounts.models import User
 from accounts.tokens import BetterAuthTokenVerifier, TokenError
 from accounts.user_cache import recent_tokens, recent_users
 
+logger = logging.getLogger("accounts.authentication")
+
 
 class AccountDisabled(exceptions.PermissionDenied):
     """The token is valid but an operator has deactivated the account."""
 
     default_detail = "This account has been deactivated."
     default_code = "account_disabled"
+
+
+class AccountDeleted(exceptions.AuthenticationFailed):
+    """The token's user was deleted by an operator while this process still remembered them."""
+
+    default_detail = "This account was deleted, and its data with it; signing in again starts a new, empty account."
+    default_code = "account_deleted"
 
 
 class SigningKeysUnavailable(exceptions.APIException):
@@ -70,3 +81,28 @@ class BetterAuthAuthentication(JWTAuthentication):
         if not user.is_active:
             raise AccountDisabled()
         return user
+
+
+def account_deleted_instead_of(exc: Exception, request) -> Exception:
+    """`AccountDeleted` for a write that failed because its user's row is gone, else `exc`.
+
+    A process remembers a user for USER_CACHE_SECONDS (accounts/user_cache.py), so it can act
+    for a user an operator deleted in another process: the first write then breaks the foreign
+    key to the user. That process forgets the user, so the token's next request signs in as a
+    new, empty account, as it would anywhere else.
+    """
+    if not isinstance(exc, IntegrityError) or request is None:
+        return exc
+    user = request.user
+    if user is None or not user.better_auth_id:
+        return exc
+    try:
+        if User.objects.filter(better_auth_id=user.better_auth_id).exists():
+            return exc
+    except DatabaseError:
+        return exc
+    logger.info("a deleted user's write was refused; forgetting the remembered row")
+    recent_users.forget(user.better_auth_id)
+    deleted = AccountDeleted()
+    deleted.auth_header = BetterAuthAuthentication().authenticate_header(request)
+    return deleted

@@ -57,6 +57,10 @@ class RecentUsers:
         with self._lock:
             _put_bounded(self._entries, subject, (expires, profile, values), self.max_entries)
 
+    def forget(self, subject: str) -> None:
+        with self._lock:
+            self._entries.pop(subject, None)
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
@@ -121,3 +125,10 @@ class RecentTokens:
 
 recent_users = RecentUsers()
 recent_tokens = RecentTokens()
+
+
+def forget_deleted_user(sender, instance: User, **kwargs) -> None:
+    """`post_delete` receiver: the process that deletes a user forgets them at once (others
+    notice on their next write, accounts.authentication.account_deleted_instead_of)."""
+    if instance.better_auth_id:
+        recent_users.forget(instance.better_auth_id)
