@@ -19,6 +19,7 @@ from jwt.utils import base64url_decode
 from django.conf import settings
 
 from accounts.jwks import JWKSCache, StaticJWKS, key_set_from_settings
+from accounts.settings import auth_settings
 
 # A Better Auth JWT with a long profile is about 1 KB; anything much larger is not one.
 MAX_TOKEN_LENGTH = 8 * 1024
@@ -85,15 +86,14 @@ class BetterAuthTokenVerifier:
 
     @classmethod
     def from_settings(cls) -> "BetterAuthTokenVerifier":
-        config = settings.BETTER_AUTH
         return cls(
             secret=settings.BETTER_AUTH_SECRET,
-            hs_algorithms=list(config["HS_ALGORITHMS"]),
-            issuer=config["ISSUER"],
-            audience=list(config["AUDIENCE"]),
-            leeway_seconds=config["LEEWAY_SECONDS"],
-            required_claims=list(config["REQUIRED_CLAIMS"]),
-            jwks_algorithms=list(config["JWKS_ALGORITHMS"]),
+            hs_algorithms=list(auth_settings.HS_ALGORITHMS),
+            issuer=auth_settings.ISSUER,
+            audience=list(auth_settings.AUDIENCE),
+            leeway_seconds=auth_settings.LEEWAY_SECONDS,
+            required_claims=list(auth_settings.REQUIRED_CLAIMS),
+            jwks_algorithms=list(auth_settings.JWKS_ALGORITHMS),
             key_set=key_set_from_settings(),
         )
 
@@ -186,7 +186,6 @@ class BetterAuthTokenVerifier:
 def development_token_claims(*, user_id: str, email: str = "", name: str = "", minutes: int = 15) -> dict[str, Any]:
     """Claims shaped like the ones Better Auth's jwt() plugin signs, for local use and tests."""
     now = int(time.time())
-    config = settings.BETTER_AUTH
     claims: dict[str, Any] = {
         "id": user_id,
         "sub": user_id,
@@ -197,10 +196,10 @@ def development_token_claims(*, user_id: str, email: str = "", name: str = "", m
         "iat": now,
         "exp": now + minutes * 60,
     }
-    if config["ISSUER"]:
-        claims["iss"] = config["ISSUER"]
-    if config["AUDIENCE"]:
-        claims["aud"] = config["AUDIENCE"][0]
+    if auth_settings.ISSUER:
+        claims["iss"] = auth_settings.ISSUER
+    if auth_settings.AUDIENCE:
+        claims["aud"] = auth_settings.AUDIENCE[0]
     return claims
 
 

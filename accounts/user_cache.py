@@ -1,7 +1,7 @@
 """Per-process memories of recent tokens and their users, so a warm request neither verifies a
 signature again nor reads a user row.
 
-A user is remembered for `BETTER_AUTH["USER_CACHE_SECONDS"]` (30 s by default): an operator's
+A user is remembered for `auth_settings.USER_CACHE_SECONDS` (30 s by default): an operator's
 deactivation, made in another process, is seen within that time. A user entry remembers the
 email and name it was synced with; a token carrying others goes through `user_sync_from_claims`,
 so profile changes are written as before. A verified token's claims are remembered, under the
@@ -16,11 +16,11 @@ import threading
 import time
 from typing import Any
 
-from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS
 
 from accounts.models import User
 from accounts.services import API_USER_FIELDS, profile_from_claims, user_sync_from_claims
+from accounts.settings import auth_settings
 
 
 def _put_bounded(entries: dict, key, entry: tuple, max_entries: int) -> None:
@@ -42,7 +42,7 @@ class RecentUsers:
 
     def user_for(self, claims: dict[str, Any]) -> User:
         """The user the claims speak for: from memory when fresh and unchanged, else synced."""
-        ttl = settings.BETTER_AUTH.get("USER_CACHE_SECONDS", 30)
+        ttl = auth_settings.USER_CACHE_SECONDS
         profile = profile_from_claims(claims)
         entry = self._entries.get(claims["sub"])
         if entry is not None and entry[0] > self.clock() and entry[1] == profile:
@@ -111,10 +111,9 @@ class RecentTokens:
             self._bytes += entry[2]
 
     def _lifetime(self, claims: dict[str, Any]) -> float:
-        config = settings.BETTER_AUTH
-        lifetime = config.get("TOKEN_CACHE_SECONDS", 600)
+        lifetime = auth_settings.TOKEN_CACHE_SECONDS
         if "exp" in claims:  # verified, so int() takes it (PyJWT checks exactly that)
-            lifetime = min(lifetime, int(claims["exp"]) + config.get("LEEWAY_SECONDS", 0) - self.wall_clock())
+            lifetime = min(lifetime, int(claims["exp"]) + auth_settings.LEEWAY_SECONDS - self.wall_clock())
         return lifetime
 
     def clear(self) -> None:
