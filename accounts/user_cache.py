@@ -23,15 +23,6 @@ from accounts.services import API_USER_FIELDS, profile_from_claims, user_sync_fr
 from accounts.settings import auth_settings
 
 
-def _put_bounded(entries: dict, key, entry: tuple, max_entries: int) -> None:
-    """Stores `entry` last; when full, drops the first entry, the stalest (insertion order is
-    expiry order). The caller holds the lock."""
-    entries.pop(key, None)
-    if len(entries) >= max_entries:
-        del entries[next(iter(entries))]
-    entries[key] = entry
-
-
 class RecentUsers:
     """Users keyed by token subject, each for a few seconds; at most `max_entries` of them."""
 
@@ -54,8 +45,12 @@ class RecentUsers:
         return user
 
     def _remember(self, subject: str, expires: float, profile: dict[str, str], values: tuple) -> None:
+        """Stores the entry last; when full, first drops the stalest (insertion order is expiry order)."""
         with self._lock:
-            _put_bounded(self._entries, subject, (expires, profile, values), self.max_entries)
+            self._entries.pop(subject, None)
+            if len(self._entries) >= self.max_entries:
+                del self._entries[next(iter(self._entries))]
+            self._entries[subject] = (expires, profile, values)
 
     def forget(self, subject: str) -> None:
         with self._lock:
