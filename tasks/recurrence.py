@@ -5,7 +5,9 @@ rules that never end a search (INTERVAL=0 loops forever; "February 30th" scans e
 to the year 9999), rules it cannot expand (the 53rd Monday of February raises IndexError) and
 rules finer than a day, which a todo list has no use for. dateutil has no limit of its own on
 how far it looks for an occurrence (dateutil/dateutil#1094, #1393), so the search for the next
-one is bounded here too: see SEARCH_HORIZON.
+one is bounded here too (SEARCH_HORIZON), through a dateutil internal that tests pin:
+tests/tasks/test_recurrence.py checks both that the search stops and that it finds what
+dateutil alone finds.
 """
 
 import calendar
@@ -51,12 +53,14 @@ BYDAY = re.compile(r"([+-]?[0-9]{1,2})?([A-Z]{2})")
 # Longest days of each month, February in a leap year.
 DAYS_IN_MONTH = {month: calendar.monthrange(2024, month)[1] for month in range(1, 13)}
 
-# How far the next occurrence is looked for: dateutil's search "looks at" one month at a time
-# for DAILY and WEEKLY rules (one step when a step is longer), and one period (INTERVAL months
-# or years) at a time for MONTHLY and YEARLY ones. 48 looks cover every rule a calendar app
-# offers (February 29th: at most 8 years apart; the 5th Monday of February: at most 40) and
-# cost at most a few milliseconds.
-SEARCH_HORIZON = 48
+# How far the next occurrence is looked for, in the "looks" of dateutil's search: one month at
+# a time for DAILY and WEEKLY rules (one step when a step is longer), one period (INTERVAL
+# months or years) at a time for MONTHLY and YEARLY ones. That covers what calendar apps offer
+# (the last day of February: 12 months apart; Friday the 13th: 14; February 29th: 8 years;
+# the 5th Monday of February: 28, though 40 across 2100) and keeps the costliest search about
+# half a millisecond (bench/bulk_recurrence.py).
+SEARCH_HORIZON = {"DAILY": 15, "WEEKLY": 15, "MONTHLY": 32, "YEARLY": 32}
+HORIZON_TEXT = "15 months for a DAILY or WEEKLY rule, 32 periods for a MONTHLY or YEARLY one"
 
 
 class InvalidRecurrence(ValueError):
@@ -160,16 +164,16 @@ def recurrence_normalize(rule: str) -> str:
 
 class _LookCounter:
     """Stands in for a dateutil rrule's `_bynweekday` (its numbered BYDAYs), which dateutil's
-    search reads once each time it looks at a new month or period: after SEARCH_HORIZON looks
-    it stops the search."""
+    search reads once each time it looks at a new month or period: after `horizon` looks it
+    stops the search."""
 
-    def __init__(self, numbered_weekdays):
+    def __init__(self, numbered_weekdays, horizon: int):
         self.numbered_weekdays = numbered_weekdays
-        self.looks = 0
+        self.looks_left = horizon
 
     def __bool__(self) -> bool:
-        self.looks += 1
-        if self.looks > SEARCH_HORIZON:
+        self.looks_left -= 1
+        if self.looks_left < 0:
             raise BeyondHorizon()
         return bool(self.numbered_weekdays)
 
@@ -177,11 +181,11 @@ class _LookCounter:
         return iter(self.numbered_weekdays or ())
 
 
-def _bounded_after(rule: str, due_at: datetime) -> datetime | None:
+def _bounded_after(parts: dict[str, str], due_at: datetime) -> datetime | None:
     """dateutil's next occurrence after `due_at`, its search bounded by SEARCH_HORIZON."""
-    dates = rrulestr(rule, dtstart=due_at)
+    dates = rrulestr(_format(parts), dtstart=due_at)
     assert isinstance(dates, rrule)
-    dates._bynweekday = _LookCounter(dates._bynweekday)
+    dates._bynweekday = _LookCounter(dates._bynweekday, SEARCH_HORIZON[parts["FREQ"]])
     return dates.after(due_at)
 
 
@@ -207,11 +211,10 @@ def recurrence_following(rule: str, due_at: datetime) -> tuple[datetime, str] | 
     if count is not None and count <= 1:
         return None
     try:
-        next_due = _bounded_after(_format(parts), due_at)
+        next_due = _bounded_after(parts, due_at)
     except BeyondHorizon:
         raise InvalidRecurrence(
-            "The rule has no occurrence within the search horizon after due_at "
-            f"({SEARCH_HORIZON} months, or {SEARCH_HORIZON} periods of a MONTHLY or YEARLY rule)."
+            f"The rule has no occurrence within the search horizon after due_at ({HORIZON_TEXT})."
         ) from None
     except (ValueError, TypeError, IndexError, OverflowError) as e:
         raise InvalidRecurrence(f"The rule cannot be expanded from due_at: {e}") from e
