@@ -314,3 +314,23 @@ def test_the_bounded_search_finds_what_dateutil_finds(rule):
     for due in [utc(2026, 1, 31, 9), utc(2024, 2, 29, 0), utc(2099, 12, 31, 23), utc(1970, 6, 15, 12)]:
         plain = rrulestr(rule, dtstart=due).after(due)
         assert recurrence_next(rule, due) == (plain, rule)
+
+
+@pytest.mark.parametrize(
+    "rule, due, valid",
+    [
+        ("FREQ=DAILY;INTERVAL=7;BYDAY=TU", "2026-03-03 09:00:00", True),  # a Tuesday
+        ("FREQ=DAILY;INTERVAL=7;BYDAY=TU", "2026-03-02 09:00:00", False),  # a Monday: never again
+        ("FREQ=YEARLY;BYMONTH=2;BYDAY=53MO", "2026-01-01 09:00:00", False),
+    ],
+)
+def test_the_admin_form_checks_the_rule_against_the_due_date(alice, rule, due, valid):
+    from tasks.admin import TaskAdminForm
+
+    form = TaskAdminForm(
+        data={"owner": alice.better_auth_id, "title": "x", "description": "", "priority": 0,
+              "due_at": due, "recurrence": rule}
+    )
+    assert form.is_valid() is valid, form.errors
+    if not valid:
+        assert "recurrence" in form.errors
