@@ -60,7 +60,10 @@ DAYS_IN_MONTH = {month: calendar.monthrange(2024, month)[1] for month in range(1
 # the 5th Monday of February: 28, though 40 across 2100) and keeps the costliest search about
 # half a millisecond (bench/bulk_recurrence.py).
 SEARCH_HORIZON = {"DAILY": 15, "WEEKLY": 15, "MONTHLY": 32, "YEARLY": 32}
-HORIZON_TEXT = "15 months for a DAILY or WEEKLY rule, 32 periods for a MONTHLY or YEARLY one"
+HORIZON_TEXT = (
+    f"{SEARCH_HORIZON['DAILY']} months for a DAILY or WEEKLY rule, "
+    f"{SEARCH_HORIZON['MONTHLY']} periods for a MONTHLY or YEARLY one"
+)
 
 
 class InvalidRecurrence(ValueError):
