@@ -12,6 +12,7 @@ from django.db.models import Manager
 from rest_framework import serializers
 
 from tasks.models import Priority
+from tasks.recurrence import MAX_LENGTH as RECURRENCE_MAX_LENGTH
 from tasks.recurrence import InvalidRecurrence, recurrence_normalize
 
 RFC3339 = re.compile(
@@ -143,7 +144,7 @@ class RecurrenceField(StrictCharField):
     """An RFC 5545 RRULE, stored in a canonical form."""
 
     def __init__(self, **kwargs):
-        super().__init__(max_length=500, **kwargs)
+        super().__init__(max_length=RECURRENCE_MAX_LENGTH, **kwargs)
 
     def to_internal_value(self, data):
         rule = super().to_internal_value(data)

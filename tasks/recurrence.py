@@ -42,7 +42,7 @@ PARTS = tuple(GRAMMAR)
 RANGES = {"INTERVAL": (1, 1000), "BYMONTH": (1, 12), "BYMONTHDAY": (1, 31), "COUNT": (1, 10_000)}
 # The nth weekday of a month, or of a year.
 NTH_IN_MONTH, NTH_IN_YEAR = 5, 53
-MAX_LENGTH = 500
+MAX_LENGTH = 500  # characters, as the model stores them
 
 # A whole rule, as JSON Schema can check it: parts in any order, each at most once is beyond
 # a regular expression, so this checks the syntax of each part; RRULE: prefix and lower case
@@ -103,16 +103,19 @@ def _parse(rule: str) -> dict[str, str]:
     return parts
 
 
+# What a part whose value breaks GRAMMAR is told; the other parts are lists of numbers.
+SYNTAX_ERRORS = {
+    "FREQ": f"FREQ must be one of {', '.join(FREQUENCIES)}; tasks recur at most daily.",
+    "BYDAY": "BYDAY must list weekdays such as MO,WE or 1MO,-1FR.",
+    "WKST": "WKST must be a weekday (MO to SU).",
+    "UNTIL": "UNTIL must be a UTC date-time such as 20261231T235959Z.",
+}
+
+
 def _check_syntax(parts: dict[str, str]) -> None:
-    messages = {
-        "FREQ": f"FREQ must be one of {', '.join(FREQUENCIES)}; tasks recur at most daily.",
-        "BYDAY": "BYDAY must list weekdays such as MO,WE or 1MO,-1FR.",
-        "WKST": "WKST must be a weekday (MO to SU).",
-        "UNTIL": "UNTIL must be a UTC date-time such as 20261231T235959Z.",
-    }
     for name, value in parts.items():
         if not re.fullmatch(GRAMMAR[name], value):
-            raise InvalidRecurrence(messages.get(name, f"{name} must be a comma-separated list of numbers."))
+            raise InvalidRecurrence(SYNTAX_ERRORS.get(name, f"{name} must be a comma-separated list of numbers (0-9)."))
 
 
 def _check(parts: dict[str, str]) -> None:
