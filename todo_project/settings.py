@@ -92,9 +92,10 @@ MIDDLEWARE = [
     # Serves the admin's static files; right after security so they get its headers.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
-    # Below CORS, so a browser can read these answers too: 413 before any parsing, and ETags
-    # with 304s for every GET.
+    # Below CORS, so a browser can read these answers too: 413 before any parsing, 400 for a
+    # query string that is not UTF-8, and ETags with 304s for every GET.
     "todo_project.middleware.BodySizeLimitMiddleware",
+    "todo_project.middleware.QueryStringMiddleware",
     "todo_project.middleware.JsonConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
