@@ -1,3 +1,5 @@
+import os
+
 import pytest
 from django.core.cache import caches
 from django.utils import timezone
@@ -6,6 +8,10 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from accounts.user_cache import recent_tokens, recent_users
 from tests.auth import ALICE_ID, BOB_ID, ORIGIN, SECRET, client_for
+
+# A developer's .env must not change what the suite sees: settings skip it in this process, and
+# the processes tests start (manage.py, gunicorn) read none unless a test names one.
+os.environ["DOTENV_FILE"] = ""
 
 
 @pytest.fixture(autouse=True)
