@@ -1,5 +1,6 @@
 #!/bin/sh
-# Sets everything up and runs the development server on the embedded SQLite database.
+# Sets everything up and serves the API on the embedded SQLite database, through gunicorn with
+# the Procfile's configuration and code reload, on $PORT (default 8000).
 set -eu
 cd "$(dirname "$0")/.."
 . scripts/setup.sh
@@ -35,4 +36,5 @@ The API is starting on http://127.0.0.1:$PORT. Try it (token valid for an hour;
   curl -s http://127.0.0.1:$PORT/api/tasks -H "Authorization: Bearer $token"
 
 MSG
-exec .venv/bin/python manage.py runserver "127.0.0.1:$PORT"
+# The Procfile's server and configuration; only where it listens and the reload differ.
+exec .venv/bin/gunicorn todo_project.wsgi --config gunicorn.conf.py --bind "127.0.0.1:$PORT" --reload
