@@ -10,7 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.live import ROOT, accepts_connections, free_port, wait_for
+from tests.live import ROOT, accepts_connections, call, free_port, wait_for
+
+# One worker runs the whole module, so run.sh starts twice per run, not twice per worker.
+pytestmark = pytest.mark.xdist_group("run-script")
 
 # Variables of the environment running the suite that would win over the .env under test.
 NOT_INHERITED = ("DJANGO_", "BETTER_AUTH_", "DATABASE_", "LOG_", "REDIS_URL", "THROTTLE_", "API_MAX_BODY_BYTES")
@@ -36,9 +39,18 @@ class RunScript:
     def log(self) -> str:
         return self.output.read_text()
 
+    def answers(self) -> bool:
+        """Whether a worker answers, not only the listening socket (gunicorn's master binds it first)."""
+        if not accepts_connections(self.port):
+            return False
+        try:
+            return call(self.port, "GET", "/healthz").status == 200
+        except OSError:
+            return False
+
     def wait_until_serving(self) -> None:
         def serving_or_exited() -> bool:
-            return self.process.poll() is not None or accepts_connections(self.port)
+            return self.process.poll() is not None or self.answers()
 
         wait_for(serving_or_exited, seconds=90)
         assert self.process.poll() is None, self.log()
