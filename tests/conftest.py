@@ -70,6 +70,13 @@ def private_cache_and_generous_throttles(settings):
 
 
 @pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Operators' passwords hashed cheaply: PBKDF2's million rounds cost about half a second of
+    CPU per admin test, and no test is about the hash's strength."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def static_files_from_the_apps(settings):
     """Serves static files from the apps, as development does: collectstatic is a build step."""
     plain = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
