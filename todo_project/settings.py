@@ -1,21 +1,31 @@
 """Settings for the todo API, read from the environment (12-factor).
 
-Every variable is documented in README.md and .env.example. Production behaviour is
-switched by DJANGO_DEBUG, not by a second settings file.
+Every variable is documented in docs/configuration.md and .env.example. Production behaviour
+is switched by DJANGO_DEBUG, not by a second settings file.
 """
 
 import os
 import re
+import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from dotenv import load_dotenv
 
 from accounts.settings import DEFAULTS as BETTER_AUTH_DEFAULTS
 from accounts.settings import origin
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# A developer's configuration lives in a git-ignored .env at the project root (scripts/run.sh
+# writes it), so every shell in the checkout sees the same secrets; variables already in the
+# environment win over it. DOTENV_FILE names another file, or none when empty. A test run pins
+# its own settings and never reads it (tests/conftest.py hands DOTENV_FILE="" to the processes
+# tests start).
+if "pytest" not in sys.modules and (dotenv_file := os.environ.get("DOTENV_FILE", str(BASE_DIR / ".env"))):
+    load_dotenv(dotenv_file, override=False)
 
 
 def env_str(name: str, default: str = "") -> str:
@@ -163,7 +173,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     if env_bool("DATABASE_POOLED", False):
         # A transaction-mode pooler (PgBouncer, Neon's -pooler host) hands each transaction
         # to any server connection: cursors and session settings do not survive it. The
-        # statement timeout is then a role setting (README, "Neon").
+        # statement timeout is then a role setting (docs/deployment.md, "Neon").
         DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
     elif statement_timeout := env_int("DATABASE_STATEMENT_TIMEOUT_MS", 0):
         # gunicorn.conf.py sets it for the web process only, so migrations may run long.
@@ -383,7 +393,7 @@ MINIMUM_SECRET_LENGTH = 32
 
 
 def unsafe_production_settings() -> list[str]:
-    """What stops this configuration from running with DEBUG off, one reason a line."""
+    """What stops this configuration from running with DEBUG off, one sentence each."""
     problems = []
     if SECRET_KEY == INSECURE_SECRET_KEY:
         problems.append("DJANGO_SECRET_KEY is not set (the development default is public).")
@@ -403,10 +413,11 @@ def unsafe_production_settings() -> list[str]:
 
 
 if not DEBUG and (problems := unsafe_production_settings()):
+    # One line: manage.py and the WSGI module print it as it is, without a traceback.
     raise ImproperlyConfigured(
-        "Refusing to start with DJANGO_DEBUG off:\n  - "
-        + "\n  - ".join(problems)
-        + "\nSet these variables (see .env.example), or set DJANGO_DEBUG=true for local development."
+        "Refusing to start with DJANGO_DEBUG off: "
+        + " ".join(problems)
+        + " Set these variables (see .env.example), or DJANGO_DEBUG=true for local development."
     )
 
 # ---------------------------------------------------------------------------
