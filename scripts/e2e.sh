@@ -85,8 +85,10 @@ export BETTER_AUTH_SECRET=$better_auth_secret
 )
 
 . scripts/setup.sh
-# No clock leeway: a token is refused the moment it expires, which the expiry steps rely on.
-export DATABASE_URL=$database_url \
+# Only what is set here, never a developer's .env (DOTENV_FILE empty). No clock leeway: a token
+# is refused the moment it expires, which the expiry steps rely on.
+export DOTENV_FILE= \
+    DATABASE_URL=$database_url \
     DJANGO_DEBUG=false \
     DJANGO_SECRET_KEY=e2e-only-django-secret-key-0123456789abcdefghijklmnop \
     DJANGO_ALLOWED_HOSTS=127.0.0.1 \
