@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from django.db.models import Manager
 from rest_framework import serializers
 
+from tasks.limits import RECURRENCE_MAX_LENGTH, TAG_MAX_LENGTH, TAGS_PER_TASK
 from tasks.models import Priority
 from tasks.recurrence import InvalidRecurrence, recurrence_normalize
 
@@ -149,7 +150,7 @@ class RecurrenceField(StrictCharField):
     """An RFC 5545 RRULE, stored in a canonical form."""
 
     def __init__(self, **kwargs):
-        super().__init__(max_length=500, **kwargs)
+        super().__init__(max_length=RECURRENCE_MAX_LENGTH, **kwargs)
 
     def to_internal_value(self, data):
         rule = super().to_internal_value(data)
@@ -173,15 +174,15 @@ class BoundedListField(serializers.ListField):
 
 
 class TagListField(BoundedListField):
-    """Tag names in, tag names out: at most 20, each 1 to 50 characters once trimmed.
+    """Tag names in, tag names out: at most TAGS_PER_TASK, each 1 to TAG_MAX_LENGTH characters once trimmed.
 
     Names that differ only in case are one tag; the first spelling sent wins.
     """
 
-    child = StrictCharField(max_length=50)
+    child = StrictCharField(max_length=TAG_MAX_LENGTH)
 
     def __init__(self, **kwargs):
-        super().__init__(max_length=20, **kwargs)
+        super().__init__(max_length=TAGS_PER_TASK, **kwargs)
 
     def to_internal_value(self, data):
         names = super().to_internal_value(data)

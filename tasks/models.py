@@ -4,6 +4,8 @@ from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from tasks.limits import DESCRIPTION_MAX_LENGTH, RECURRENCE_MAX_LENGTH, TAG_MAX_LENGTH, TITLE_MAX_LENGTH
+
 
 def owner_field(*, related_name: str) -> models.ForeignKey:
     """The user a row belongs to, keyed by the Better Auth id: the row carries the id the
@@ -30,7 +32,7 @@ class Tag(models.Model):
     """A label of one user's, shared by their tasks; names are unique regardless of case."""
 
     owner = owner_field(related_name="tags")
-    name = models.CharField(max_length=50)
+    name = models.CharField(max_length=TAG_MAX_LENGTH)
 
     class Meta:
         constraints = [
@@ -45,14 +47,14 @@ class Task(models.Model):
     """One item on a user's todo list."""
 
     owner = owner_field(related_name="tasks")
-    title = models.CharField(max_length=200)
-    description = models.CharField(max_length=1000, blank=True, default="")
+    title = models.CharField(max_length=TITLE_MAX_LENGTH)
+    description = models.CharField(max_length=DESCRIPTION_MAX_LENGTH, blank=True, default="")
     completed = models.BooleanField(default=False)
     completed_at = models.DateTimeField(null=True, blank=True, editable=False)
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NONE)
     tags = models.ManyToManyField(Tag, related_name="tasks", blank=True)
     due_at = models.DateTimeField(null=True, blank=True)
-    recurrence = models.CharField(max_length=500, null=True, blank=True, help_text="An RFC 5545 RRULE.")
+    recurrence = models.CharField(max_length=RECURRENCE_MAX_LENGTH, null=True, blank=True, help_text="An RFC 5545 RRULE.")
     # The occurrence spawned when this recurring task was completed: one per task, ever.
     next_occurrence = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="previous_occurrence", editable=False

@@ -14,6 +14,7 @@ from tasks.fields import (
     StrictIntegerField,
     TagListField,
 )
+from tasks.limits import BULK_MAX_IDS
 from tasks.models import Priority, Task
 from tasks.queries import TASK_ROW_FIELDS
 from tasks.services import task_check_room, task_set_completed, task_set_tags
@@ -201,7 +202,7 @@ class BulkActionSerializer(StrictSerializerMixin, serializers.Serializer):
     """Body of `/api/tasks/bulk`: one action over up to 500 of the caller's tasks."""
 
     action = serializers.ChoiceField(choices=["complete", "reopen", "delete"])
-    ids = BoundedListField(child=StrictIntegerField(), min_length=1, max_length=500)
+    ids = BoundedListField(child=StrictIntegerField(), min_length=1, max_length=BULK_MAX_IDS)
 
 
 class BulkResultSerializer(serializers.Serializer):
