@@ -63,7 +63,12 @@ def _header(name: str, description: str, statuses: list[int], schema=str) -> Ope
         parameters=[
             *TASK_LIST_PARAMETERS,
             _header("X-Total-Count", "How many tasks match, over all pages.", [200], int),
-            _header("Link", 'RFC 8288 links to the `rel="next"` and `rel="prev"` pages, when there are any.', [200]),
+            _header(
+                "Link",
+                'RFC 8288 links to the `rel="next"` and `rel="prev"` pages, when there are any. Past the end '
+                'of the list, `rel="prev"` leads to the last page that has tasks (none when no task matches).',
+                [200],
+            ),
         ],
         responses={200: TaskSerializer(many=True), **error_responses(400)},
     ),
