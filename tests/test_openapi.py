@@ -8,6 +8,8 @@ import pytest
 import yaml
 from django.core.management import call_command
 
+from tasks.views import _zone_from
+
 ROOT = Path(__file__).resolve().parent.parent
 COMMITTED = ROOT / "openapi.yaml"
 REGENERATE = "DJANGO_DEBUG=true .venv/bin/python manage.py spectacular --validate --fail-on-warn --file openapi.yaml"
@@ -113,3 +115,18 @@ def test_throttled_and_unavailable_answers_document_retry_after(generated):
     responses = yaml.safe_load(generated)["paths"]["/api/tasks"]["get"]["responses"]
     for status in ("429", "503"):
         assert responses[status]["headers"]["Retry-After"]["schema"] == {"type": "integer"}
+
+
+def test_the_documented_time_zones_are_exactly_the_ones_stats_accepts(generated, alice_client):
+    (tz,) = [p for p in yaml.safe_load(generated)["paths"]["/api/tasks/stats"]["get"]["parameters"] if p["name"] == "tz"]
+    zones = tz["schema"]["enum"]
+    assert {"UTC", "Europe/Paris", "America/New_York"} <= set(zones)
+    for name in zones:
+        assert _zone_from(name).key == name
+    assert alice_client.get("/api/tasks/stats", {"tz": zones[-1]}).status_code == 200
+    # Names a system's own time zone database may hold besides: not in the document, not accepted.
+    for name in ["localtime", "posixrules", "\n", "UTC\n"]:
+        assert name not in zones
+        response = alice_client.get("/api/tasks/stats", {"tz": name})
+        assert response.status_code == 400, name
+        assert list(response.json()["fields"]) == ["tz"]
