@@ -13,7 +13,7 @@ from rest_framework import serializers
 
 from tasks.limits import RECURRENCE_MAX_LENGTH, TAG_MAX_LENGTH, TAGS_PER_TASK
 from tasks.models import Priority
-from tasks.recurrence import InvalidRecurrence, recurrence_normalize
+from tasks.recurrence import InvalidRecurrence, recurrence_normalize, recurrence_pattern
 
 RFC3339 = re.compile(
     r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-]\d{2}:\d{2})$"
@@ -151,6 +151,11 @@ class RecurrenceField(StrictCharField):
 
     def __init__(self, **kwargs):
         super().__init__(max_length=RECURRENCE_MAX_LENGTH, **kwargs)
+
+    def openapi_request_schema(self) -> dict:
+        """The rules any due date can schedule, canonically written (see recurrence_pattern)."""
+        # No space around a canonical rule, so maxLength counts it as the server does.
+        return {"pattern": recurrence_pattern(), "maxLength": self.max_length}
 
     def to_internal_value(self, data):
         rule = super().to_internal_value(data)

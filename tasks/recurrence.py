@@ -30,7 +30,7 @@ class InvalidRecurrence(ValueError):
 def _integers(part: str, value: str, low: int, high: int, *, allow_negative: bool = False) -> list[int]:
     numbers = []
     for item in value.split(","):
-        if not re.fullmatch(r"[+-]?\d{1,4}", item):
+        if not re.fullmatch(r"[+-]?[0-9]{1,5}", item):
             raise InvalidRecurrence(f"{part} must be a comma-separated list of numbers.")
         number = int(item)
         if not (low <= abs(number) <= high) or (number < 0 and not allow_negative):
@@ -122,3 +122,58 @@ def recurrence_next(rule: str, due_at: datetime) -> tuple[datetime, str] | None:
     if count is not None:
         parts["COUNT"] = str(count - 1)
     return next_due, _format(parts)
+
+
+# The OpenAPI pattern for `recurrence`: the rules every due date can schedule, in canonical form.
+#
+# JSON Schema cannot say "parts in any order, each once", nor "has an occurrence after this
+# due date", so the pattern states a part of what recurrence_normalize accepts, one that is
+# accepted with any due date: parts in canonical order (as responses carry them), each number
+# within its range above, and only those combinations that every period of the frequency can
+# fulfil (a month always has a 28th and four of each weekday, a year 52).
+SHORTEST_MONTH = min(calendar.monthrange(2023, month)[1] for month in range(1, 13))
+WEEKDAYS_IN_EVERY_MONTH = SHORTEST_MONTH // 7
+WEEKDAYS_IN_EVERY_YEAR = 365 // 7
+
+
+def _one_to(high: int) -> str:
+    """A regular expression for the whole numbers 1 to `high`, without leading zeros."""
+    digits = str(high)
+    options = [f"[1-9][0-9]{{0,{len(digits) - 2}}}"] if len(digits) > 2 else ["[1-9]"] if len(digits) == 2 else []
+    for position, digit in enumerate(digits):
+        low, top = (1 if position == 0 else 0), int(digit) - 1
+        if top >= low:
+            rest = len(digits) - position - 1
+            first = str(low) if low == top else f"[{low}-{top}]"
+            options.append(digits[:position] + first + ("[0-9]" * min(rest, 1)) + (f"{{{rest}}}" if rest > 1 else ""))
+    options.append(digits)
+    return "(?:{})".format("|".join(options))
+
+
+def _listed(item: str) -> str:
+    return f"{item}(?:,{item})*"
+
+
+def recurrence_pattern() -> str:
+    """The pattern the OpenAPI document gives `recurrence` (see above)."""
+    weekday = "(?:{})".format("|".join(WEEKDAYS))
+    interval = f"(?:;INTERVAL={_one_to(MAX_INTERVAL)})?"
+    months = f";BYMONTH={_listed(_one_to(12))}"
+    month_days = f";BYMONTHDAY={_listed('-?' + _one_to(SHORTEST_MONTH))}"
+    weekdays = f";BYDAY={_listed(weekday)}"
+
+    def nth_weekdays(highest: int) -> str:
+        return f";BYDAY={_listed(f'(?:[+-]?{_one_to(highest)})?{weekday}')}"
+
+    frequencies = [
+        # Every day of a series stepping by days is a given weekday only if it steps by one.
+        f"DAILY(?:;INTERVAL={_one_to(MAX_INTERVAL)}|{weekdays})?",
+        f"WEEKLY{interval}(?:{weekdays})?",
+        f"MONTHLY{interval}(?:{month_days}|{nth_weekdays(WEEKDAYS_IN_EVERY_MONTH)})?",
+        f"YEARLY{interval}(?:{months}(?:{month_days}|{nth_weekdays(WEEKDAYS_IN_EVERY_MONTH)})?"
+        f"|{month_days}|{nth_weekdays(WEEKDAYS_IN_EVERY_YEAR)})?",
+    ]
+    day = "(?:(?:0[1-9]|1[0-2])(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])(?:29|30)|(?:0[13578]|1[02])31)"
+    until = f"[1-9][0-9]{{3}}{day}T(?:[01][0-9]|2[0-3])[0-5][0-9][0-5][0-9]Z"
+    end = f"(?:;WKST={weekday})?(?:;COUNT={_one_to(MAX_COUNT)}|;UNTIL={until})?"
+    return "^FREQ=(?:{}){}$".format("|".join(frequencies), end)

@@ -62,7 +62,10 @@ class TaskSerializer(StrictSerializerMixin, serializers.ModelSerializer):
         default=None,
         help_text="An RFC 5545 RRULE such as `FREQ=WEEKLY;BYDAY=MO,WE`, DAILY or coarser; needs `due_at`. "
         "Parts in any order and case, stored canonically. A rule that breaks these is a 400 "
-        "`invalid_recurrence` or `needs_due_at`.",
+        "`invalid_recurrence` or `needs_due_at`. The pattern is the canonical form of the rules that "
+        "any due date can schedule; the server also takes other orders, lower case, an `RRULE:` "
+        "prefix and further combinations (such as `BYMONTHDAY=31`, or BYDAY with a DAILY INTERVAL), "
+        "and checks those against the due date.",
     )
 
     class Meta:
