@@ -3,10 +3,9 @@
 import io
 
 from django.conf import settings
-from django.http import JsonResponse
 from django.middleware.http import ConditionalGetMiddleware
 
-from todo_project.errors import error_body
+from todo_project.errors import ErrorResponse, error_body
 
 
 class JsonConditionalGetMiddleware(ConditionalGetMiddleware):
@@ -16,7 +15,7 @@ class JsonConditionalGetMiddleware(ConditionalGetMiddleware):
         response = super().process_response(request, response)
         if response.status_code == 412 and not response.content:
             etag = response.get("ETag")
-            response = JsonResponse(
+            response = ErrorResponse(
                 error_body("precondition_failed", "The resource does not match If-Match."), status=412
             )
             if etag:
@@ -35,7 +34,7 @@ class BodySizeLimitMiddleware:
         declared = request.META.get("CONTENT_LENGTH")
         if declared:
             if not declared.isdigit():
-                return JsonResponse(error_body("bad_request", "Content-Length is not a number."), status=400)
+                return ErrorResponse(error_body("bad_request", "Content-Length is not a number."), status=400)
             if int(declared) > limit:
                 return self.too_large(limit)
         elif request.META.get("wsgi.input_terminated"):
@@ -51,5 +50,5 @@ class BodySizeLimitMiddleware:
         return self.get_response(request)
 
     @staticmethod
-    def too_large(limit: int) -> JsonResponse:
-        return JsonResponse(error_body("request_too_large", f"The request body is larger than {limit} bytes."), status=413)
+    def too_large(limit: int) -> ErrorResponse:
+        return ErrorResponse(error_body("request_too_large", f"The request body is larger than {limit} bytes."), status=413)
