@@ -9,6 +9,7 @@ import re
 from datetime import datetime, timezone
 
 from django.db.models import Manager
+from django.utils.translation import ngettext
 from rest_framework import serializers
 
 from tasks.limits import RECURRENCE_MAX_LENGTH, TAG_MAX_LENGTH, TAGS_PER_TASK
@@ -171,6 +172,16 @@ class BoundedListField(serializers.ListField):
     DRF checks every item first: a 64 KiB body of 30,000 bad items would answer with an
     error for each, a response twenty times the request.
     """
+
+    def __init__(self, **kwargs):
+        # DRF's own say "Ensure this field has at least 1 elements."
+        messages = {
+            bound: ngettext(f"Must have at {word} {{{bound}}} item.", f"Must have at {word} {{{bound}}} items.", kwargs[bound])
+            for bound, word in (("min_length", "least"), ("max_length", "most"))
+            if kwargs.get(bound) is not None
+        }
+        kwargs["error_messages"] = {**messages, **kwargs.get("error_messages", {})}
+        super().__init__(**kwargs)
 
     def to_internal_value(self, data):
         if self.max_length is not None and isinstance(data, list) and len(data) > self.max_length:

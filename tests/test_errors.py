@@ -4,6 +4,8 @@ import pytest
 from django.test import Client
 from rest_framework.renderers import JSONRenderer
 
+from tasks.limits import BULK_MAX_IDS, TAGS_PER_TASK
+
 from tasks.views import TaskViewSet
 
 
@@ -121,3 +123,21 @@ def test_errors_from_outside_the_api_views_are_rendered_as_drf_renders_them(clie
         assert response.status_code == status
         assert response["Content-Type"] == "application/json"
         assert response.content == drf_renders(response), response.content
+
+
+@pytest.mark.parametrize(
+    "body, field, code, message",
+    [
+        ({"action": "complete", "ids": []}, "ids", "min_length", "Must have at least 1 item."),
+        ({"action": "complete", "ids": list(range(1, BULK_MAX_IDS + 2))}, "ids", "max_length", f"Must have at most {BULK_MAX_IDS} items."),
+    ],
+)
+def test_a_list_of_the_wrong_length_is_told_so_in_a_sentence(alice_client, body, field, code, message):
+    response = alice_client.post("/api/tasks/bulk", body, format="json")
+    assert response.status_code == 400
+    assert response.json()["fields"][field] == [{"code": code, "message": message}]
+
+
+def test_too_many_tags_is_told_so_in_a_sentence(alice_client):
+    response = alice_client.post("/api/tasks", {"title": "x", "tags": [f"t{i}" for i in range(TAGS_PER_TASK + 1)]}, format="json")
+    assert response.json()["fields"]["tags"] == [{"code": "max_length", "message": f"Must have at most {TAGS_PER_TASK} items."}]
