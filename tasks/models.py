@@ -60,7 +60,8 @@ class Task(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="previous_occurrence", editable=False
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    # Stamped by save(), with the same moment as the write's other timestamps.
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
     # Goes up by one with every write; the task's ETag (tasks.conditional) is made from it.
     version = models.PositiveIntegerField(default=1, editable=False)
 
@@ -83,7 +84,11 @@ class Task(models.Model):
         return self.title
 
     def save(self, *args, **kwargs):
-        """Saves the task as a new version."""
+        """Saves the task as a new version, its timestamps from one moment: a new task's
+        `updated_at` is its `created_at`, and a write that completes it sets `completed_at` too."""
+        self.updated_at = self.created_at if self._state.adding else timezone.now()
+        if self.completed and self.completed_at is None:
+            self.completed_at = self.updated_at
         if self._state.adding:
             return super().save(*args, **kwargs)
         if (update_fields := kwargs.get("update_fields")) is not None:
@@ -104,10 +109,8 @@ class Task(models.Model):
         return bool(self.recurrence and self.due_at and self.next_occurrence_id is None)
 
     def set_completed(self, completed: bool) -> None:
-        """Marks the task done or open; ``completed_at`` follows."""
-        if completed and not self.completed:
-            self.completed_at = timezone.now()
-        elif not completed:
+        """Marks the task done or open; ``completed_at`` follows when it is saved."""
+        if not (completed and self.completed):  # stamped anew when completing, cleared when reopening
             self.completed_at = None
         self.completed = completed
 
