@@ -21,6 +21,26 @@ RFC3339 = re.compile(
 )
 MAX_BIGINT = 2**63 - 1
 
+
+def _rfc3339_pattern() -> str:
+    """What parse_rfc3339 accepts, as a JSON Schema pattern (format `date-time` alone allows more).
+
+    In the years 0001 and 9999 only a zero offset: another may reach beyond them in UTC.
+    """
+    hour, minute = "(?:[01][0-9]|2[0-3])", "[0-5][0-9]"
+    time = rf"[Tt]{hour}:{minute}:{minute}(?:\.[0-9]{{1,6}})?"
+    any_day = "(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31)"
+    years = "(?:000[2-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])"
+    leap_years = "(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)"
+    dates = f"(?:{years}-{any_day}|{leap_years}-02-29)"
+    return (
+        f"^(?:{dates}{time}(?:[Zz]|[+-]{hour}:{minute})"
+        f"|(?:0001|9999)-{any_day}{time}(?:[Zz]|[+-]00:00))$"
+    )
+
+
+RFC3339_PATTERN = _rfc3339_pattern()
+
 # What JavaScript's String.prototype.trim() removes, written as a regex character class that
 # means the same in Python, ECMAScript and Rust, so that the server, a Next.js form and the
 # OpenAPI pattern below agree on what "blank" and "200 characters" mean. (Python's own
@@ -120,6 +140,9 @@ class RFC3339DateTimeField(serializers.DateTimeField):
     default_error_messages = {
         "invalid": "Must be an RFC 3339 date-time with an offset, e.g. 2026-01-31T09:00:00Z.",
     }
+
+    def openapi_request_schema(self) -> dict:
+        return {"pattern": RFC3339_PATTERN}
 
     def to_internal_value(self, value):
         try:

@@ -16,7 +16,7 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from tasks.fields import parse_rfc3339, text_trim, trimmed_text_pattern
+from tasks.fields import RFC3339_PATTERN, parse_rfc3339, text_trim, trimmed_text_pattern
 from tasks.limits import SEARCH_MAX_LENGTH, TAG_MAX_LENGTH, TAGS_PER_TASK
 from tasks.models import Priority, Tag, Task
 
@@ -39,7 +39,7 @@ class RFC3339FormField(forms.Field):
     default_error_messages = {
         "invalid": "Must be an RFC 3339 date-time with an offset, e.g. 2026-01-31T09:00:00Z.",
     }
-    openapi_schema = OpenApiTypes.DATETIME
+    openapi_schema = {"type": "string", "format": "date-time", "pattern": RFC3339_PATTERN}
 
     def to_python(self, value):
         if value in self.empty_values:

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft4Validator
 
+from tasks.fields import parse_rfc3339
 from tasks.recurrence import MAX_COUNT, MAX_INTERVAL
 from tasks.serializers import TaskSerializer
 from tasks.views import TIME_ZONES, _zone_from
@@ -190,3 +191,31 @@ def test_a_create_or_replace_with_a_rule_needs_a_due_date_in_the_schema_too(alic
         assert needs_due_at.is_valid(body) == valid, body
         response = alice_client.post("/api/tasks", body, format="json")
         assert (response.status_code == 201) == valid, response.content
+
+
+DATE_TIME = TASK_REQUEST["properties"]["due_at"]
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(value=st.from_regex(DATE_TIME["pattern"], fullmatch=True))
+def test_every_date_time_the_pattern_admits_is_accepted(value):
+    assert parse_rfc3339(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "0001-01-01T00:00:00+05:00",  # the year 0 in UTC
+        "9999-12-31T23:00:00-05:00",  # the year 10000 in UTC
+        "2026-01-31T09:00:00.1234567Z",
+        "2026-02-29T09:00:00Z",
+        "2026-12-31T23:59:60Z",
+        "2026-01-31T09:00:00",
+        "0000-01-01T00:00:00Z",
+    ],
+)
+def test_date_times_the_server_refuses_are_outside_the_pattern(alice_client, value):
+    assert not re.fullmatch(DATE_TIME["pattern"], value)
+    response = alice_client.get("/api/tasks", {"due_before": value})
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == ["due_before"]
