@@ -15,7 +15,8 @@ class TaskPagination(LimitOffsetPagination):
     default_limit = 100
     max_limit = 500
     # Far past any list, and small enough that offset + limit stays a 64-bit integer in SQL.
-    max_offset = 10**18 - 1
+    max_digits = 18
+    max_offset = 10**max_digits - 1
 
     def get_limit(self, request):
         return self._read(request, self.limit_query_param, self.default_limit, minimum=1, maximum=self.max_limit)
@@ -23,17 +24,15 @@ class TaskPagination(LimitOffsetPagination):
     def get_offset(self, request):
         return self._read(request, self.offset_query_param, 0, minimum=0, maximum=self.max_offset)
 
-    @staticmethod
-    def _read(request, name: str, default: int, *, minimum: int, maximum: int) -> int:
+    def _read(self, request, name: str, default: int, *, minimum: int, maximum: int) -> int:
         raw = request.query_params.get(name)
         if raw is None:
             return default
-        if not raw.isascii() or not raw.isdigit():
-            raise serializers.ValidationError({name: [serializers.ErrorDetail("Must be a whole number.", code="invalid")]})
-        # Measured by its digits first, so a number of thousands of digits is never converted.
-        digits = raw.lstrip("0") or "0"
-        value = int(digits) if len(digits) <= len(str(maximum)) else None
-        if value is None or not minimum <= value <= maximum:
+        if not raw.isascii() or not raw.isdigit() or len(raw) > self.max_digits:
+            message = f"Must be a whole number of at most {self.max_digits} digits."
+            raise serializers.ValidationError({name: [serializers.ErrorDetail(message, code="invalid")]})
+        value = int(raw)
+        if not minimum <= value <= maximum:
             raise serializers.ValidationError(
                 {name: [serializers.ErrorDetail(f"Must be between {minimum} and {maximum}.", code="out_of_range")]}
             )
