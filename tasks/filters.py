@@ -82,24 +82,16 @@ class PriorityListFormField(forms.Field):
 
 
 class TagListFormField(forms.Field):
-    """Repeatable `?tag=`: tasks having all of them. Names are trimmed as task tags are.
-
-    No task carries more than TAGS_PER_TASK tags, nor a tag longer than TAG_MAX_LENGTH.
-    """
+    """Repeatable `?tag=`: tasks having all of them. Names are trimmed as task tags are."""
 
     widget = RepeatedValuesWidget
-
-    def __init__(self, *, max_tags: int = TAGS_PER_TASK, max_length: int = TAG_MAX_LENGTH, **kwargs):
-        self.max_tags, self.max_length = max_tags, max_length
-        super().__init__(**kwargs)
-
-    @property
-    def openapi_schema(self) -> dict:
-        return {
-            "type": "array",
-            "maxItems": self.max_tags,
-            "items": {"type": "string", "pattern": trimmed_text_pattern(1, self.max_length)},
-        }
+    # No task carries more tags, nor longer ones.
+    max_tags, max_length = TAGS_PER_TASK, TAG_MAX_LENGTH
+    openapi_schema = {
+        "type": "array",
+        "maxItems": max_tags,
+        "items": {"type": "string", "pattern": trimmed_text_pattern(1, max_length)},
+    }
 
     def to_python(self, value):
         names = [text_trim(name) for name in value or []]

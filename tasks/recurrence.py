@@ -139,15 +139,18 @@ WEEKDAYS_IN_EVERY_YEAR = 365 // 7
 def _one_to(high: int) -> str:
     """A regular expression for the whole numbers 1 to `high`, without leading zeros."""
     digits = str(high)
-    options = [f"[1-9][0-9]{{0,{len(digits) - 2}}}"] if len(digits) > 2 else ["[1-9]"] if len(digits) == 2 else []
+
+    def any_digits(count: int) -> str:
+        return "" if count == 0 else "[0-9]" if count == 1 else f"[0-9]{{{count}}}"
+
+    # The numbers with fewer digits; then, digit by digit, those as long that stay below `high`.
+    options = [f"[1-9][0-9]{{0,{len(digits) - 2}}}" if len(digits) > 2 else "[1-9]"] if len(digits) > 1 else []
     for position, digit in enumerate(digits):
-        low, top = (1 if position == 0 else 0), int(digit) - 1
-        if top >= low:
-            rest = len(digits) - position - 1
-            first = str(low) if low == top else f"[{low}-{top}]"
-            options.append(digits[:position] + first + ("[0-9]" * min(rest, 1)) + (f"{{{rest}}}" if rest > 1 else ""))
-    options.append(digits)
-    return "(?:{})".format("|".join(options))
+        lowest, below = (1 if position == 0 else 0), int(digit) - 1
+        if below >= lowest:
+            choice = str(lowest) if below == lowest else f"[{lowest}-{below}]"
+            options.append(digits[:position] + choice + any_digits(len(digits) - position - 1))
+    return "(?:{})".format("|".join([*options, digits]))
 
 
 def _listed(item: str) -> str:
@@ -166,7 +169,7 @@ def recurrence_pattern() -> str:
         return f";BYDAY={_listed(f'(?:[+-]?{_one_to(highest)})?{weekday}')}"
 
     frequencies = [
-        # Every day of a series stepping by days is a given weekday only if it steps by one.
+        # A series stepping by several days may never land on a given weekday: INTERVAL or BYDAY.
         f"DAILY(?:;INTERVAL={_one_to(MAX_INTERVAL)}|{weekdays})?",
         f"WEEKLY{interval}(?:{weekdays})?",
         f"MONTHLY{interval}(?:{month_days}|{nth_weekdays(WEEKDAYS_IN_EVERY_MONTH)})?",
