@@ -4,7 +4,13 @@ from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from tasks.limits import DESCRIPTION_MAX_LENGTH, RECURRENCE_MAX_LENGTH, TAG_MAX_LENGTH, TITLE_MAX_LENGTH
+from tasks.limits import (
+    DESCRIPTION_MAX_LENGTH,
+    IDEMPOTENCY_KEY_MAX_LENGTH,
+    RECURRENCE_MAX_LENGTH,
+    TAG_MAX_LENGTH,
+    TITLE_MAX_LENGTH,
+)
 
 
 def owner_field(*, related_name: str) -> models.ForeignKey:
@@ -119,7 +125,7 @@ class IdempotencyKey(models.Model):
     """An Idempotency-Key sent with a create, and the response to replay to its retries."""
 
     owner = owner_field(related_name="+")
-    key = models.CharField(max_length=255)
+    key = models.CharField(max_length=IDEMPOTENCY_KEY_MAX_LENGTH)
     # SHA-256 of the request body: a retry must send the same bytes.
     fingerprint = models.CharField(max_length=64)
     created_at = models.DateTimeField(default=timezone.now)

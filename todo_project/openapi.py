@@ -9,6 +9,8 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
+from tasks.limits import IDEMPOTENCY_KEY_MAX_LENGTH
+
 # Client-facing names for each viewset action; the Phase II routes get a `User` variant.
 OPERATION_NAMES = {
     "list": "list{}Tasks",
@@ -146,10 +148,10 @@ IF_MATCH = _header_parameter(
 IF_NONE_MATCH_ON_WRITE = _header_parameter("If-None-Match", "412 and nothing written when it names the current ETag.")
 IDEMPOTENCY_KEY = _header_parameter(
     "Idempotency-Key",
-    "A key of the client's choosing (1 to 255 printable ASCII characters) that makes retries safe: the same "
-    "key with the same body within 24 hours answers the first response again and creates nothing; with "
-    "another body it is a 422.",
-    {"type": "string", "pattern": "^[\\u0020-\\u007e]{1,255}$"},
+    f"A key of the client's choosing (1 to {IDEMPOTENCY_KEY_MAX_LENGTH} printable ASCII characters) that makes "
+    "retries safe: the same key with the same body within 24 hours answers the first response again and "
+    "creates nothing; with another body it is a 422.",
+    {"type": "string", "pattern": f"^[\\u0020-\\u007e]{{1,{IDEMPOTENCY_KEY_MAX_LENGTH}}}$"},
 )
 # A recurring task needs a due date (TaskSerializer.validate): a create or a replace that sets
 # `recurrence` sends `due_at` too. A PATCH can leave it out, as the stored task's due date counts.
