@@ -14,7 +14,7 @@ from rest_framework import serializers
 
 from tasks.limits import RECURRENCE_MAX_LENGTH, TAG_MAX_LENGTH, TAGS_PER_TASK
 from tasks.models import Priority
-from tasks.recurrence import InvalidRecurrence, recurrence_normalize, recurrence_pattern
+from tasks.recurrence import RRULE_PATTERN, InvalidRecurrence, recurrence_normalize
 
 RFC3339 = re.compile(
     r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-]\d{2}:\d{2})$"
@@ -77,15 +77,13 @@ def parse_rfc3339(value: str) -> datetime:
 
 
 class StrictCharField(serializers.CharField):
-    """A CharField that takes JSON strings only (no numbers) holding text the database can store.
+    """A CharField that takes JSON strings only (no numbers).
 
-    Surrounding whitespace is trimmed (see SPACE) before the length and blank checks.
+    Text that is not Unicode (a lone surrogate) never gets here: the JSON parser refuses it
+    (todo_project/parsers.py). Surrounding whitespace is trimmed (see SPACE) before the length and blank checks.
     """
 
-    default_error_messages = {
-        "invalid": "Must be a string.",
-        "invalid_characters": "Contains characters that are not valid Unicode text.",
-    }
+    default_error_messages = {"invalid": "Must be a string."}
 
     def __init__(self, **kwargs):
         super().__init__(**{**kwargs, "trim_whitespace": False})
@@ -102,10 +100,6 @@ class StrictCharField(serializers.CharField):
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
-        try:
-            data.encode("utf-8")
-        except UnicodeEncodeError:  # lone surrogates, e.g. "\ud800"
-            self.fail("invalid_characters")
         return super().to_internal_value(data)
 
 
@@ -177,9 +171,9 @@ class RecurrenceField(StrictCharField):
         super().__init__(max_length=RECURRENCE_MAX_LENGTH, **kwargs)
 
     def openapi_request_schema(self) -> dict:
-        """The rules any due date can schedule, canonically written (see recurrence_pattern)."""
+        """The rules any due date can schedule, canonically written (see RRULE_PATTERN)."""
         # No space around a canonical rule, so maxLength counts it as the server does.
-        return {"pattern": recurrence_pattern(), "maxLength": self.max_length}
+        return {"pattern": RRULE_PATTERN, "maxLength": self.max_length}
 
     def to_internal_value(self, data):
         rule = super().to_internal_value(data)

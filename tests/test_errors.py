@@ -111,6 +111,7 @@ def test_errors_from_outside_the_api_views_are_rendered_as_drf_renders_them(clie
     settings.API_MAX_BODY_BYTES = 10
     too_large = client.post("/api/tasks", "x" * 11, content_type="application/json")
     bad_length = client.generic("POST", "/api/tasks", b"{}", content_type="application/json", CONTENT_LENGTH="ten")
+    not_utf8 = client.get("/api/tasks?search=%ff")
 
     def explode(self):
         raise RuntimeError("secret internals")
@@ -119,7 +120,7 @@ def test_errors_from_outside_the_api_views_are_rendered_as_drf_renders_them(clie
     client.raise_request_exception = False
     client.cookies["sessionid"] = "an-operators-session"
     crash = client.get("/admin/")
-    for response, status in [(too_large, 413), (bad_length, 400), (crash, 500)]:
+    for response, status in [(too_large, 413), (bad_length, 400), (not_utf8, 400), (crash, 500)]:
         assert response.status_code == status
         assert response["Content-Type"] == "application/json"
         assert response.content == drf_renders(response), response.content
