@@ -14,6 +14,7 @@ from tasks.fields import (
     StrictIntegerField,
     TagListField,
 )
+from tasks.limits import BULK_MAX_IDS
 from tasks.models import Priority, Task
 from tasks.queries import TASK_ROW_FIELDS
 from tasks.recurrence import HORIZON_TEXT, InvalidRecurrence, recurrence_check_schedule
@@ -63,7 +64,10 @@ class TaskSerializer(StrictSerializerMixin, serializers.ModelSerializer):
         help_text="An RFC 5545 RRULE such as `FREQ=WEEKLY;BYDAY=MO,WE`, DAILY or coarser; needs `due_at`. "
         "Parts in any order and case, stored canonically. A rule that breaks these is a 400 "
         "`invalid_recurrence` or `needs_due_at`, and so is one with no occurrence after `due_at` within "
-        f"the search horizon ({HORIZON_TEXT}).",
+        f"the search horizon ({HORIZON_TEXT}). The pattern is the canonical form of the rules that any "
+        "due date can schedule; the server also takes other orders, lower case, an `RRULE:` prefix and "
+        "further combinations (such as `BYMONTHDAY=31`, or BYDAY with a DAILY INTERVAL), and checks "
+        "those against the due date.",
     )
 
     class Meta:
@@ -204,7 +208,7 @@ class BulkActionSerializer(StrictSerializerMixin, serializers.Serializer):
     """Body of `/api/tasks/bulk`: one action over up to 500 of the caller's tasks."""
 
     action = serializers.ChoiceField(choices=["complete", "reopen", "delete"])
-    ids = BoundedListField(child=StrictIntegerField(), min_length=1, max_length=500)
+    ids = BoundedListField(child=StrictIntegerField(), min_length=1, max_length=BULK_MAX_IDS)
 
 
 class BulkResultSerializer(serializers.Serializer):

@@ -1,4 +1,5 @@
 from datetime import datetime, time, timedelta
+from importlib import resources
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import router, transaction
@@ -36,9 +37,12 @@ from tasks.serializers import (
 )
 from tasks.services import tags_prune, task_set_completed, tasks_set_completed
 from todo_project.db import prepared
-from todo_project.openapi import error_responses
+from todo_project.openapi import error_responses, names_pattern
 
 WRITE_METHODS = {"PUT", "PATCH", "DELETE", "POST"}
+# The zones `tz=` accepts: those of the pinned tzdata package, the same on every machine (the
+# system's own database varies), so the schema can state them exactly.
+TIME_ZONES = sorted(resources.files("tzdata").joinpath("zones").read_text().split())
 
 
 class PathUserIsCaller(permissions.BasePermission):
@@ -63,7 +67,12 @@ def _header(name: str, description: str, statuses: list[int], schema=str) -> Ope
         parameters=[
             *TASK_LIST_PARAMETERS,
             _header("X-Total-Count", "How many tasks match, over all pages.", [200], int),
-            _header("Link", 'RFC 8288 links to the `rel="next"` and `rel="prev"` pages, when there are any.', [200]),
+            _header(
+                "Link",
+                'RFC 8288 links to the `rel="next"` and `rel="prev"` pages, when there are any. Past the end '
+                'of the list, `rel="prev"` leads to the last page that has tasks (none when no task matches).',
+                [200],
+            ),
         ],
         responses={200: TaskSerializer(many=True), **error_responses(400)},
     ),
@@ -236,9 +245,10 @@ class TaskViewSet(TaskETagMixin, viewsets.ModelViewSet):
         summary="Count the caller's tasks",
         parameters=[
             OpenApiParameter(
-                "tz", str, OpenApiParameter.QUERY, default="UTC",
+                "tz", str, OpenApiParameter.QUERY, default="UTC", pattern=names_pattern(TIME_ZONES),
                 description="IANA time zone that decides what `due_today` means, e.g. `Europe/Paris`; "
-                "a name the time zone database does not know is a 400.",
+                "a name the time zone database does not know is a 400. The pattern lists the names the "
+                "server knows (the tz database of its tzdata package).",
             )
         ],
         responses={200: StatsSerializer, **error_responses(400)},
@@ -264,6 +274,8 @@ class TaskViewSet(TaskETagMixin, viewsets.ModelViewSet):
 
 def _zone_from(name: str) -> ZoneInfo:
     try:
+        if name not in TIME_ZONES:
+            raise ZoneInfoNotFoundError(name)
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         raise serializers.ValidationError(
