@@ -283,7 +283,7 @@ REST_FRAMEWORK = {
     # DRF's JSON, byte for byte, from orjson (todo_project/renderers.py).
     "DEFAULT_RENDERER_CLASSES": ["todo_project.renderers.FastJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["todo_project.parsers.JSONParser"],
-    "DEFAULT_PAGINATION_CLASS": "tasks.pagination.TaskPagination",
+    "DEFAULT_PAGINATION_CLASS": "todo_project.pagination.TaskPagination",
     "EXCEPTION_HANDLER": "todo_project.errors.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "todo_project.throttling.UserReadThrottle",
