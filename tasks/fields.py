@@ -8,7 +8,6 @@ way JavaScript's `trim()` does and measured after trimming.
 import re
 from datetime import datetime, timezone
 
-from django.db.models import Manager
 from rest_framework import serializers
 
 from tasks.models import Priority
@@ -98,16 +97,28 @@ class StrictBooleanField(serializers.BooleanField):
         return data
 
 
-class StrictIntegerField(serializers.IntegerField):
-    """An IntegerField that takes JSON integers only, not "5", 5.0 or true."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", MAX_BIGINT)
-        super().__init__(**kwargs)
+class IntegersOnly:
+    """Takes JSON integers only, not "5", 5.0 or true."""
 
     def to_internal_value(self, data):
         if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(IntegersOnly, serializers.IntegerField):
+    """An IntegerField that takes JSON integers only."""
+
+
+class StrictBigIntegerField(IntegersOnly, serializers.BigIntegerField):
+    """A BigIntegerField that takes JSON integers only."""
+
+
+class StrictFloatField(serializers.FloatField):
+    """A FloatField that takes JSON numbers only, not "5.0" or true."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | float):
             self.fail("invalid")
         return super().to_internal_value(data)
 
@@ -190,7 +201,8 @@ class TagListField(BoundedListField):
             unique.setdefault(name.casefold(), name)
         return list(unique.values())
 
-    def to_representation(self, tags):
-        if isinstance(tags, Manager):
-            tags = tags.all()  # served from prefetch_related when the view asked for it
-        return sorted((tag.name for tag in tags), key=str.casefold)
+    def get_attribute(self, task):
+        return task.current_tag_names()
+
+    def to_representation(self, names):
+        return sorted(names, key=str.casefold)

@@ -96,6 +96,21 @@ class Task(models.Model):
             self.version = saved_version
         self.version += 1
 
+    def current_tag_names(self) -> list[str]:
+        """The names of the task's tags: read with the task where its query brought them
+        (`tag_names`, tasks.queries.tasks_with_tag_names), else from its (prefetched) tags."""
+        names = getattr(self, "tag_names", None)
+        return names if names is not None else [tag.name for tag in self.tags.all()]
+
+    def next_occurrence_values(self) -> dict:
+        """What the next occurrence of this task copies: every field a client or an operator
+        writes (owner included), but its completion; the caller gives the next `due_at` and rule."""
+        return {
+            field.attname: getattr(self, field.attname)
+            for field in self._meta.concrete_fields
+            if field.editable and not field.primary_key and field.name not in ("completed", "due_at", "recurrence")
+        }
+
     @property
     def spawns_next_when_completed(self) -> bool:
         """A recurring task creates its next occurrence on its first completion only."""

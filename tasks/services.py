@@ -59,7 +59,9 @@ def tags_prune(*, owner: User) -> None:
 
 
 def task_set_tags(*, task: Task, names: list[str]) -> None:
-    task.tags.set(tags_resolve(owner=task.owner, names=names))
+    tags = tags_resolve(owner=task.owner, names=names)
+    task.tags.set(tags)
+    task.tag_names = [tag.name for tag in tags]
     tags_prune(owner=task.owner)
 
 
@@ -96,14 +98,7 @@ def task_spawn_next_occurrence(*, task: Task) -> Task | None:
     if following is None:
         return None
     due_at, rule = following
-    spawned = Task.objects.create(
-        owner_id=task.owner_id,
-        title=task.title,
-        description=task.description,
-        priority=task.priority,
-        due_at=due_at,
-        recurrence=rule,
-    )
+    spawned = Task.objects.create(**{**task.next_occurrence_values(), "due_at": due_at, "recurrence": rule})
     spawned.tags.set(task.tags.all())
     task.next_occurrence = spawned
     task.save(update_fields=["next_occurrence"])

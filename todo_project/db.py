@@ -1,4 +1,4 @@
-"""Database helpers: PostgreSQL timestamps through psycopg's C loader, and querysets compiled once.
+"""What differs between the databases the project runs on, in one place.
 
 ## Timestamps
 
@@ -10,17 +10,11 @@ task, about a fifth of a 50-task page's time. When Django's zone and the session
 `datetime.timezone.utc`, the same values, so this registers a C-based loader carrying the
 `timezone` attribute Django compares before it would register its own again
 (tests/test_db.py checks the values are identical).
-
-## Compiled querysets
-Building and compiling a queryset costs more Python than PostgreSQL spends running a small
-query. `CompiledRows` keeps a queryset's SQL, compiled once with placeholder values, and runs it
-with the request's values (tasks/queries.py, accounts/services.py).
 """
 
 import datetime
 
 from django.db import connections
-from django.db.models import QuerySet
 from psycopg.adapt import AdaptersMap, Loader
 from psycopg.types.datetime import TimestamptzLoader
 
@@ -50,25 +44,6 @@ def use_fast_timestamps(sender, connection, **kwargs) -> None:
     connection.connection.adapters.register_loader("timestamptz", UtcTimestamptzLoader)
 
 
-def prepared(using: str) -> bool:
-    """Whether the hot reads run through `CompiledRows` on this database (PostgreSQL: elsewhere
-    the rows lack the C timestamp loader's types, and the ORM runs as usual)."""
+def arrays_in_rows(using: str) -> bool:
+    """Whether a row's own query can return a list of values (PostgreSQL's ARRAY subquery)."""
     return connections[using].vendor == "postgresql"
-
-
-class CompiledRows:
-    """A queryset's SQL, run with new values for its placeholders."""
-
-    def __init__(self, queryset: QuerySet, using: str):
-        self.using = using
-        self.sql, self.params = queryset.query.get_compiler(using).as_sql()
-
-    def fetch(self, values: dict, *, suffix: str = "", extra: tuple = ()) -> list[dict]:
-        names, rows = self.fetch_tuples(values, suffix=suffix, extra=extra)
-        return [dict(zip(names, row)) for row in rows]
-
-    def fetch_tuples(self, values: dict, *, suffix: str = "", extra: tuple = ()) -> tuple[list[str], list[tuple]]:
-        params = [values.get(param, param) for param in self.params]
-        with connections[self.using].cursor() as cursor:
-            cursor.execute(self.sql + suffix, [*params, *extra])
-            return [column.name for column in cursor.description], cursor.fetchall()
