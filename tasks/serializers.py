@@ -1,4 +1,9 @@
-from rest_framework import serializers
+from datetime import datetime, timezone
+from operator import attrgetter
+
+from django.conf import settings
+from rest_framework import ISO_8601, serializers
+from rest_framework.settings import api_settings
 
 from tasks.fields import (
     MAX_BIGINT,
@@ -54,6 +59,44 @@ STRICT_FIELDS = {
 }
 
 
+def utc_datetime_text(value: datetime) -> str:
+    """DRF's DateTimeField output with UTC as the current time zone: ISO 8601, "Z" for +00:00."""
+    text = value.astimezone(timezone.utc).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+# What DRF's to_representation comes down to for these fields, given a value of the model's type.
+FAST_CONVERSIONS = {
+    serializers.CharField: str,
+    serializers.IntegerField: int,
+    serializers.BooleanField: bool,
+    serializers.FloatField: float,
+    serializers.DateTimeField: utc_datetime_text,
+}
+
+
+def converter_of(field: serializers.Field):
+    """The field's to_representation, or its plain equivalent when the field's class does not
+    change DRF's and dates are shown as DRF's defaults show them (ISO 8601 in UTC)."""
+    for base in type(field).__mro__:
+        if base in FAST_CONVERSIONS:
+            if type(field).to_representation is not base.to_representation:
+                break
+            if base is serializers.DateTimeField and not (
+                settings.TIME_ZONE == "UTC" and getattr(field, "format", ISO_8601) == api_settings.DATETIME_FORMAT == ISO_8601
+            ):
+                break
+            return FAST_CONVERSIONS[base]
+    return field.to_representation
+
+
+def reader_of(field: serializers.Field):
+    """The field's get_attribute, or a plain attribute read when that is all it does."""
+    if type(field).get_attribute is serializers.Field.get_attribute and len(field.source_attrs) == 1:
+        return attrgetter(field.source_attrs[0])
+    return field.get_attribute
+
+
 class TaskSerializer(StrictSerializerMixin, serializers.ModelSerializer):
     """A task as the API reads and writes it."""
 
@@ -103,6 +146,21 @@ class TaskSerializer(StrictSerializerMixin, serializers.ModelSerializer):
             kwargs.pop("required", None)
             kwargs["default"] = model_field.get_default()
         return field_class, kwargs
+
+    def to_representation(self, task):
+        # DRF's own loop (Serializer.to_representation) with each field's reading and converting
+        # planned once per class: see `representation_plan`.
+        return {name: None if (value := read(task)) is None else show(value) for name, read, show in self.representation_plan()}
+
+    def representation_plan(self) -> list[tuple]:
+        """(name, read, show) for each field shown, built once per class from the fields themselves:
+        a plain attribute read where the field does no more, and for types whose DRF conversion is a
+        plain one, that conversion without the field object (FAST_CONVERSIONS)."""
+        plan = type(self).__dict__.get("_representation_plan")
+        if plan is None:
+            plan = [(field.field_name, reader_of(field), converter_of(field)) for field in self._readable_fields]
+            type(self)._representation_plan = plan
+        return plan
 
     def validate(self, attrs):
         recurrence = attrs.get("recurrence", getattr(self.instance, "recurrence", None))
