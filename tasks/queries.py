@@ -1,16 +1,24 @@
-"""How tasks are read: the caller's scope, with each task's tag names, and a page's total."""
+"""How tasks are read: the caller's scope, each task with its tag names, and the hot reads.
+
+The hot reads (a page of the default list, one task, one task locked for a write, a caller's
+task count) are the same querysets every time but for the caller's id, the task id and the page
+bounds, so each is compiled once per process with those as `Param`s (todo_project.db) and run
+with the request's values. bench/README.md, "Issue 13", has the row that keeps them.
+"""
+
+import functools
 
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db import router
+from django.db.models import BigIntegerField, CharField, Count, OuterRef, Prefetch, QuerySet, Subquery
 
 from tasks.models import Tag, Task
-from todo_project.db import arrays_in_rows
+from todo_project.db import CompiledQuery, Param, arrays_in_rows
 
 
-def caller_tasks(owner_id: str) -> QuerySet:
+def caller_tasks(owner_id, using: str | None = None) -> QuerySet:
     """The tasks a caller may see: the one scoping rule of every task route."""
-    return Task.objects.filter(owner_id=owner_id)
+    return Task.objects.using(using).filter(owner_id=owner_id)
 
 
 def tasks_with_tag_names(tasks: QuerySet) -> QuerySet:
@@ -23,13 +31,58 @@ def tasks_with_tag_names(tasks: QuerySet) -> QuerySet:
     return tasks.prefetch_related(Prefetch("tags", queryset=Tag.objects.only("id", "name")))
 
 
-def with_caller_total(tasks: QuerySet, owner_id: str) -> QuerySet:
-    """Each row also carries `total`, how many tasks the caller has, so that a page and its count
-    are one query (todo_project.pagination reads it); an uncorrelated subquery, run once."""
-    count = caller_tasks(owner_id).order_by().values("owner_id").annotate(n=Count("*")).values("n")
-    return tasks.annotate(total=Coalesce(Subquery(count), 0))
+def _count_of(tasks: QuerySet) -> QuerySet:
+    """COUNT(*) of `tasks` as a one-column queryset; no row at all when there are none."""
+    return tasks.order_by().values("owner_id").annotate(n=Count("*")).values("n")
+
+
+OWNER = Param("owner_id", CharField())
+TASK = Param("task_id", BigIntegerField())
+
+SHAPES = {
+    # The default list in the model's order; each row also carries the caller's total (run once,
+    # uncorrelated), so that a page with more after it needs no second query.
+    "page": lambda using: tasks_with_tag_names(caller_tasks(OWNER, using)).annotate(
+        total=Subquery(_count_of(caller_tasks(OWNER, using)))
+    ),
+    "task": lambda using: tasks_with_tag_names(caller_tasks(OWNER, using)).filter(pk=TASK),
+    # The task a write is about, its row locked until the transaction ends.
+    "locked task": lambda using: tasks_with_tag_names(caller_tasks(OWNER, using)).filter(pk=TASK).select_for_update(),
+    "count": lambda using: _count_of(caller_tasks(OWNER, using)),
+}
+SUFFIXES = {"page": " LIMIT %(limit)s OFFSET %(offset)s"}
+
+
+@functools.cache
+def _compiled(shape: str, using: str) -> CompiledQuery:
+    return CompiledQuery(SHAPES[shape](using), suffix=SUFFIXES.get(shape, ""))
+
+
+class DefaultPage:
+    """The caller's tasks in the default order, sliced like a queryset by the pagination;
+    each carries `total`, the caller's task count."""
+
+    def __init__(self, owner_id: str):
+        self.owner_id = owner_id
+
+    def __getitem__(self, page: slice) -> list[Task]:
+        start = page.start or 0
+        compiled = _compiled("page", router.db_for_read(Task))
+        return compiled.instances(owner_id=self.owner_id, limit=page.stop - start, offset=start)
+
+    def count(self) -> int:
+        return task_count(self.owner_id, router.db_for_read(Task))
+
+
+def caller_task(owner_id: str, task_id: int, *, locked: bool = False) -> Task | None:
+    """The caller's task with this id, if there is one; `locked`: its row locked for a write."""
+    if locked:
+        found = _compiled("locked task", router.db_for_write(Task)).instances(owner_id=owner_id, task_id=task_id)
+    else:
+        found = _compiled("task", router.db_for_read(Task)).instances(owner_id=owner_id, task_id=task_id)
+    return found[0] if found else None
 
 
 def task_count(owner_id: str, using: str | None = None) -> int:
     """How many tasks the caller has."""
-    return caller_tasks(owner_id).using(using).count()
+    return _compiled("count", using or router.db_for_read(Task)).value(owner_id=owner_id) or 0

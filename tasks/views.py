@@ -11,14 +11,13 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import generics, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
-from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from tasks.conditional import preconditions_check, task_etag
 from tasks.filters import TASK_LIST_PARAMETERS, TaskFilter
 from tasks.idempotency import idempotent_create
 from tasks.models import Tag, Task
-from tasks.queries import caller_tasks, tasks_with_tag_names, with_caller_total
+from tasks.queries import DefaultPage, caller_task, caller_tasks, tasks_with_tag_names
 from tasks.serializers import (
     BulkActionSerializer,
     BulkResultSerializer,
@@ -91,7 +90,9 @@ class TaskViewSet(viewsets.ModelViewSet):
 
     def task_for_read(self) -> Task:
         """The task the URL names, among the caller's."""
-        task = get_object_or_404(tasks_with_tag_names(self.get_queryset()), pk=self.kwargs["pk"])
+        task = caller_task(self.request.user.better_auth_id, int(self.kwargs["pk"]))
+        if task is None:
+            raise NotFound()
         self.check_object_permissions(self.request, task)
         return task
 
@@ -102,7 +103,9 @@ class TaskViewSet(viewsets.ModelViewSet):
         Checked against the locked row, so no other write comes between the check and this one;
         a task deleted meanwhile is a 404, as if the delete had come first.
         """
-        task = get_object_or_404(tasks_with_tag_names(self.get_queryset()).select_for_update(), pk=self.kwargs["pk"])
+        task = caller_task(self.request.user.better_auth_id, int(self.kwargs["pk"]), locked=True)
+        if task is None:
+            raise NotFound()
         self.check_object_permissions(self.request, task)
         preconditions_check(self.request, task, current=lambda: self.get_serializer(task).data)
         return task
@@ -114,12 +117,10 @@ class TaskViewSet(viewsets.ModelViewSet):
         return response
 
     def list(self, request, *args, **kwargs):
-        tasks = tasks_with_tag_names(self.get_queryset())
         if request.query_params.keys().isdisjoint(TaskFilter.base_filters):
-            # The default list carries its total in its rows: one query even when more pages follow.
-            tasks = with_caller_total(tasks, request.user.better_auth_id)
+            tasks = DefaultPage(request.user.better_auth_id)  # no filter nor sort asked: compiled once
         else:
-            tasks = self.filter_queryset(tasks)
+            tasks = self.filter_queryset(tasks_with_tag_names(self.get_queryset()))
         page = self.paginate_queryset(tasks)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 

@@ -36,7 +36,7 @@ class TaskPagination(LimitOffsetPagination):
     def paginate_queryset(self, queryset, request, view=None):
         """The page, and the total without a COUNT query when the rows tell it.
 
-        Rows may carry the total as a `total` attribute (tasks.queries.with_caller_total).
+        Rows may carry the total as a `total` attribute (tasks.queries.DefaultPage).
         Otherwise one row more than the page is read: when it is not there, the total is the
         offset plus the rows read. Only a page with more after it, or an offset past the end,
         counts.

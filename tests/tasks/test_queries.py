@@ -1,12 +1,13 @@
-"""The task reads (tasks/queries.py) give what the plain ORM gives, for the caller only."""
+"""The compiled reads (tasks/queries.py) give what the plain ORM gives, for the caller only."""
 
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from tasks.models import Priority, Tag, Task
-from tasks.queries import caller_tasks, task_count, tasks_with_tag_names, with_caller_total
+from tasks.queries import DefaultPage, caller_task, caller_tasks, task_count, tasks_with_tag_names
 from tests.tasks.factories import make_task
 
 
@@ -24,12 +25,44 @@ def tasks(alice, bob):
     return made
 
 
-def test_tag_names_are_each_tasks_own_tags(alice, tasks):
-    read = list(tasks_with_tag_names(caller_tasks(alice.better_auth_id)))
-    assert [task.pk for task in read] == [task.pk for task in Task.objects.filter(owner=alice)]
-    for task in read:
-        expected = Task.objects.get(pk=task.pk).tags.values_list("name", flat=True)
-        assert sorted(task.current_tag_names()) == sorted(expected)
+def shown(task: Task) -> tuple:
+    """Everything stored for a task, and its tag names."""
+    values = tuple(getattr(task, field.attname) for field in Task._meta.concrete_fields)
+    return values, sorted(task.current_tag_names()), task._state.adding
+
+
+def orm_tasks(owner_id: str) -> list[tuple]:
+    """The plain ORM's tasks of the caller, newest first, each with its tags prefetched."""
+    return [shown(task) for task in caller_tasks(owner_id).prefetch_related("tags")]
+
+
+@pytest.mark.parametrize(("start", "stop"), [(0, 3), (2, 5), (0, 100), (6, 8), (7, 9), (50, 60)])
+def test_a_default_page_has_the_orms_tasks_and_the_callers_total(alice, tasks, start, stop):
+    page = DefaultPage(alice.better_auth_id)[start:stop]
+    assert [shown(task) for task in page] == orm_tasks(alice.better_auth_id)[start:stop]
+    assert {task.total for task in page} <= {7}
+
+
+def test_the_page_counts_the_callers_tasks_only(alice, bob, tasks):
+    assert DefaultPage(alice.better_auth_id).count() == 7
+    assert DefaultPage(bob.better_auth_id).count() == 1
+    assert [(task.title, task.total) for task in DefaultPage(bob.better_auth_id)[0:10]] == [("bob's", 1)]
+
+
+def test_a_count_is_the_orms(alice, bob, tasks):
+    for owner_id in (alice.better_auth_id, bob.better_auth_id, "nobody"):
+        assert task_count(owner_id) == caller_tasks(owner_id).count()
+    assert task_count("nobody") == 0
+
+
+@pytest.mark.parametrize("locked", [False, True])
+def test_one_task_is_the_orms_and_only_for_its_owner(alice, bob, tasks, locked):
+    with transaction.atomic():
+        for task in tasks:
+            found = caller_task(alice.better_auth_id, task.pk, locked=locked)
+            assert shown(found) == shown(Task.objects.prefetch_related("tags").get(pk=task.pk))
+            assert caller_task(bob.better_auth_id, task.pk, locked=locked) is None
+        assert caller_task(alice.better_auth_id, 999_999_999_999_999_999, locked=locked) is None
 
 
 def test_tag_names_come_with_the_rows_on_postgresql(alice, tasks, django_assert_num_queries):
@@ -38,13 +71,8 @@ def test_tag_names_come_with_the_rows_on_postgresql(alice, tasks, django_assert_
     assert sorted(map(sorted, names)) == sorted([[], [], [], [], [], ["Home"], ["Home", "work"]])
 
 
-@pytest.mark.parametrize(("start", "stop"), [(0, 3), (2, 5), (0, 100), (6, 8), (7, 9)])
-def test_each_row_carries_the_callers_total(alice, bob, tasks, start, stop):
-    page = list(with_caller_total(caller_tasks(alice.better_auth_id), alice.better_auth_id)[start:stop])
-    assert [task.pk for task in page] == [task.pk for task in caller_tasks(alice.better_auth_id)[start:stop]]
-    assert {task.total for task in page} <= {7}
-    assert [task.total for task in with_caller_total(caller_tasks(bob.better_auth_id), bob.better_auth_id)] == [1]
-
-
-def test_a_count_is_the_callers_only(alice, bob, tasks):
-    assert (task_count(alice.better_auth_id), task_count(bob.better_auth_id), task_count("nobody")) == (7, 1, 0)
+def test_the_locked_read_takes_the_row_lock(alice, tasks):
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        caller_task(alice.better_auth_id, tasks[0].pk, locked=True)
+    if connection.features.has_select_for_update:
+        assert queries[-1]["sql"].endswith("FOR UPDATE")

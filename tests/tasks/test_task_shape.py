@@ -3,14 +3,18 @@ the stored task, and a new model field needs no edit beyond the model, its migra
 `Meta.fields`."""
 
 from datetime import UTC, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import models
+from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
 
 from tasks.models import Priority, Tag, Task
-from tasks.serializers import TaskSerializer
+from tasks.queries import caller_tasks, tasks_with_tag_names
+from tasks.serializers import TaskSerializer, converter_of
 from tests.tasks.factories import make_task
 
 # Task fields the API does not show, each for a reason; any other model field must be in
@@ -22,16 +26,20 @@ INTERNAL_FIELDS = {
 }
 
 
+def plain_drf(task: Task) -> dict:
+    """TaskSerializer's fields rendered by DRF's own Serializer.to_representation, field by field."""
+    return serializers.Serializer.to_representation(TaskSerializer(), task)
+
+
 def stored_json(task_id: int) -> bytes:
     """The task as it is stored, rendered the plain DRF way: a fresh instance, its tags
-    prefetched, DRF's own JSONRenderer."""
-    task = Task.objects.prefetch_related("tags").get(pk=task_id)
-    return JSONRenderer().render(TaskSerializer(task).data)
+    prefetched, DRF's field-by-field representation and DRF's own JSONRenderer."""
+    return JSONRenderer().render(plain_drf(Task.objects.prefetch_related("tags").get(pk=task_id)))
 
 
 def stored_list_json(task_ids: list[int]) -> bytes:
     by_id = {task.pk: task for task in Task.objects.prefetch_related("tags").filter(pk__in=task_ids)}
-    return JSONRenderer().render(TaskSerializer([by_id[pk] for pk in task_ids], many=True).data)
+    return JSONRenderer().render([plain_drf(by_id[pk]) for pk in task_ids])
 
 
 @pytest.fixture
@@ -54,6 +62,13 @@ def test_every_task_field_is_shown_or_internal_for_a_stated_reason():
     shown = set(TaskSerializer.Meta.fields)
     assert concrete - shown == set(INTERNAL_FIELDS)
     assert not shown & set(INTERNAL_FIELDS)
+
+
+def test_the_planned_representation_is_drfs_for_tasks_read_either_way(alice, alices_varied_tasks):
+    for task in tasks_with_tag_names(caller_tasks(alice.better_auth_id)):
+        assert TaskSerializer(task).data == plain_drf(task)
+    for task in caller_tasks(alice.better_auth_id).prefetch_related("tags"):
+        assert TaskSerializer(task).data == plain_drf(task)
 
 
 @pytest.mark.parametrize("path", ["/api/tasks", "/api/{alice}/tasks"])
@@ -136,6 +151,24 @@ def test_a_new_model_field_is_typed_as_strictly_as_the_existing_ones(model_field
     for value in refused:
         with pytest.raises(ValidationError):
             field.run_validation(value)
+
+
+@pytest.mark.parametrize(
+    ("model_field", "values"),
+    [
+        (models.PositiveIntegerField(), [0, 7]),
+        (models.BooleanField(), [True, False]),
+        (models.CharField(max_length=9), ["", "caf\u00e9"]),
+        (models.FloatField(), [0.5, 2.0]),
+        (models.DecimalField(max_digits=5, decimal_places=2), [Decimal("1.50")]),
+        (models.DateTimeField(), [datetime(2026, 1, 31, 9, 30, 0, 250, tzinfo=UTC), datetime(2026, 1, 31, 9, tzinfo=ZoneInfo("Europe/Paris"))]),
+    ],
+    ids=["integer", "boolean", "char", "float", "decimal", "date-time"],
+)
+def test_a_new_fields_planned_conversion_is_what_drf_gives(model_field, values):
+    field = field_for(model_field)
+    for value in values:
+        assert converter_of(field)(value) == field.to_representation(value)
 
 
 def test_a_new_field_with_a_default_goes_back_to_it_on_put():
