@@ -201,8 +201,5 @@ class TagListField(BoundedListField):
             unique.setdefault(name.casefold(), name)
         return list(unique.values())
 
-    def get_attribute(self, task):
-        return task.current_tag_names()
-
     def to_representation(self, names):
         return sorted(names, key=str.casefold)

@@ -96,11 +96,16 @@ class Task(models.Model):
             self.version = saved_version
         self.version += 1
 
-    def current_tag_names(self) -> list[str]:
-        """The names of the task's tags: read with the task where its query brought them
-        (`tag_names`, tasks.queries.tasks_with_tag_names), else from its (prefetched) tags."""
-        names = getattr(self, "tag_names", None)
+    @property
+    def tag_names(self) -> list[str]:
+        """The names of the task's tags: as its query brought them (tasks.queries), else from its
+        (prefetched) tags."""
+        names = self.__dict__.get("_tag_names")
         return names if names is not None else [tag.name for tag in self.tags.all()]
+
+    @tag_names.setter
+    def tag_names(self, names: list[str]) -> None:
+        self._tag_names = names
 
     def next_occurrence_values(self) -> dict:
         """What the next occurrence of this task copies: every field a client or an operator

@@ -26,9 +26,32 @@ def tasks_with_tag_names(tasks: QuerySet) -> QuerySet:
     query where the database returns arrays (one query for a page or a task), else their tags
     prefetched (a second query)."""
     if arrays_in_rows(tasks.db):
-        links = Task.tags.through.objects.filter(task_id=OuterRef("pk")).values("tag__name")
-        return tasks.annotate(tag_names=ArraySubquery(links))
+        return tasks.annotate(tag_names=_tag_names())
     return tasks.prefetch_related(Prefetch("tags", queryset=Tag.objects.only("id", "name")))
+
+
+def task_rows(tasks: QuerySet) -> QuerySet:
+    """`tasks` as values() rows of every column a task has and its annotations, carrying
+    `tag_names` where the database returns arrays (else `with_tag_names` reads them for a page
+    in one query)."""
+    columns = [*(field.attname for field in Task._meta.concrete_fields), *tasks.query.annotations]
+    if arrays_in_rows(tasks.db):
+        return tasks.values(*columns, tag_names=_tag_names())
+    return tasks.values(*columns)
+
+
+def with_tag_names(rows: list[dict]) -> list[dict]:
+    """The rows of `task_rows`, each with its `tag_names`."""
+    if not rows or "tag_names" in rows[0]:
+        return rows
+    names = {row["id"]: [] for row in rows}
+    for task_id, name in Task.tags.through.objects.filter(task_id__in=list(names)).values_list("task_id", "tag__name"):
+        names[task_id].append(name)
+    return [{**row, "tag_names": names[row["id"]]} for row in rows]
+
+
+def _tag_names() -> ArraySubquery:
+    return ArraySubquery(Task.tags.through.objects.filter(task_id=OuterRef("pk")).values("tag__name"))
 
 
 def _count_of(tasks: QuerySet) -> QuerySet:
@@ -42,10 +65,10 @@ TASK = Param("task_id", BigIntegerField())
 SHAPES = {
     # The default list in the model's order; each row also carries the caller's total (run once,
     # uncorrelated), so that a page with more after it needs no second query.
-    "page": lambda using: tasks_with_tag_names(caller_tasks(OWNER, using)).annotate(
-        total=Subquery(_count_of(caller_tasks(OWNER, using)))
+    "page": lambda using: task_rows(
+        caller_tasks(OWNER, using).annotate(total=Subquery(_count_of(caller_tasks(OWNER, using))))
     ),
-    "task": lambda using: tasks_with_tag_names(caller_tasks(OWNER, using)).filter(pk=TASK),
+    "task": lambda using: task_rows(caller_tasks(OWNER, using).filter(pk=TASK)),
     # The task a write is about, its row locked until the transaction ends.
     "locked task": lambda using: tasks_with_tag_names(caller_tasks(OWNER, using)).filter(pk=TASK).select_for_update(),
     "count": lambda using: _count_of(caller_tasks(OWNER, using)),
@@ -59,27 +82,30 @@ def _compiled(shape: str, using: str) -> CompiledQuery:
 
 
 class DefaultPage:
-    """The caller's tasks in the default order, sliced like a queryset by the pagination;
-    each carries `total`, the caller's task count."""
+    """The caller's tasks in the default order as rows with their tag names, sliced like a
+    queryset by the pagination; each row also carries `total`, the caller's task count."""
 
     def __init__(self, owner_id: str):
         self.owner_id = owner_id
 
-    def __getitem__(self, page: slice) -> list[Task]:
+    def __getitem__(self, page: slice) -> list[dict]:
         start = page.start or 0
         compiled = _compiled("page", router.db_for_read(Task))
-        return compiled.instances(owner_id=self.owner_id, limit=page.stop - start, offset=start)
+        return with_tag_names(compiled.rows(owner_id=self.owner_id, limit=page.stop - start, offset=start))
 
     def count(self) -> int:
         return task_count(self.owner_id, router.db_for_read(Task))
 
 
-def caller_task(owner_id: str, task_id: int, *, locked: bool = False) -> Task | None:
-    """The caller's task with this id, if there is one; `locked`: its row locked for a write."""
-    if locked:
-        found = _compiled("locked task", router.db_for_write(Task)).instances(owner_id=owner_id, task_id=task_id)
-    else:
-        found = _compiled("task", router.db_for_read(Task)).instances(owner_id=owner_id, task_id=task_id)
+def caller_task_row(owner_id: str, task_id: int) -> dict | None:
+    """The caller's task with this id as a row with its tag names, if there is one."""
+    rows = _compiled("task", router.db_for_read(Task)).rows(owner_id=owner_id, task_id=task_id)
+    return with_tag_names(rows)[0] if rows else None
+
+
+def caller_task_locked(owner_id: str, task_id: int) -> Task | None:
+    """The caller's task with this id, its row locked until the transaction ends, if there is one."""
+    found = _compiled("locked task", router.db_for_write(Task)).instances(owner_id=owner_id, task_id=task_id)
     return found[0] if found else None
 
 

@@ -1,5 +1,5 @@
 from datetime import datetime, timezone
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 
 from django.conf import settings
 from rest_framework import ISO_8601, serializers
@@ -90,10 +90,10 @@ def converter_of(field: serializers.Field):
     return field.to_representation
 
 
-def reader_of(field: serializers.Field):
-    """The field's get_attribute, or a plain attribute read when that is all it does."""
+def reader_of(field: serializers.Field, *, row: bool):
+    """The field's get_attribute, or a plain key or attribute read when that is all it does."""
     if type(field).get_attribute is serializers.Field.get_attribute and len(field.source_attrs) == 1:
-        return attrgetter(field.source_attrs[0])
+        return (itemgetter if row else attrgetter)(field.source_attrs[0])
     return field.get_attribute
 
 
@@ -110,7 +110,7 @@ class TaskSerializer(StrictSerializerMixin, serializers.ModelSerializer):
 
     user_id = serializers.CharField(source="owner_id", read_only=True)
     priority = PriorityField(default="none")
-    tags = TagListField(default=list)
+    tags = TagListField(source="tag_names", default=list)
     due_at = RFC3339DateTimeField(allow_null=True, default=None)
     recurrence = RecurrenceField(
         allow_null=True,
@@ -148,19 +148,23 @@ class TaskSerializer(StrictSerializerMixin, serializers.ModelSerializer):
         return field_class, kwargs
 
     def to_representation(self, task):
-        # DRF's own loop (Serializer.to_representation) with each field's reading and converting
-        # planned once per class: see `representation_plan`.
-        return {name: None if (value := read(task)) is None else show(value) for name, read, show in self.representation_plan()}
+        # DRF's own loop (Serializer.to_representation), with each field's read and conversion
+        # planned once per class: see `representation_plan`. A task is an instance or a row.
+        plan = self.representation_plan(row=isinstance(task, dict))
+        return {name: None if (value := read(task)) is None else show(value) for name, read, show in plan}
 
-    def representation_plan(self) -> list[tuple]:
+    def representation_plan(self, *, row: bool) -> list[tuple]:
         """(name, read, show) for each field shown, built once per class from the fields themselves:
-        a plain attribute read where the field does no more, and for types whose DRF conversion is a
-        plain one, that conversion without the field object (FAST_CONVERSIONS)."""
-        plan = type(self).__dict__.get("_representation_plan")
-        if plan is None:
-            plan = [(field.field_name, reader_of(field), converter_of(field)) for field in self._readable_fields]
-            type(self)._representation_plan = plan
-        return plan
+        a plain key or attribute read where the field does no more, and for types whose DRF
+        conversion is a plain one, that conversion without the field object (FAST_CONVERSIONS)."""
+        plans = type(self).__dict__.get("_representation_plans")
+        if plans is None:
+            plans = {
+                kind: [(field.field_name, reader_of(field, row=kind), converter_of(field)) for field in self._readable_fields]
+                for kind in (False, True)
+            }
+            type(self)._representation_plans = plans
+        return plans[row]
 
     def validate(self, attrs):
         recurrence = attrs.get("recurrence", getattr(self.instance, "recurrence", None))
@@ -174,7 +178,7 @@ class TaskSerializer(StrictSerializerMixin, serializers.ModelSerializer):
     def create(self, validated_data):
         task_check_room(owner=validated_data["owner"])
         completed = validated_data.pop("completed", False)
-        tag_names = validated_data.pop("tags", [])
+        tag_names = validated_data.pop("tag_names", [])
         task = Task.objects.create(**validated_data)
         if tag_names:
             task_set_tags(task=task, names=tag_names)
@@ -187,11 +191,11 @@ class TaskSerializer(StrictSerializerMixin, serializers.ModelSerializer):
     def update(self, task, validated_data):
         """Writes what differs from the task as it is; a write that changes nothing keeps its version."""
         completed = validated_data.pop("completed", task.completed)
-        tag_names = validated_data.pop("tags", None)
+        tag_names = validated_data.pop("tag_names", None)
         changed = [name for name, value in validated_data.items() if getattr(task, name) != value]
         for name in changed:
             setattr(task, name, validated_data[name])
-        retag = tag_names is not None and {n.casefold() for n in tag_names} != {n.casefold() for n in task.current_tag_names()}
+        retag = tag_names is not None and {n.casefold() for n in tag_names} != {n.casefold() for n in task.tag_names}
         if changed or retag:
             task.save(update_fields=changed)  # Task.save adds version and updated_at
         if retag:

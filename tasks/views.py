@@ -13,11 +13,11 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from tasks.conditional import preconditions_check, task_etag
+from tasks.conditional import etag_for, preconditions_check, task_etag
 from tasks.filters import TASK_LIST_PARAMETERS, TaskFilter
 from tasks.idempotency import idempotent_create
 from tasks.models import Tag, Task
-from tasks.queries import DefaultPage, caller_task, caller_tasks, tasks_with_tag_names
+from tasks.queries import DefaultPage, caller_task_locked, caller_task_row, caller_tasks, task_rows, with_tag_names
 from tasks.serializers import (
     BulkActionSerializer,
     BulkResultSerializer,
@@ -76,7 +76,7 @@ def _header(name: str, description: str, statuses: list[int], schema=str) -> Ope
 class TaskViewSet(viewsets.ModelViewSet):
     """The caller's tasks, on `/api/tasks...` and on the Phase II `/api/{user_id}/tasks...`."""
 
-    # Each action reads top to bottom: its task (`task_for_read`, or `task_for_write`: locked and
+    # Each action reads top to bottom: its task (a row to read, or `task_for_write`: locked and
     # checked against If-Match), the change, the answer with the task's ETag (`task_response`).
 
     serializer_class = TaskSerializer
@@ -88,13 +88,6 @@ class TaskViewSet(viewsets.ModelViewSet):
         # The one place that scopes tasks to the caller: another user's task is a 404 everywhere.
         return caller_tasks(self.request.user.better_auth_id)
 
-    def task_for_read(self) -> Task:
-        """The task the URL names, among the caller's."""
-        task = caller_task(self.request.user.better_auth_id, int(self.kwargs["pk"]))
-        if task is None:
-            raise NotFound()
-        self.check_object_permissions(self.request, task)
-        return task
 
     def task_for_write(self) -> Task:
         """The task the URL names, its row locked until the transaction ends, once the request's
@@ -103,7 +96,7 @@ class TaskViewSet(viewsets.ModelViewSet):
         Checked against the locked row, so no other write comes between the check and this one;
         a task deleted meanwhile is a 404, as if the delete had come first.
         """
-        task = caller_task(self.request.user.better_auth_id, int(self.kwargs["pk"]), locked=True)
+        task = caller_task_locked(self.request.user.better_auth_id, int(self.kwargs["pk"]))
         if task is None:
             raise NotFound()
         self.check_object_permissions(self.request, task)
@@ -118,14 +111,17 @@ class TaskViewSet(viewsets.ModelViewSet):
 
     def list(self, request, *args, **kwargs):
         if request.query_params.keys().isdisjoint(TaskFilter.base_filters):
-            tasks = DefaultPage(request.user.better_auth_id)  # no filter nor sort asked: compiled once
+            rows = DefaultPage(request.user.better_auth_id)  # no filter nor sort asked: compiled once
         else:
-            tasks = self.filter_queryset(tasks_with_tag_names(self.get_queryset()))
-        page = self.paginate_queryset(tasks)
+            rows = task_rows(self.filter_queryset(self.get_queryset()))
+        page = with_tag_names(self.paginate_queryset(rows))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def retrieve(self, request, *args, **kwargs):
-        return self.task_response(self.task_for_read())
+        row = caller_task_row(request.user.better_auth_id, int(self.kwargs["pk"]))
+        if row is None:
+            raise NotFound()
+        return Response(self.get_serializer(row).data, headers={"ETag": etag_for(row["id"], row["version"])})
 
     @idempotent_create
     def create(self, request, *args, **kwargs):

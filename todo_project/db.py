@@ -71,10 +71,31 @@ class CompiledQuery:
     """A queryset's SQL, compiled by the ORM once, run with values for its `Param`s."""
 
     def __init__(self, queryset: QuerySet, *, suffix: str = ""):
-        sql, params = queryset.query.get_compiler(queryset.db).as_sql()
+        compiler = queryset.query.get_compiler(queryset.db)
+        sql, params = compiler.as_sql()
         if params:
             raise ValueError(f"a compiled query takes its values as Params only, not {params!r}")
         self.sql, self.queryset = sql + suffix, queryset
+        # As the ORM reads values() rows: the names in select order, and each column's converters.
+        query = queryset.query
+        self.names = [*query.extra_select, *query.values_select, *query.annotation_select]
+        self.converters = list(compiler.get_converters([column for column, *_ in compiler.select[: compiler.col_count]]).items())
+
+    def rows(self, **values) -> list[dict]:
+        """The values() queryset's rows, as the ORM would give them."""
+        connection = connections[self.queryset.db]
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, values)
+            rows = cursor.fetchall()
+        if self.converters:
+            rows = [self._converted(list(row), connection) for row in rows]
+        return [dict(zip(self.names, row)) for row in rows]
+
+    def _converted(self, row: list, connection) -> list:
+        for position, (converters, expression) in self.converters:
+            for converter in converters:
+                row[position] = converter(row[position], expression, connection)
+        return row
 
     def instances(self, **values) -> list:
         """The queryset's model instances, annotations and prefetches included."""

@@ -36,7 +36,7 @@ class TaskPagination(LimitOffsetPagination):
     def paginate_queryset(self, queryset, request, view=None):
         """The page, and the total without a COUNT query when the rows tell it.
 
-        Rows may carry the total as a `total` attribute (tasks.queries.DefaultPage).
+        Rows may carry the total (`total`, tasks.queries.DefaultPage).
         Otherwise one row more than the page is read: when it is not there, the total is the
         offset plus the rows read. Only a page with more after it, or an offset past the end,
         counts.
@@ -45,8 +45,8 @@ class TaskPagination(LimitOffsetPagination):
         self.limit = self.get_limit(request)
         self.offset = self.get_offset(request)
         rows = list(queryset[self.offset : self.offset + self.limit + 1])
-        if rows and hasattr(rows[0], "total"):
-            self.count = rows[0].total
+        if rows and "total" in rows[0]:
+            self.count = rows[0]["total"]
         elif len(rows) <= self.limit and (rows or self.offset == 0):
             self.count = self.offset + len(rows)
         else:

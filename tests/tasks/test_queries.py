@@ -7,7 +7,16 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from tasks.models import Priority, Tag, Task
-from tasks.queries import DefaultPage, caller_task, caller_tasks, task_count, tasks_with_tag_names
+from tasks.queries import (
+    DefaultPage,
+    caller_task_locked,
+    caller_task_row,
+    caller_tasks,
+    task_count,
+    task_rows,
+    tasks_with_tag_names,
+    with_tag_names,
+)
 from tests.tasks.factories import make_task
 
 
@@ -25,13 +34,17 @@ def tasks(alice, bob):
     return made
 
 
-def shown(task: Task) -> tuple:
-    """Everything stored for a task, and its tag names."""
-    values = tuple(getattr(task, field.attname) for field in Task._meta.concrete_fields)
-    return values, sorted(task.current_tag_names()), task._state.adding
+def shown(task: Task) -> dict:
+    """Everything stored for a task, and its tag names, as a row has them."""
+    values = {field.attname: getattr(task, field.attname) for field in Task._meta.concrete_fields}
+    return {**values, "tag_names": sorted(task.tag_names)}
 
 
-def orm_tasks(owner_id: str) -> list[tuple]:
+def sorted_tags(row: dict) -> dict:
+    return {**row, "tag_names": sorted(row["tag_names"])}
+
+
+def orm_tasks(owner_id: str) -> list[dict]:
     """The plain ORM's tasks of the caller, newest first, each with its tags prefetched."""
     return [shown(task) for task in caller_tasks(owner_id).prefetch_related("tags")]
 
@@ -39,14 +52,20 @@ def orm_tasks(owner_id: str) -> list[tuple]:
 @pytest.mark.parametrize(("start", "stop"), [(0, 3), (2, 5), (0, 100), (6, 8), (7, 9), (50, 60)])
 def test_a_default_page_has_the_orms_tasks_and_the_callers_total(alice, tasks, start, stop):
     page = DefaultPage(alice.better_auth_id)[start:stop]
-    assert [shown(task) for task in page] == orm_tasks(alice.better_auth_id)[start:stop]
-    assert {task.total for task in page} <= {7}
+    assert {row.pop("total") for row in page} <= {7}
+    assert [sorted_tags(row) for row in page] == orm_tasks(alice.better_auth_id)[start:stop]
+
+
+def test_rows_of_any_queryset_are_the_orms_tasks(alice, tasks):
+    rows = with_tag_names(list(task_rows(caller_tasks(alice.better_auth_id).order_by("title"))))
+    expected = [shown(task) for task in caller_tasks(alice.better_auth_id).order_by("title").prefetch_related("tags")]
+    assert [sorted_tags(row) for row in rows] == expected
 
 
 def test_the_page_counts_the_callers_tasks_only(alice, bob, tasks):
     assert DefaultPage(alice.better_auth_id).count() == 7
     assert DefaultPage(bob.better_auth_id).count() == 1
-    assert [(task.title, task.total) for task in DefaultPage(bob.better_auth_id)[0:10]] == [("bob's", 1)]
+    assert [(row["title"], row["total"]) for row in DefaultPage(bob.better_auth_id)[0:10]] == [("bob's", 1)]
 
 
 def test_a_count_is_the_orms(alice, bob, tasks):
@@ -55,24 +74,27 @@ def test_a_count_is_the_orms(alice, bob, tasks):
     assert task_count("nobody") == 0
 
 
-@pytest.mark.parametrize("locked", [False, True])
-def test_one_task_is_the_orms_and_only_for_its_owner(alice, bob, tasks, locked):
+def test_one_task_is_the_orms_and_only_for_its_owner(alice, bob, tasks):
     with transaction.atomic():
         for task in tasks:
-            found = caller_task(alice.better_auth_id, task.pk, locked=locked)
-            assert shown(found) == shown(Task.objects.prefetch_related("tags").get(pk=task.pk))
-            assert caller_task(bob.better_auth_id, task.pk, locked=locked) is None
-        assert caller_task(alice.better_auth_id, 999_999_999_999_999_999, locked=locked) is None
+            expected = shown(Task.objects.prefetch_related("tags").get(pk=task.pk))
+            assert sorted_tags(caller_task_row(alice.better_auth_id, task.pk)) == expected
+            locked = caller_task_locked(alice.better_auth_id, task.pk)
+            assert shown(locked) == expected and not locked._state.adding
+            assert caller_task_row(bob.better_auth_id, task.pk) is None
+            assert caller_task_locked(bob.better_auth_id, task.pk) is None
+        assert caller_task_row(alice.better_auth_id, 999_999_999_999_999_999) is None
+        assert caller_task_locked(alice.better_auth_id, 999_999_999_999_999_999) is None
 
 
 def test_tag_names_come_with_the_rows_on_postgresql(alice, tasks, django_assert_num_queries):
     with django_assert_num_queries(1 if connection.vendor == "postgresql" else 2):
-        names = [task.current_tag_names() for task in tasks_with_tag_names(caller_tasks(alice.better_auth_id))]
+        names = [task.tag_names for task in tasks_with_tag_names(caller_tasks(alice.better_auth_id))]
     assert sorted(map(sorted, names)) == sorted([[], [], [], [], [], ["Home"], ["Home", "work"]])
 
 
 def test_the_locked_read_takes_the_row_lock(alice, tasks):
     with transaction.atomic(), CaptureQueriesContext(connection) as queries:
-        caller_task(alice.better_auth_id, tasks[0].pk, locked=True)
+        caller_task_locked(alice.better_auth_id, tasks[0].pk)
     if connection.features.has_select_for_update:
         assert queries[-1]["sql"].endswith("FOR UPDATE")
