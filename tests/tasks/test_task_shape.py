@@ -2,8 +2,10 @@
 the stored task, and a new model field needs no edit beyond the model, its migration and
 `Meta.fields`."""
 
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -69,6 +71,13 @@ def test_the_planned_representation_is_drfs_for_tasks_read_either_way(alice, ali
         assert TaskSerializer(task).data == plain_drf(task)
     for task in caller_tasks(alice.better_auth_id).prefetch_related("tags"):
         assert TaskSerializer(task).data == plain_drf(task)
+
+
+def test_the_readmes_task_table_lists_exactly_the_fields_a_task_shows():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    table = readme.split("### A task", 1)[1].split("\n\n", 2)[1]
+    documented = {name for line in table.splitlines()[2:] for name in re.findall(r"`(\w+)`", line.split("|")[1])}
+    assert documented == set(TaskSerializer.Meta.fields)
 
 
 @pytest.mark.parametrize("path", ["/api/tasks", "/api/{alice}/tasks"])
