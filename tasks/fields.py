@@ -137,6 +137,9 @@ class RFC3339DateTimeField(serializers.DateTimeField):
             self.fail("invalid")
 
 
+PRIORITY_LABELS = dict(Priority.choices)
+
+
 class PriorityField(serializers.ChoiceField):
     """`"none"`, `"low"`, `"medium"` or `"high"` in JSON; a number sorted by urgency in the database."""
 
@@ -149,7 +152,7 @@ class PriorityField(serializers.ChoiceField):
         return Priority[data.upper()].value
 
     def to_representation(self, value):
-        return Priority(value).label
+        return PRIORITY_LABELS[value]
 
     def get_default(self):
         # The default is written as the API spells it ("none"), and stored as its number.

@@ -61,7 +61,9 @@ STRICT_FIELDS = {
 
 def utc_datetime_text(value: datetime) -> str:
     """DRF's DateTimeField output with UTC as the current time zone: ISO 8601, "Z" for +00:00."""
-    text = value.astimezone(timezone.utc).isoformat()
+    if value.tzinfo is not timezone.utc:  # PostgreSQL's values already are (todo_project/db.py)
+        value = value.astimezone(timezone.utc)
+    text = value.isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
@@ -82,9 +84,8 @@ def converter_of(field: serializers.Field):
         if base in FAST_CONVERSIONS:
             if type(field).to_representation is not base.to_representation:
                 break
-            if base is serializers.DateTimeField and not (
-                settings.TIME_ZONE == "UTC" and getattr(field, "format", ISO_8601) == api_settings.DATETIME_FORMAT == ISO_8601
-            ):
+            output_format = getattr(field, "format", api_settings.DATETIME_FORMAT)
+            if base is serializers.DateTimeField and not (settings.TIME_ZONE == "UTC" and output_format == ISO_8601):
                 break
             return FAST_CONVERSIONS[base]
     return field.to_representation
