@@ -3,7 +3,7 @@
 Run it through ./bench/run.sh (which installs wrk and the plotting package). Steps: create the
 database, run the Procfile's release command, seed through COPY, mint tokens, start the
 Procfile's web command and the baseline (bench/baseline.py) under the same gunicorn config,
-drive both with wrk in turn (A B A B A B, median of the rounds), then print a table and write
+drive both with wrk in turn (A B, B A, A B, ..., median of the rounds), then print a table and write
 report.md, latency.png and results.json. Absolute figures depend on the machine; the ratios
 to the baseline are the result.
 """
@@ -346,8 +346,9 @@ def main(argv=None) -> int:
         cells = [(s, c) for s in args.scenarios for c in args.concurrency]
         for number, (scenario, connections) in enumerate(cells, 1):
             runs: dict[str, list] = {"api": [], "baseline": []}
-            for _ in range(args.rounds):
-                for server in servers:
+            for round_number in range(args.rounds):
+                # Turns alternate (A B, B A, ...), so neither server always runs right after the other.
+                for server in servers if round_number % 2 == 0 else servers[::-1]:
                     runs[server.name].append(wrk(server, scenario, users, connections=connections, duration=args.duration))
                     if scenario in WRITES:
                         seed.forget_writes(env["DATABASE_URL"], max_seeded)
