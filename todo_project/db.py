@@ -15,7 +15,9 @@ task (bench/README.md has the cost). When Django's zone and the session's are bo
 
 Building and compiling a queryset costs more Python than the database spends running a small
 query. `CompiledQuery` keeps the SQL the ORM compiles for a queryset whose varying values are
-`Param`s (named parameters), and runs it through the ORM's raw queries (tasks/queries.py).
+`Param`s (named parameters), and runs it with the request's values: as the ORM's raw queryset
+(model instances) or as the values() rows the ORM would give, converters included
+(tasks/queries.py; bench/README.md, "Issue 13", row "hot reads compiled").
 """
 
 import datetime
