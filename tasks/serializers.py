@@ -71,6 +71,7 @@ def utc_datetime_text(value: datetime) -> str:
 FAST_CONVERSIONS = {
     serializers.CharField: str,
     serializers.IntegerField: int,
+    serializers.BigIntegerField: int,
     serializers.BooleanField: bool,
     serializers.FloatField: float,
     serializers.DateTimeField: utc_datetime_text,
@@ -82,7 +83,7 @@ def converter_of(field: serializers.Field):
     change DRF's and dates are shown as DRF's defaults show them (ISO 8601 in UTC)."""
     for base in type(field).__mro__:
         if base in FAST_CONVERSIONS:
-            if type(field).to_representation is not base.to_representation:
+            if type(field).to_representation is not base.to_representation or getattr(field, "coerce_to_string", False):
                 break
             output_format = getattr(field, "format", api_settings.DATETIME_FORMAT)
             if base is serializers.DateTimeField and not (settings.TIME_ZONE == "UTC" and output_format == ISO_8601):

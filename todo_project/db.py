@@ -15,15 +15,15 @@ task (bench/README.md has the cost). When Django's zone and the session's are bo
 
 Building and compiling a queryset costs more Python than the database spends running a small
 query. `CompiledQuery` keeps the SQL the ORM compiles for a queryset whose varying values are
-`Param`s (named parameters), and runs it with the request's values: as the ORM's raw queryset
-(model instances) or as the values() rows the ORM would give, converters included
+`Param`s (named parameters), and runs it with the request's values: as model instances
+built as the ORM builds them, or as the values() rows it would give, converters included
 (tasks/queries.py; bench/README.md, "Issue 13", row "hot reads compiled").
 """
 
 import datetime
 
 from django.db import connections
-from django.db.models import Expression, Field, QuerySet
+from django.db.models import Expression, Field, QuerySet, prefetch_related_objects
 from psycopg.adapt import AdaptersMap, Loader
 from psycopg.types.datetime import TimestamptzLoader
 
@@ -77,7 +77,7 @@ class CompiledQuery:
         sql, params = compiler.as_sql()
         if params:
             raise ValueError(f"a compiled query takes its values as Params only, not {params!r}")
-        self.sql, self.queryset = sql + suffix, queryset
+        self.sql, self.queryset, self.compiler = sql + suffix, queryset, compiler
         # As the ORM reads values() rows: the names in select order, and each column's converters.
         query = queryset.query
         self.names = [*query.extra_select, *query.values_select, *query.annotation_select]
@@ -85,13 +85,16 @@ class CompiledQuery:
 
     def rows(self, **values) -> list[dict]:
         """The values() queryset's rows, as the ORM would give them."""
+        return [dict(zip(self.names, row)) for row in self._fetch(values)]
+
+    def _fetch(self, values: dict) -> list:
         connection = connections[self.queryset.db]
         with connection.cursor() as cursor:
             cursor.execute(self.sql, values)
             rows = cursor.fetchall()
         if self.converters:
             rows = [self._converted(list(row), connection) for row in rows]
-        return [dict(zip(self.names, row)) for row in rows]
+        return rows
 
     def _converted(self, row: list, connection) -> list:
         for position, (converters, expression) in self.converters:
@@ -100,9 +103,19 @@ class CompiledQuery:
         return row
 
     def instances(self, **values) -> list:
-        """The queryset's model instances, annotations and prefetches included."""
-        raw = self.queryset.model.objects.raw(self.sql, values, using=self.queryset.db)
-        return list(raw.prefetch_related(*self.queryset._prefetch_related_lookups))
+        """The queryset's model instances, annotations and prefetches included, built as the
+        ORM's ModelIterable builds them."""
+        select, model_fields = self.compiler.select, self.compiler.klass_info["select_fields"]
+        start, end = model_fields[0], model_fields[-1] + 1
+        init_list = [column.target.attname for column, *_ in select[start:end]]
+        instances = []
+        for row in self._fetch(values):
+            instance = self.queryset.model.from_db(self.queryset.db, init_list, row[start:end])
+            for name, position in self.compiler.annotation_col_map.items():
+                setattr(instance, name, row[position])
+            instances.append(instance)
+        prefetch_related_objects(instances, *self.queryset._prefetch_related_lookups)
+        return instances
 
     def value(self, **values):
         """The first column of the first row, or None without a row."""
