@@ -88,7 +88,6 @@ class TaskViewSet(viewsets.ModelViewSet):
         # The one place that scopes tasks to the caller: another user's task is a 404 everywhere.
         return caller_tasks(self.request.user.better_auth_id)
 
-
     def task_for_write(self) -> Task:
         """The task the URL names, its row locked until the transaction ends, once the request's
         If-Match and If-None-Match allow the write.
