@@ -4,8 +4,8 @@ The hot reads (a page of the default list, one task, one task locked for a write
 task count) are the same querysets every time but for the caller's id, the task id and the page
 bounds, so each is compiled once per process with those as `Param`s (todo_project.db) and run
 with the request's values; the list page and one task come back as values() rows, which cost
-less than model instances. bench/README.md, "Issue 13", rows "hot reads compiled" and "default
-page and one task as rows", is what keeps them.
+less than model instances. What keeps them: bench/README.md, "Issue 13", the row "hot reads
+compiled" and the paragraph under it.
 """
 
 import functools

@@ -5,11 +5,11 @@
 Django's psycopg 3 backend registers a Python subclass of psycopg's `timestamptz` loader on
 every connection, to stamp each value with Django's time zone. A Python subclass cannot use
 psycopg's C implementation, so every timestamp of every row is parsed in Python, 4 of them per
-task (bench/README.md has the cost). When Django's zone and the session's are both UTC
-(Django sets the session's), the C loader already answers `datetime` values in
-`datetime.timezone.utc`, the same values, so this registers a C-based loader carrying the
-`timezone` attribute Django compares before it would register its own again
-(tests/test_db.py checks the values are identical).
+task (bench/README.md, "Issue 13", row "timestamps through psycopg's C loader"). When Django's
+zone and the session's are both UTC (Django sets the session's), the C loader already answers
+`datetime` values in `datetime.timezone.utc`, the same values, so this registers a C-based
+loader carrying the `timezone` attribute Django compares before it would register its own
+again (tests/test_db.py checks the values are identical).
 
 ## Compiled querysets
 
