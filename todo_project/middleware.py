@@ -1,12 +1,14 @@
-"""HTTP-level guards that run before any view: conditional GETs and the request body limit."""
+"""HTTP-level guards that run before any view: conditional GETs, the request body limit, query strings."""
 
 import io
 
 from django.conf import settings
+from django.core.handlers.wsgi import get_bytes_from_wsgi
 from django.http import JsonResponse
 from django.middleware.http import ConditionalGetMiddleware
 
 from todo_project.errors import error_body
+from todo_project.parsers import NOT_TEXT, undecodable_query_parameter
 
 
 class JsonConditionalGetMiddleware(ConditionalGetMiddleware):
@@ -53,3 +55,17 @@ class BodySizeLimitMiddleware:
     @staticmethod
     def too_large(limit: int) -> JsonResponse:
         return JsonResponse(error_body("request_too_large", f"The request body is larger than {limit} bytes."), status=413)
+
+
+class QueryStringMiddleware:
+    """Answers 400, naming the parameter, to a query string that is not UTF-8 once percent-decoded."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        query_string = get_bytes_from_wsgi(request.META, "QUERY_STRING", "")
+        if query_string and (name := undecodable_query_parameter(query_string)) is not None:
+            fields = {name: [{"code": "invalid_characters", "message": NOT_TEXT}]}
+            return JsonResponse(error_body("validation_failed", f"{name}: {NOT_TEXT}", fields), status=400)
+        return self.get_response(request)
