@@ -1,3 +1,4 @@
+import functools
 from datetime import timedelta
 from typing import Any
 
@@ -6,6 +7,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.tokens import UNSTORABLE_CHARACTERS
+from todo_project.db import CompiledQuery, Param
 
 # Profile fields copied from the token's claims, as (model field, claim, max length).
 PROFILE_CLAIMS = (("email", "email", 254), ("name", "name", 255))
@@ -22,9 +24,17 @@ API_USER_FIELDS = tuple(
 )
 
 
+@functools.cache
+def _user_read(using: str) -> CompiledQuery:
+    subject = Param("subject", User._meta.get_field("better_auth_id"))
+    return CompiledQuery(User.objects.using(using).filter(better_auth_id=subject).only(*API_USER_FIELDS))
+
+
 def user_by_subject(better_auth_id: str, using: str = DEFAULT_DB_ALIAS) -> User | None:
-    """The user a token subject names, with API_USER_FIELDS loaded."""
-    return User.objects.using(using).filter(better_auth_id=better_auth_id).only(*API_USER_FIELDS).first()
+    """The user a token subject names, with API_USER_FIELDS loaded; compiled once per process, as
+    a caller the process does not remember costs it (bench/README.md, "Issue 13", "Gone")."""
+    users = _user_read(using).instances(subject=better_auth_id)
+    return users[0] if users else None
 
 
 def profile_from_claims(claims: dict[str, Any]) -> dict[str, str]:
