@@ -31,8 +31,8 @@ def _user_read(using: str) -> CompiledQuery:
 
 
 def user_by_subject(better_auth_id: str, using: str = DEFAULT_DB_ALIAS) -> User | None:
-    """The user a token subject names, with API_USER_FIELDS loaded; compiled once per process, as
-    a caller the process does not remember costs it (bench/README.md, "Issue 13", "Gone")."""
+    """The user a token subject names, with API_USER_FIELDS loaded; compiled once per process
+    (bench/README.md, "Issue 13": "The user read compiled once ... stays")."""
     users = _user_read(using).instances(subject=better_auth_id)
     return users[0] if users else None
 
