@@ -8,7 +8,6 @@ way JavaScript's `trim()` does and measured after trimming.
 import re
 from datetime import datetime, timezone
 
-from django.db.models import Manager
 from django.utils.translation import ngettext
 from rest_framework import serializers
 
@@ -114,16 +113,28 @@ class StrictBooleanField(serializers.BooleanField):
         return data
 
 
-class StrictIntegerField(serializers.IntegerField):
-    """An IntegerField that takes JSON integers only, not "5", 5.0 or true."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", MAX_BIGINT)
-        super().__init__(**kwargs)
+class IntegersOnly:
+    """Takes JSON integers only, not "5", 5.0 or true."""
 
     def to_internal_value(self, data):
         if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(IntegersOnly, serializers.IntegerField):
+    """An IntegerField that takes JSON integers only."""
+
+
+class StrictBigIntegerField(IntegersOnly, serializers.BigIntegerField):
+    """A BigIntegerField that takes JSON integers only."""
+
+
+class StrictFloatField(serializers.FloatField):
+    """A FloatField that takes JSON numbers only, not "5.0" or true."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | float):
             self.fail("invalid")
         return super().to_internal_value(data)
 
@@ -145,6 +156,9 @@ class RFC3339DateTimeField(serializers.DateTimeField):
             self.fail("invalid")
 
 
+PRIORITY_LABELS = dict(Priority.choices)
+
+
 class PriorityField(serializers.ChoiceField):
     """`"none"`, `"low"`, `"medium"` or `"high"` in JSON; a number sorted by urgency in the database."""
 
@@ -157,7 +171,7 @@ class PriorityField(serializers.ChoiceField):
         return Priority[data.upper()].value
 
     def to_representation(self, value):
-        return Priority(value).label
+        return PRIORITY_LABELS[value]
 
     def get_default(self):
         # The default is written as the API spells it ("none"), and stored as its number.
@@ -224,7 +238,5 @@ class TagListField(BoundedListField):
             unique.setdefault(name.casefold(), name)
         return list(unique.values())
 
-    def to_representation(self, tags):
-        if isinstance(tags, Manager):
-            tags = tags.all()  # served from prefetch_related when the view asked for it
-        return sorted((tag.name for tag in tags), key=str.casefold)
+    def to_representation(self, names):
+        return sorted(names, key=str.casefold)

@@ -110,6 +110,26 @@ class Task(models.Model):
         self.version += 1
 
     @property
+    def tag_names(self) -> list[str]:
+        """The names of the task's tags: as its query brought them (tasks.queries), else from its
+        (prefetched) tags."""
+        names = self.__dict__.get("_tag_names")
+        return names if names is not None else [tag.name for tag in self.tags.all()]
+
+    @tag_names.setter
+    def tag_names(self, names: list[str]) -> None:
+        self._tag_names = names
+
+    def next_occurrence_values(self) -> dict:
+        """What the next occurrence of this task copies: every field a client or an operator
+        writes (owner included), but its completion; the caller gives the next `due_at` and rule."""
+        return {
+            field.attname: getattr(self, field.attname)
+            for field in self._meta.concrete_fields
+            if field.editable and not field.primary_key and field.name not in ("completed", "due_at", "recurrence")
+        }
+
+    @property
     def spawns_next_when_completed(self) -> bool:
         """A recurring task creates its next occurrence on its first completion only."""
         return bool(self.recurrence and self.due_at and self.next_occurrence_id is None)

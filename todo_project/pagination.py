@@ -41,9 +41,10 @@ class TaskPagination(LimitOffsetPagination):
     def paginate_queryset(self, queryset, request, view=None):
         """The page, and the total without a COUNT query when the rows tell it.
 
-        Rows may carry the total (`total`, tasks.queries.DefaultPage). Otherwise one row more
-        than the page is read: when it is not there, the total is the offset plus the rows
-        read. Only a page with more after it, or an offset past the end, counts.
+        Rows may carry the total (`total`, tasks.queries.DefaultPage).
+        Otherwise one row more than the page is read: when it is not there, the total is the
+        offset plus the rows read. Only a page with more after it, or an offset past the end,
+        counts.
         """
         self.request = request
         self.limit = self.get_limit(request)
