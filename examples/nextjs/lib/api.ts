@@ -5,8 +5,9 @@ import type { components, paths } from "./api.d";
 import { apiToken } from "./token";
 
 export type Task = components["schemas"]["Task"];
-export type NewTask = components["schemas"]["TaskRequest"];
-export type TaskChanges = components["schemas"]["PatchedTaskRequest"];
+// The schema also says "a recurrence needs due_at" as alternatives of TaskRequest, which
+// openapi-typescript turns into a union; a form fills the alternative that lists the fields.
+export type NewTask = Extract<components["schemas"]["TaskRequest"], { title: string }>;
 export type ApiError = components["schemas"]["Error"];
 
 export const API_URL = process.env.NEXT_PUBLIC_API_URL ?? "http://127.0.0.1:8000";
