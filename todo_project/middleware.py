@@ -1,6 +1,8 @@
-"""HTTP-level guards that run before any view: conditional GETs and the request body limit."""
+"""HTTP-level guards that run before any view: conditional GETs and the request body's size and arrival."""
 
+import contextlib
 import io
+import sys
 
 from django.conf import settings
 from django.http import JsonResponse
@@ -25,7 +27,12 @@ class JsonConditionalGetMiddleware(ConditionalGetMiddleware):
 
 
 class BodySizeLimitMiddleware:
-    """Answers 413 to a request body over ``API_MAX_BODY_BYTES`` before anything parses it."""
+    """Reads a request's body before anything else runs: 413 over ``API_MAX_BODY_BYTES``, 408
+    when it has not arrived within ``API_BODY_TIMEOUT_SECONDS``.
+
+    Reading it here, before authentication and before any query, means a client that sends its
+    body slowly holds no database connection while it does, and is dropped in bounded time.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -38,18 +45,46 @@ class BodySizeLimitMiddleware:
                 return JsonResponse(error_body("bad_request", "Content-Length is not a number."), status=400)
             if int(declared) > limit:
                 return self.too_large(limit)
+            size = int(declared)
         elif request.META.get("wsgi.input_terminated"):
             # A chunked body has no length up front. The server (gunicorn) ends the stream with
-            # the body, so read one byte past the limit at most, and hand Django what was read;
-            # without this Django would see no body at all.
-            body = request.META["wsgi.input"].read(limit + 1)
+            # the body, so read one byte past the limit at most; without a length set below
+            # Django would see no body at all.
+            size = limit + 1
+        else:
+            size = 0
+        if size:
+            try:
+                with arrival_deadline(settings.API_BODY_TIMEOUT_SECONDS):
+                    body = request.META["wsgi.input"].read(size)
+            except TimeoutError:
+                message = f"The request body did not arrive within {settings.API_BODY_TIMEOUT_SECONDS} seconds."
+                return JsonResponse(error_body("request_timeout", message), status=408)
             if len(body) > limit:
                 return self.too_large(limit)
-            if body:
-                request.META["CONTENT_LENGTH"] = str(len(body))
-                request._stream = io.BytesIO(body)
+            request.META["CONTENT_LENGTH"] = str(len(body))
+            request._stream = io.BytesIO(body)
         return self.get_response(request)
 
     @staticmethod
     def too_large(limit: int) -> JsonResponse:
         return JsonResponse(error_body("request_too_large", f"The request body is larger than {limit} bytes."), status=413)
+
+
+def arrival_deadline(seconds: float):
+    """Interrupts a read still waiting for the client after ``seconds`` with ``TimeoutError``.
+
+    Only the gevent worker (gunicorn.conf.py) reads from a client while the app waits; the
+    timeout raises inside gunicorn's body reader, which then closes the connection after the
+    answer. Elsewhere (the test client) the body is already in memory.
+    """
+    if not _cooperative_sockets():
+        return contextlib.nullcontext()
+    import gevent
+
+    return gevent.Timeout(seconds, TimeoutError("the request body did not arrive in time"))
+
+
+def _cooperative_sockets() -> bool:
+    monkey = sys.modules.get("gevent.monkey")
+    return monkey is not None and monkey.is_module_patched("socket")

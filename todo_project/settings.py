@@ -154,6 +154,19 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     _db_options = DATABASES["default"].setdefault("OPTIONS", {})
+    # The web process (gunicorn.conf.py) sets a pool size: its gevent workers serve many
+    # requests at once, each of which would otherwise keep a connection of its own. A request
+    # borrows a connection, checked before use, and gives it back when it ends; one that waits
+    # longer than DATABASE_POOL_TIMEOUT for a free connection is a 503.
+    if pool_size := env_int("DATABASE_POOL_MAX_SIZE", 0):
+        DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django's rule with a pool: it keeps them instead
+        _db_options["pool"] = {
+            "min_size": 1,
+            "max_size": pool_size,
+            # Idle connections above min_size close like persistent ones did.
+            "max_idle": max(env_int("DATABASE_CONN_MAX_AGE", 60), 1),
+            "timeout": env_int("DATABASE_POOL_TIMEOUT", 10),
+        }
     # A database that does not answer fails the request quickly instead of hanging a worker.
     _db_options.setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5))
     if env_bool("DATABASE_POOLED", False):
@@ -331,6 +344,9 @@ SPECTACULAR_SETTINGS = {
 
 # Larger request bodies are refused (413) before they are read; a task is well under 4 KiB.
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 64 * 1024)
+# A request body is read whole before authentication; one that has not arrived this long after
+# its headers is a 408 and the connection is closed (a client trickling bytes holds nothing long).
+API_BODY_TIMEOUT_SECONDS = env_int("API_BODY_TIMEOUT_SECONDS", 10)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 
 # Per-user limits against abuse; over them a write is a 409 and nothing is stored.
