@@ -41,7 +41,9 @@ def gunicorn(tmp_path):
 @pytest.fixture
 def gunicorn_with_short_bounds(tmp_path):
     """Headers must arrive within 2 s (the keep-alive timeout), a body within 2 s of them."""
-    yield from serve(tmp_path, GUNICORN_KEEPALIVE="2", API_BODY_TIMEOUT_SECONDS="2")
+    for server in serve(tmp_path, GUNICORN_KEEPALIVE="2", API_BODY_TIMEOUT_SECONDS="2"):
+        get(server.port, "/healthz")  # the worker has loaded the app: timings start now
+        yield server
 
 
 def get(port: int, path: str) -> tuple[int, bytes]:
@@ -235,3 +237,39 @@ def test_the_procfile_migrates_on_release_and_serves_with_the_config():
     procfile = (ROOT / "Procfile").read_text().splitlines()
     assert "release: python manage.py migrate --noinput" in procfile
     assert "web: gunicorn todo_project.wsgi --config gunicorn.conf.py" in procfile
+
+
+@pytest.mark.django_db(transaction=True)
+def test_many_requests_at_once_share_a_bounded_pool_of_database_connections():
+    from concurrent.futures import ThreadPoolExecutor
+
+    import psycopg
+    from django.db import connection
+
+    from tests.live import call, new_user_token, start_app
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the pool is PostgreSQL's")
+    db = connection.settings_dict
+    url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}?application_name=pool-test"
+    app = start_app(database_url=url, workers=1, THROTTLE_READ_RATE="100000/min")
+    _, token = new_user_token()
+    seen, done = [], threading.Event()
+
+    def count_connections():
+        with psycopg.connect(f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/postgres", autocommit=True) as admin:
+            while not done.is_set():
+                seen.append(admin.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pool-test'").fetchone()[0])
+                time.sleep(0.02)
+
+    counter = threading.Thread(target=count_connections)
+    counter.start()
+    try:
+        with ThreadPoolExecutor(40) as clients:
+            statuses = list(clients.map(lambda _: call(app.port, "GET", "/api/tasks", token=token, timeout=30).status, range(200)))
+    finally:
+        done.set()
+        counter.join(timeout=20)
+        app.stop()
+    assert statuses == [200] * 200
+    assert 0 < max(seen) <= 4  # DATABASE_POOL_MAX_SIZE for the one worker, with 40 requests in flight

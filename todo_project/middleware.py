@@ -3,8 +3,11 @@
 import contextlib
 import io
 import sys
+import threading
 
 from django.conf import settings
+from django.core.exceptions import MiddlewareNotUsed
+from django.db import close_old_connections
 from django.http import JsonResponse
 from django.middleware.http import ConditionalGetMiddleware
 
@@ -69,6 +72,30 @@ class BodySizeLimitMiddleware:
     @staticmethod
     def too_large(limit: int) -> JsonResponse:
         return JsonResponse(error_body("request_too_large", f"The request body is larger than {limit} bytes."), status=413)
+
+
+class DatabaseTurns:
+    """At most ``DATABASE_POOL_SIZE`` requests of this process run the app at once; the rest
+    wait here for their turn, as they would for a thread, with no time limit.
+
+    Each of these requests can count on one of the pool's connections, so a busy moment never
+    ends in the pool's 503. The connection goes back to the pool when the answer is built,
+    not once a slow client has read it.
+    """
+
+    def __init__(self, get_response):
+        if not settings.DATABASE_POOL_SIZE:
+            raise MiddlewareNotUsed
+        self.get_response = get_response
+        # gevent's, under the gevent worker (it patches threading).
+        self.turns = threading.BoundedSemaphore(settings.DATABASE_POOL_SIZE)
+
+    def __call__(self, request):
+        with self.turns:
+            try:
+                return self.get_response(request)
+            finally:
+                close_old_connections()
 
 
 def arrival_deadline(seconds: float):

@@ -41,6 +41,16 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, got {raw!r}.") from None
 
 
+def env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}.") from None
+
+
 def env_rate(name: str, default: str) -> str | None:
     """A DRF throttle rate such as `120/min`; an empty value turns that limit off."""
     raw = os.environ.get(name, default).strip()
@@ -92,6 +102,8 @@ MIDDLEWARE = [
     # Below CORS, so a browser can read these answers too: 413 before any parsing, and ETags
     # with 304s for every GET.
     "todo_project.middleware.BodySizeLimitMiddleware",
+    # Then wait for a turn at the database, with the body already in hand.
+    "todo_project.middleware.DatabaseTurns",
     "todo_project.middleware.JsonConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -151,21 +163,27 @@ DATABASES = {
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Requests of one process that may use the database at once; 0 (tests, commands) sets no limit.
+DATABASE_POOL_SIZE = env_int("DATABASE_POOL_MAX_SIZE", 0)
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     _db_options = DATABASES["default"].setdefault("OPTIONS", {})
     # The web process (gunicorn.conf.py) sets a pool size: its gevent workers serve many
-    # requests at once, each of which would otherwise keep a connection of its own. A request
-    # borrows a connection, checked before use, and gives it back when it ends; one that waits
-    # longer than DATABASE_POOL_TIMEOUT for a free connection is a 503.
-    if pool_size := env_int("DATABASE_POOL_MAX_SIZE", 0):
-        DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django's rule with a pool: it keeps them instead
+    # requests at once, each of which would otherwise keep a connection of its own. The pool
+    # opens its connections up front and checks one before lending it; at most that many
+    # requests of a worker use the database at once (todo_project.middleware.DatabaseTurns), so
+    # a request waits for a connection only while the pool reconnects: after
+    # DATABASE_POOL_TIMEOUT it is a 503, as when PostgreSQL is down.
+    if DATABASE_POOL_SIZE:
+        DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django's rule with a pool: the pool keeps them
         _db_options["pool"] = {
-            "min_size": 1,
-            "max_size": pool_size,
-            # Idle connections above min_size close like persistent ones did.
-            "max_idle": max(env_int("DATABASE_CONN_MAX_AGE", 60), 1),
-            "timeout": env_int("DATABASE_POOL_TIMEOUT", 10),
+            "min_size": DATABASE_POOL_SIZE,
+            "max_size": DATABASE_POOL_SIZE,
+            "timeout": env_float("DATABASE_POOL_TIMEOUT", 0.5),
+            # A failed connection attempt is not retried in the background with growing pauses
+            # (1, 2, 4 s...): the next request that needs one tries again, so the API is back
+            # as soon as PostgreSQL is.
+            "reconnect_timeout": 0,
         }
     # A database that does not answer fails the request quickly instead of hanging a worker.
     _db_options.setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5))
