@@ -10,8 +10,26 @@ from django.core.exceptions import MiddlewareNotUsed
 from django.db import close_old_connections
 from django.http import JsonResponse
 from django.middleware.http import ConditionalGetMiddleware
+from django.utils.cache import patch_cache_control
 
 from todo_project.errors import error_body
+
+
+def private_answers(get_response):
+    """``Cache-Control: private, no-cache`` on every answer to a request with credentials.
+
+    No shared cache (a CDN, a company proxy) may keep one user's tasks for another; the browser
+    may keep them, and revalidates with the ETag each time (304 when nothing changed). It runs
+    outside every other layer, so 304s, errors and 413s carry it too.
+    """
+
+    def middleware(request):
+        response = get_response(request)
+        if "HTTP_AUTHORIZATION" in request.META:
+            patch_cache_control(response, private=True, no_cache=True)
+        return response
+
+    return middleware
 
 
 class JsonConditionalGetMiddleware(ConditionalGetMiddleware):

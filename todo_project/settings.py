@@ -95,6 +95,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so its line covers everything below, redirects and static files included.
     "todo_project.logs.RequestLogMiddleware",
+    # Before anything that can answer, so every answer to a signed-in caller is private.
+    "todo_project.middleware.private_answers",
     "django.middleware.security.SecurityMiddleware",
     # Serves the admin's static files; right after security so they get its headers.
     "whitenoise.middleware.WhiteNoiseMiddleware",
