@@ -412,6 +412,11 @@ X_FRAME_OPTIONS = "DENY"
 # Origins allowed to post the admin's forms when they differ from the host (e.g. a second domain).
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
+# Failed admin sign-ins allowed per client address and per username in each window; past that,
+# sign-ins from that address or for that username are refused until the window ends.
+ADMIN_LOGIN_FAILURE_LIMIT = env_int("ADMIN_LOGIN_FAILURE_LIMIT", 5)
+ADMIN_LOGIN_WINDOW_SECONDS = env_int("ADMIN_LOGIN_WINDOW_SECONDS", 15 * 60)
+
 # Operators' admin passwords; API users have none.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
