@@ -342,7 +342,9 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Todo API",
     "DESCRIPTION": (
         "Tasks for users signed in with Better Auth. Send the Better Auth JWT as "
-        "`Authorization: Bearer <token>`. Every error is JSON in the `Error` shape."
+        "`Authorization: Bearer <token>`. Every error is JSON in the `Error` shape. Every answer to a "
+        "request with credentials carries `Cache-Control: private, no-cache`: no shared cache keeps it, "
+        "and a browser revalidates it with its `ETag`."
     ),
     "VERSION": __import__("todo_project").__version__,
     "SERVE_INCLUDE_SCHEMA": False,
