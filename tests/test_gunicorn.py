@@ -81,8 +81,8 @@ def silent_connections(port: int, count: int) -> list[socket.socket]:
 
 
 def test_silent_connections_do_not_hold_up_other_requests(gunicorn):
-    # More silent connections than the worker has threads; gunicorn's own gthread worker gives
-    # each a thread for up to 5 s, so this request would wait for them.
+    # More silent connections than a threaded worker has threads (gunicorn's gthread gives each
+    # a thread for up to 5 s, so this request would wait for them).
     idle = silent_connections(gunicorn.port, 4)
     started = time.monotonic()
     assert get(gunicorn.port, "/healthz") == (200, b'{"status":"ok"}')

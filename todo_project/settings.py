@@ -167,6 +167,11 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Requests of one process that may use the database at once; 0 (tests, commands) sets no limit.
 DATABASE_POOL_SIZE = env_int("DATABASE_POOL_MAX_SIZE", 0)
+if DATABASE_POOL_SIZE:
+    # The web process: PostgreSQL's connections are kept by the pool below (Django's rule: no
+    # persistent ones beside it); an SQLite file opens in microseconds, and a connection kept
+    # per greenlet would hold a file handle per client connection.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     _db_options = DATABASES["default"].setdefault("OPTIONS", {})
@@ -177,7 +182,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # a request waits for a connection only while the pool reconnects: after
     # DATABASE_POOL_TIMEOUT it is a 503, as when PostgreSQL is down.
     if DATABASE_POOL_SIZE:
-        DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django's rule with a pool: the pool keeps them
         _db_options["pool"] = {
             "min_size": DATABASE_POOL_SIZE,
             "max_size": DATABASE_POOL_SIZE,
