@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.admin.views.main import ChangeList
 from django.db.models import Count, QuerySet
@@ -11,6 +12,12 @@ from tasks.models import Task
 
 # Failed sign-ins are limited per address and per username (accounts/admin_login.py).
 admin.site.login_form = ThrottledAdminLoginForm
+
+
+ACTIVE_HELP = (
+    "Untick to refuse this user's tokens (403 account_disabled within 30 seconds) and keep their data. "
+    "Deleting the user instead erases their tasks; their next sign-in starts a new, empty account."
+)
 
 
 class UserChangeList(ChangeList):
@@ -36,6 +43,9 @@ class UserAdmin(DjangoUserAdmin):
 
     Deactivating takes effect within BETTER_AUTH_USER_CACHE_SECONDS (30 s): each API process
     re-reads a user's row that often, and then answers a deactivated user 403 `account_disabled`.
+    Deleting erases the user's tasks, tags and idempotency keys at once; Better Auth still knows
+    the person, so their next token signs in as a new, empty account (a process that remembered
+    the row refuses one write with 401 `account_deleted` first). To keep someone out, deactivate.
     """
 
     list_display = ["__str__", "better_auth_id", "email", "name", "is_active", "last_seen_at", "task_count", "is_staff"]
@@ -48,9 +58,13 @@ class UserAdmin(DjangoUserAdmin):
         ("Operator sign-in", {"fields": ["username", "password", "is_staff", "is_superuser", "groups", "user_permissions"]}),
         ("Dates", {"fields": ["date_joined", "last_login"]}),
     ]
-    actions = ["deactivate", "reactivate"]
+    actions = ["deactivate", "reactivate", "delete_selected"]
     # The total under "N users" would be a second COUNT(*) on every page.
     show_full_result_count = False
+
+    def get_form(self, request, obj=None, **kwargs):
+        kwargs["help_texts"] = {"is_active": ACTIVE_HELP, **kwargs.get("help_texts", {})}
+        return super().get_form(request, obj, **kwargs)
 
     def get_changelist(self, request, **kwargs):
         return UserChangeList
@@ -78,6 +92,13 @@ class UserAdmin(DjangoUserAdmin):
         self.message_user(request, f"Deactivated {changed} user(s); the API refuses their tokens with 403.")
         if queryset.filter(pk=request.user.pk).exists():
             self.message_user(request, "You cannot deactivate yourself.", messages.WARNING)
+
+    @admin.action(
+        description="Delete selected users and erase their tasks (they may sign in again as new, empty accounts)",
+        permissions=["delete"],
+    )
+    def delete_selected(self, request, queryset: QuerySet[User]):
+        return delete_selected(self, request, queryset)
 
     @admin.action(description="Reactivate selected users")
     def reactivate(self, request, queryset: QuerySet[User]) -> None:

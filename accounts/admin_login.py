@@ -8,7 +8,6 @@ username is refused until the window ends, the right password included, before a
 password is checked.
 """
 
-import hashlib
 import logging
 import time
 
@@ -17,7 +16,7 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.cache import caches
 from django.core.exceptions import ValidationError
 
-from todo_project.throttling import AnonymousThrottle, window_count
+from todo_project.throttling import AnonymousThrottle, bounded, window_count
 
 logger = logging.getLogger("accounts.admin_login")
 
@@ -46,8 +45,8 @@ class ThrottledAdminLoginForm(AdminAuthenticationForm):
 def failure_counters(request, username: str) -> list[str]:
     """This window's failure counters for the client address and for the username (hashed: any length)."""
     window = int(time.time() // settings.ADMIN_LOGIN_WINDOW_SECONDS)
-    address = AnonymousThrottle().get_ident(request)
-    name = hashlib.sha256(username.strip().lower().encode()).hexdigest()
+    address = bounded(AnonymousThrottle().get_ident(request))
+    name = bounded(username.strip().lower())
     return [f"admin-login:address:{address}:{window}", f"admin-login:username:{name}:{window}"]
 
 

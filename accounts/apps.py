@@ -8,4 +8,10 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self):
+        from django.db.models.signals import post_delete
+
         from accounts import schema  # noqa: F401  (registers the OpenAPI security scheme)
+        from accounts.models import User
+        from accounts.user_cache import forget_deleted_user
+
+        post_delete.connect(forget_deleted_user, sender=User)

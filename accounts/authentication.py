@@ -1,5 +1,7 @@
+import logging
 from typing import Any
 
+from django.db import DatabaseError, IntegrityError
 from rest_framework import exceptions, status
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
@@ -8,12 +10,21 @@ from accounts.models import User
 from accounts.tokens import BetterAuthTokenVerifier, TokenError
 from accounts.user_cache import recent_tokens, recent_users
 
+logger = logging.getLogger("accounts.authentication")
+
 
 class AccountDisabled(exceptions.PermissionDenied):
     """The token is valid but an operator has deactivated the account."""
 
     default_detail = "This account has been deactivated."
     default_code = "account_disabled"
+
+
+class AccountDeleted(exceptions.AuthenticationFailed):
+    """The token's user was deleted by an operator while this process still remembered them."""
+
+    default_detail = "This account was deleted, and its data with it; signing in again starts a new, empty account."
+    default_code = "account_deleted"
 
 
 class SigningKeysUnavailable(exceptions.APIException):
@@ -31,14 +42,29 @@ class SigningKeysUnavailable(exceptions.APIException):
 class BetterAuthAuthentication(JWTAuthentication):
     """Authenticates ``Authorization: Bearer <jwt>`` with a token issued by Better Auth.
 
-    Header parsing comes from simplejwt; verification from ``BetterAuthTokenVerifier``.
-    Returns ``None`` without a Bearer header, so the request is answered 401 by the
-    permission check; raises ``AuthenticationFailed`` (401) for a bad token and
-    ``AccountDisabled`` (403) for a deactivated user, and ``SigningKeysUnavailable`` (503)
-    when the JWKS is needed but cannot be fetched.
+    Verification comes from ``BetterAuthTokenVerifier``. Returns ``None`` without an
+    Authorization header, so the request is answered 401 by the permission check; raises
+    ``AuthenticationFailed`` (401) for a header that is not ``Bearer <token>`` and for a bad
+    token, ``AccountDisabled`` (403) for a deactivated user, and ``SigningKeysUnavailable``
+    (503) when the JWKS is needed but cannot be fetched.
     """
 
     www_authenticate_realm = "api"
+
+    def get_raw_token(self, header: bytes) -> bytes | None:
+        """The token of a ``Bearer <token>`` header, the scheme in any case (RFC 7235).
+
+        This API knows no other scheme, so another one is a client's mistake worth naming
+        rather than the anonymous request simplejwt would make of it.
+        """
+        parts = header.split()
+        if not parts:
+            return None
+        if len(parts) != 2 or parts[0].lower() != b"bearer":
+            raise exceptions.AuthenticationFailed(
+                "The Authorization header must be 'Bearer <token>'.", code="bad_authorization_header"
+            )
+        return parts[1]
 
     def get_validated_token(self, raw_token: bytes) -> dict[str, Any]:
         try:
@@ -55,3 +81,28 @@ class BetterAuthAuthentication(JWTAuthentication):
         if not user.is_active:
             raise AccountDisabled()
         return user
+
+
+def account_deleted_instead_of(exc: Exception, request) -> Exception:
+    """`AccountDeleted` for a write that failed because its user's row is gone, else `exc`.
+
+    A process remembers a user for USER_CACHE_SECONDS (accounts/user_cache.py), so it can act
+    for a user an operator deleted in another process: the first write then breaks the foreign
+    key to the user. That process forgets the user, so the token's next request signs in as a
+    new, empty account, as it would anywhere else.
+    """
+    if not isinstance(exc, IntegrityError) or request is None:
+        return exc
+    user = request.user
+    if user is None or not user.better_auth_id:
+        return exc
+    try:
+        if User.objects.filter(better_auth_id=user.better_auth_id).exists():
+            return exc
+    except DatabaseError:
+        return exc
+    logger.info("a deleted user's write was refused; forgetting the remembered row")
+    recent_users.forget(user.better_auth_id)
+    deleted = AccountDeleted()
+    deleted.auth_header = BetterAuthAuthentication().authenticate_header(request)
+    return deleted

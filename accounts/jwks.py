@@ -15,8 +15,9 @@ from typing import Any
 from urllib.request import Request, urlopen
 
 import jwt
-from django.conf import settings
 from django.core.cache import caches
+
+from accounts.settings import auth_settings
 
 logger = logging.getLogger("accounts.jwks")
 
@@ -202,18 +203,17 @@ _key_sets: dict[str, StaticJWKS | JWKSCache] = {}
 
 def key_set_from_settings() -> StaticJWKS | JWKSCache | None:
     """The process's key set as settings configure it, or None when JWKS tokens are off."""
-    config = settings.BETTER_AUTH
-    if not config["JWKS_ALGORITHMS"]:
+    if not auth_settings.JWKS_ALGORITHMS:
         return None
-    static = config["JWKS"]
+    static, url = auth_settings.JWKS, auth_settings.JWKS_URL
     options = {
-        "max_age": config["JWKS_CACHE_SECONDS"],
-        "cooldown": config["JWKS_REFETCH_COOLDOWN_SECONDS"],
-        "timeout": config["JWKS_TIMEOUT_SECONDS"],
-        "max_bytes": config["JWKS_MAX_BYTES"],
-        "cache_alias": config["JWKS_CACHE_ALIAS"],
+        "max_age": auth_settings.JWKS_CACHE_SECONDS,
+        "cooldown": auth_settings.JWKS_REFETCH_COOLDOWN_SECONDS,
+        "timeout": auth_settings.JWKS_TIMEOUT_SECONDS,
+        "max_bytes": auth_settings.JWKS_MAX_BYTES,
+        "cache_alias": auth_settings.JWKS_CACHE_ALIAS,
     }
-    signature = json.dumps([static, config["JWKS_URL"], options], sort_keys=True)
+    signature = json.dumps([static, url, options], sort_keys=True)
     if signature not in _key_sets:
-        _key_sets[signature] = StaticJWKS(static) if static is not None else JWKSCache(config["JWKS_URL"], **options)
+        _key_sets[signature] = StaticJWKS(static) if static is not None else JWKSCache(url, **options)
     return _key_sets[signature]

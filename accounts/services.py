@@ -6,6 +6,7 @@ from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.tokens import UNSTORABLE_CHARACTERS
 from todo_project.db import CompiledRows, prepared
 
 # Profile fields copied from the token's claims, as (model field, claim, max length).
@@ -47,8 +48,8 @@ def profile_from_claims(claims: dict[str, Any]) -> dict[str, str]:
     profile = {}
     for field_name, claim, max_length in PROFILE_CLAIMS:
         value = claims.get(claim)
-        # PostgreSQL text cannot hold NUL characters; Better Auth never signs one, but a 500 is worse.
-        profile[field_name] = value.replace("\x00", "")[:max_length] if isinstance(value, str) else ""
+        # Better Auth never signs characters a database cannot store, but a 500 would be worse.
+        profile[field_name] = UNSTORABLE_CHARACTERS.sub("", value)[:max_length] if isinstance(value, str) else ""
     return profile
 
 

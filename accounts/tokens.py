@@ -8,20 +8,26 @@ Two kinds of key, never mixed: HS tokens are checked with the shared secret only
 asymmetric tokens (EdDSA, ES*, RS*, PS*) with a public key from Better Auth's JWKS only.
 """
 
-import json
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
+import orjson
 from jwt.utils import base64url_decode
 from django.conf import settings
 
 from accounts.jwks import JWKSCache, StaticJWKS, key_set_from_settings
+from accounts.settings import auth_settings
 
 # A Better Auth JWT with a long profile is about 1 KB; anything much larger is not one.
 MAX_TOKEN_LENGTH = 8 * 1024
 MAX_SUBJECT_LENGTH = 255
+
+# What no database text column can hold: NUL (PostgreSQL refuses it) and lone UTF-16
+# surrogates, which a JSON string may escape ("\ud800") but UTF-8 cannot encode.
+UNSTORABLE_CHARACTERS = re.compile("[\x00\ud800-\udfff]")
 
 # Headers that would let the token choose its own key or change how it is processed.
 FORBIDDEN_HEADERS = ("crit", "jku", "x5u", "jwk", "x5c")
@@ -51,9 +57,13 @@ _PYJWT_ERRORS = [
 
 
 def _peek_header(raw: str) -> dict[str, Any]:
-    """The JOSE header as sent, before PyJWT's checks, so a forbidden header gets its own code."""
+    """The JOSE header as sent, before PyJWT's checks, so a forbidden header gets its own code.
+
+    orjson refuses nesting past 1024 levels with a ValueError, where the json module would
+    recurse until Python's recursion limit; PyJWT catches that itself for the parses it makes.
+    """
     try:
-        header = json.loads(base64url_decode(raw.split(".", 1)[0]))
+        header = orjson.loads(base64url_decode(raw.split(".", 1)[0]))
     except (ValueError, TypeError) as e:
         raise TokenError("The token is not a well-formed JWT.", "token_malformed") from e
     if not isinstance(header, dict):
@@ -76,15 +86,14 @@ class BetterAuthTokenVerifier:
 
     @classmethod
     def from_settings(cls) -> "BetterAuthTokenVerifier":
-        config = settings.BETTER_AUTH
         return cls(
             secret=settings.BETTER_AUTH_SECRET,
-            hs_algorithms=list(config["HS_ALGORITHMS"]),
-            issuer=config["ISSUER"],
-            audience=list(config["AUDIENCE"]),
-            leeway_seconds=config["LEEWAY_SECONDS"],
-            required_claims=list(config["REQUIRED_CLAIMS"]),
-            jwks_algorithms=list(config["JWKS_ALGORITHMS"]),
+            hs_algorithms=list(auth_settings.HS_ALGORITHMS),
+            issuer=auth_settings.ISSUER,
+            audience=list(auth_settings.AUDIENCE),
+            leeway_seconds=auth_settings.LEEWAY_SECONDS,
+            required_claims=list(auth_settings.REQUIRED_CLAIMS),
+            jwks_algorithms=list(auth_settings.JWKS_ALGORITHMS),
             key_set=key_set_from_settings(),
         )
 
@@ -164,15 +173,19 @@ class BetterAuthTokenVerifier:
 
     def _check_subject(self, claims: dict[str, Any]) -> None:
         subject = claims["sub"]
-        # A NUL cannot be stored in a PostgreSQL text column, so it cannot name a user.
-        if not isinstance(subject, str) or not subject.strip() or len(subject) > MAX_SUBJECT_LENGTH or "\x00" in subject:
+        # A subject that cannot be stored cannot name a user.
+        if (
+            not isinstance(subject, str)
+            or not subject.strip()
+            or len(subject) > MAX_SUBJECT_LENGTH
+            or UNSTORABLE_CHARACTERS.search(subject)
+        ):
             raise TokenError("The token's subject (sub) is not a valid user id.", "token_invalid_claim")
 
 
 def development_token_claims(*, user_id: str, email: str = "", name: str = "", minutes: int = 15) -> dict[str, Any]:
     """Claims shaped like the ones Better Auth's jwt() plugin signs, for local use and tests."""
     now = int(time.time())
-    config = settings.BETTER_AUTH
     claims: dict[str, Any] = {
         "id": user_id,
         "sub": user_id,
@@ -183,10 +196,10 @@ def development_token_claims(*, user_id: str, email: str = "", name: str = "", m
         "iat": now,
         "exp": now + minutes * 60,
     }
-    if config["ISSUER"]:
-        claims["iss"] = config["ISSUER"]
-    if config["AUDIENCE"]:
-        claims["aud"] = config["AUDIENCE"][0]
+    if auth_settings.ISSUER:
+        claims["iss"] = auth_settings.ISSUER
+    if auth_settings.AUDIENCE:
+        claims["aud"] = auth_settings.AUDIENCE[0]
     return claims
 
 

@@ -1,33 +1,26 @@
 """Per-process memories of recent tokens and their users, so a warm request neither verifies a
 signature again nor reads a user row.
 
-A user is remembered for `BETTER_AUTH["USER_CACHE_SECONDS"]` (30 s by default): an operator's
+A user is remembered for `auth_settings.USER_CACHE_SECONDS` (30 s by default): an operator's
 deactivation, made in another process, is seen within that time. A user entry remembers the
 email and name it was synced with; a token carrying others goes through `user_sync_from_claims`,
-so profile changes are written as before. A verified token is remembered verbatim for
-`TOKEN_CACHE_SECONDS` (600 s, as long as the JWKS's keys are trusted) and never past its `exp`
-(plus the leeway): a token signed once stays valid until it expires, so only a withdrawn key
-argues for forgetting it sooner. With 10,000 users a process meets each about once a minute, so
-a 30 s memory of tokens would verify nearly every request again."""
+so profile changes are written as before. A verified token's claims are remembered, under the
+token's SHA-256, for `TOKEN_CACHE_SECONDS` (600 s, as long as the JWKS's keys are trusted) and
+never past its `exp` (plus the leeway): a token signed once stays valid until it expires, so only
+a withdrawn key argues for forgetting it sooner. With 10,000 users a process meets each about
+once a minute, so a 30 s memory of tokens would verify nearly every request again. The token
+memory is bounded by bytes (32 MiB as counted), so large tokens cannot grow a worker without end."""
 
+import hashlib
 import threading
 import time
 from typing import Any
 
-from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS
 
 from accounts.models import User
 from accounts.services import API_USER_FIELDS, profile_from_claims, user_sync_from_claims
-
-
-def _put_bounded(entries: dict, key, entry: tuple, max_entries: int) -> None:
-    """Stores `entry` last; when full, drops the first entry, the stalest (insertion order is
-    expiry order). The caller holds the lock."""
-    entries.pop(key, None)
-    if len(entries) >= max_entries:
-        del entries[next(iter(entries))]
-    entries[key] = entry
+from accounts.settings import auth_settings
 
 
 class RecentUsers:
@@ -40,7 +33,7 @@ class RecentUsers:
 
     def user_for(self, claims: dict[str, Any]) -> User:
         """The user the claims speak for: from memory when fresh and unchanged, else synced."""
-        ttl = settings.BETTER_AUTH.get("USER_CACHE_SECONDS", 30)
+        ttl = auth_settings.USER_CACHE_SECONDS
         profile = profile_from_claims(claims)
         entry = self._entries.get(claims["sub"])
         if entry is not None and entry[0] > self.clock() and entry[1] == profile:
@@ -52,8 +45,16 @@ class RecentUsers:
         return user
 
     def _remember(self, subject: str, expires: float, profile: dict[str, str], values: tuple) -> None:
+        """Stores the entry last; when full, first drops the stalest (insertion order is expiry order)."""
         with self._lock:
-            _put_bounded(self._entries, subject, (expires, profile, values), self.max_entries)
+            self._entries.pop(subject, None)
+            if len(self._entries) >= self.max_entries:
+                del self._entries[next(iter(self._entries))]
+            self._entries[subject] = (expires, profile, values)
+
+    def forget(self, subject: str) -> None:
+        with self._lock:
+            self._entries.pop(subject, None)
 
     def clear(self) -> None:
         with self._lock:
@@ -61,36 +62,67 @@ class RecentUsers:
 
 
 class RecentTokens:
-    """Claims of tokens this process verified, keyed by the exact token; at most `max_entries`."""
+    """Claims of tokens this process verified, keyed by the token's SHA-256; `max_bytes` of them.
 
-    def __init__(self, max_entries: int = 20_000, clock=time.monotonic, wall_clock=time.time):
-        self.max_entries, self.clock, self.wall_clock = max_entries, clock, wall_clock
-        self._entries: dict[bytes, tuple[float, dict[str, Any]]] = {}
+    Bounded by size, not count: a token's claims take about as much memory as the token, and
+    tokens may be 8 KB each (accounts.tokens.MAX_TOKEN_LENGTH).
+    """
+
+    # An entry's memory besides its claims' text (dict, digest, tuple, small claim values), on
+    # the high side of what tracemalloc shows; bench/token_memory.py measures a whole process.
+    ENTRY_OVERHEAD = 1_500
+
+    def __init__(self, max_bytes: int = 32 * 2**20, clock=time.monotonic, wall_clock=time.time):
+        self.max_bytes, self.clock, self.wall_clock = max_bytes, clock, wall_clock
+        self._entries: dict[bytes, tuple[float, dict[str, Any], int]] = {}
+        self._bytes = 0
         self._lock = threading.Lock()
+
+    @classmethod
+    def cost(cls, raw: bytes) -> int:
+        """What remembering the token is counted as against `max_bytes`."""
+        return cls.ENTRY_OVERHEAD + len(raw)
 
     def claims_for(self, raw: bytes, verify) -> dict[str, Any]:
         """The token's claims: remembered while fresh, else `verify(raw)`'s (which may raise)."""
-        entry = self._entries.get(raw)
+        digest = hashlib.sha256(raw).digest()
+        entry = self._entries.get(digest)
         if entry is not None and entry[0] > self.clock():
             return dict(entry[1])  # a copy per request, as a fresh verification would give
         claims = verify(raw)
         lifetime = self._lifetime(claims)
         if lifetime > 0:
-            with self._lock:
-                _put_bounded(self._entries, raw, (self.clock() + lifetime, claims), self.max_entries)
+            self._remember(digest, (self.clock() + lifetime, claims, self.cost(raw)))
         return dict(claims)
 
+    def _remember(self, digest: bytes, entry: tuple[float, dict[str, Any], int]) -> None:
+        """Stores `entry` last, first dropping the stalest entries (the first ones) it needs room from."""
+        with self._lock:
+            if (replaced := self._entries.pop(digest, None)) is not None:
+                self._bytes -= replaced[2]
+            while self._entries and self._bytes + entry[2] > self.max_bytes:
+                self._bytes -= self._entries.pop(next(iter(self._entries)))[2]
+            self._entries[digest] = entry
+            self._bytes += entry[2]
+
     def _lifetime(self, claims: dict[str, Any]) -> float:
-        config = settings.BETTER_AUTH
-        lifetime = config.get("TOKEN_CACHE_SECONDS", 600)
+        lifetime = auth_settings.TOKEN_CACHE_SECONDS
         if "exp" in claims:  # verified, so int() takes it (PyJWT checks exactly that)
-            lifetime = min(lifetime, int(claims["exp"]) + config.get("LEEWAY_SECONDS", 0) - self.wall_clock())
+            lifetime = min(lifetime, int(claims["exp"]) + auth_settings.LEEWAY_SECONDS - self.wall_clock())
         return lifetime
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._bytes = 0
 
 
 recent_users = RecentUsers()
 recent_tokens = RecentTokens()
+
+
+def forget_deleted_user(sender, instance: User, **kwargs) -> None:
+    """`post_delete` receiver: the process that deletes a user forgets them at once (others
+    notice on their next write, accounts.authentication.account_deleted_instead_of)."""
+    if instance.better_auth_id:
+        recent_users.forget(instance.better_auth_id)

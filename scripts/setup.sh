@@ -1,6 +1,8 @@
 #!/bin/sh
-# Creates .venv with the pinned dependencies; cheap to repeat (reinstalls only when
-# requirements.txt changed). Sourced by run.sh and test.sh.
+# Creates .venv with the pinned dependencies; cheap to repeat (reinstalls only when the
+# requirements changed). Sourced by run.sh and bench/run.sh (requirements.txt, what production
+# installs) and by test.sh, which sets requirements=requirements-dev.txt first (the same plus
+# the test suite's packages).
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -11,10 +13,16 @@ PYTHON=${PYTHON:-python3}
 }
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 
-stamp=.venv/.requirements-installed
-wanted=$(.venv/bin/python -c 'import hashlib; print(hashlib.sha256(open("requirements.txt", "rb").read()).hexdigest())')
-if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
-    echo "Installing dependencies into .venv ..."
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
-    echo "$wanted" > "$stamp"
+requirements=${requirements:-requirements.txt}
+# One stamp per requirements file, holding the hash of that file and of requirements.txt (which
+# requirements-dev.txt includes), so switching between run.sh and test.sh reinstalls nothing.
+stamp() { echo ".venv/.installed-$1"; }
+fingerprint() { cat "$1" requirements.txt | .venv/bin/python -c 'import hashlib, sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())'; }
+wanted=$(fingerprint "$requirements")
+if [ "$(cat "$(stamp "$requirements")" 2>/dev/null)" != "$wanted" ]; then
+    echo "Installing dependencies from $requirements into .venv ..."
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$requirements"
+    echo "$wanted" > "$(stamp "$requirements")"
+    # Everything requirements.txt lists is installed now too.
+    fingerprint requirements.txt > "$(stamp requirements.txt)"
 fi

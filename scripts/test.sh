@@ -3,6 +3,7 @@
 # DATABASE_URL picks the database (default: SQLite).
 set -eu
 cd "$(dirname "$0")/.."
+requirements=requirements-dev.txt
 . scripts/setup.sh
 
 # The suite runs with DEBUG off, as production does, so it needs non-default secrets.

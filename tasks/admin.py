@@ -2,7 +2,7 @@ import json
 from datetime import timedelta
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.paginator import Paginator
 from django.db import connections, transaction
 from django.db.models import QuerySet
@@ -11,8 +11,8 @@ from django.utils.functional import cached_property
 
 from accounts.models import User
 from tasks.models import Tag, Task
-from tasks.recurrence import InvalidRecurrence, recurrence_normalize
-from tasks.services import tasks_set_completed
+from tasks.recurrence import InvalidRecurrence, recurrence_check_schedule, recurrence_normalize
+from tasks.services import LimitReached, tasks_set_completed
 
 
 class EstimatedCountPaginator(Paginator):
@@ -83,6 +83,11 @@ class TaskAdminForm(forms.ModelForm):
         cleaned = super().clean()
         if cleaned.get("recurrence") and not cleaned.get("due_at"):
             self.add_error("due_at", "A recurring task needs a due date.")
+        elif cleaned.get("recurrence"):
+            try:
+                recurrence_check_schedule(cleaned["recurrence"], cleaned["due_at"])
+            except InvalidRecurrence as e:
+                self.add_error("recurrence", str(e))
         owner, tags = cleaned.get("owner"), cleaned.get("tags") or []
         if owner and any(tag.owner_id != owner.better_auth_id for tag in tags):
             self.add_error("tags", "Tags must belong to the task's owner.")
@@ -127,9 +132,13 @@ class TaskAdmin(admin.ModelAdmin):
 
     def _set_completed(self, request, queryset: QuerySet[Task], completed: bool) -> None:
         # Through the same service as the API, so completing a recurring task spawns its next one.
-        with transaction.atomic():
-            tasks = list(queryset.select_related(None).select_for_update())
-            changed, spawned = tasks_set_completed(tasks=tasks, completed=completed)
+        try:
+            with transaction.atomic():
+                tasks = list(queryset.select_related(None).select_for_update())
+                changed, spawned = tasks_set_completed(tasks=tasks, completed=completed)
+        except LimitReached as e:
+            self.message_user(request, f"Nothing changed: {e.detail}", level=messages.ERROR)
+            return
         verb = "Completed" if completed else "Reopened"
         spawned_note = f"; {len(spawned)} next occurrence(s) created" if spawned else ""
         self.message_user(request, f"{verb} {changed} task(s){spawned_note}.")

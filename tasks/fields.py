@@ -12,6 +12,7 @@ from django.db.models import Manager
 from rest_framework import serializers
 
 from tasks.models import Priority
+from tasks.recurrence import MAX_LENGTH as RECURRENCE_MAX_LENGTH
 from tasks.recurrence import InvalidRecurrence, recurrence_normalize
 
 RFC3339 = re.compile(
@@ -55,15 +56,13 @@ def parse_rfc3339(value: str) -> datetime:
 
 
 class StrictCharField(serializers.CharField):
-    """A CharField that takes JSON strings only (no numbers) holding text the database can store.
+    """A CharField that takes JSON strings only (no numbers).
 
-    Surrounding whitespace is trimmed (see SPACE) before the length and blank checks.
+    Text that is not Unicode (a lone surrogate) never gets here: the JSON parser refuses it
+    (todo_project/parsers.py). Surrounding whitespace is trimmed (see SPACE) before the length and blank checks.
     """
 
-    default_error_messages = {
-        "invalid": "Must be a string.",
-        "invalid_characters": "Contains characters that are not valid Unicode text.",
-    }
+    default_error_messages = {"invalid": "Must be a string."}
 
     def __init__(self, **kwargs):
         super().__init__(**{**kwargs, "trim_whitespace": False})
@@ -80,10 +79,6 @@ class StrictCharField(serializers.CharField):
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
-        try:
-            data.encode("utf-8")
-        except UnicodeEncodeError:  # lone surrogates, e.g. "\ud800"
-            self.fail("invalid_characters")
         return super().to_internal_value(data)
 
 
@@ -149,7 +144,7 @@ class RecurrenceField(StrictCharField):
     """An RFC 5545 RRULE, stored in a canonical form."""
 
     def __init__(self, **kwargs):
-        super().__init__(max_length=500, **kwargs)
+        super().__init__(max_length=RECURRENCE_MAX_LENGTH, **kwargs)
 
     def to_internal_value(self, data):
         rule = super().to_internal_value(data)

@@ -66,8 +66,8 @@ def idempotency_claim(*, owner: User, key: str, fingerprint: str) -> tuple[Idemp
         try:
             with transaction.atomic():
                 return IdempotencyKey.objects.create(owner=owner, key=key, fingerprint=fingerprint, created_at=now), True
-        except IntegrityError:
-            pass
+        except IntegrityError as e:
+            failure = e
         earlier = IdempotencyKey.objects.filter(owner=owner, key=key).first()
         if earlier is None:
             continue  # released since: claim it again
@@ -77,6 +77,8 @@ def idempotency_claim(*, owner: User, key: str, fingerprint: str) -> tuple[Idemp
         if earlier.fingerprint != fingerprint:
             raise IdempotencyKeyReused()
         return earlier, False
+    if earlier is None:
+        raise failure  # not the key's constraint: the owner's row is gone (accounts.authentication)
     raise IdempotencyRequestInProgress()  # other retries kept taking the key
 
 

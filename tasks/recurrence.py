@@ -2,40 +2,87 @@
 
 python-dateutil evaluates the rules. The checks here come first because dateutil accepts
 rules that never end a search (INTERVAL=0 loops forever; "February 30th" scans every day up
-to the year 9999) and rules finer than a day, which a todo list has no use for.
+to the year 9999), rules it cannot expand (the 53rd Monday of February raises IndexError) and
+rules finer than a day, which a todo list has no use for. dateutil has no limit of its own on
+how far it looks for an occurrence (dateutil/dateutil#1094, #1393), so the search for the next
+one is bounded here too (SEARCH_HORIZON), through a dateutil internal that tests pin:
+tests/tasks/test_recurrence.py checks both that the search stops and that it finds what
+dateutil alone finds.
 """
 
 import calendar
 import re
 from datetime import datetime, timezone
 
-from dateutil.rrule import rrulestr
+from dateutil.rrule import rrule, rrulestr
 
 FREQUENCIES = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
-# The parts a rule may use, in the order the canonical form writes them.
-PARTS = ("FREQ", "INTERVAL", "BYMONTH", "BYMONTHDAY", "BYDAY", "WKST", "COUNT", "UNTIL")
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-BYDAY = re.compile(r"^([+-]?\d{1,2})?(MO|TU|WE|TH|FR|SA|SU)$")
-UNTIL = re.compile(r"^\d{8}T\d{6}Z$")
-MAX_INTERVAL = 1000
-MAX_COUNT = 10_000
+
+# The grammar: the parts a rule may use, in the order the canonical form writes them, and
+# the syntax of each one's value (upper case; ASCII digits only, as client RRULE parsers
+# expect). Numbers are checked against RANGES after the syntax. The OpenAPI pattern for
+# `recurrence` is derived from this (RRULE_PATTERN).
+_NUMBER = "[0-9]+"
+_SIGNED = f"[+-]?{_NUMBER}"
+_WEEKDAY = "|".join(WEEKDAYS)
+_BYDAY_ITEM = rf"(?:[+-]?[0-9]{{1,2}})?(?:{_WEEKDAY})"
+GRAMMAR = {
+    "FREQ": "|".join(FREQUENCIES),
+    "INTERVAL": _NUMBER,
+    "BYMONTH": rf"{_NUMBER}(?:,{_NUMBER})*",
+    "BYMONTHDAY": rf"{_SIGNED}(?:,{_SIGNED})*",
+    "BYDAY": rf"{_BYDAY_ITEM}(?:,{_BYDAY_ITEM})*",
+    "WKST": _WEEKDAY,
+    "COUNT": _NUMBER,
+    "UNTIL": "[0-9]{8}T[0-9]{6}Z",
+}
+PARTS = tuple(GRAMMAR)
+# Inclusive bounds of each number (of its absolute value where a sign is allowed).
+RANGES = {"INTERVAL": (1, 1000), "BYMONTH": (1, 12), "BYMONTHDAY": (1, 31), "COUNT": (1, 10_000)}
+# The nth weekday of a month, or of a year.
+NTH_IN_MONTH, NTH_IN_YEAR = 5, 53
+MAX_LENGTH = 500  # characters, as the model stores them
+
+# A whole rule, as JSON Schema can check it: parts in any order, each at most once is beyond
+# a regular expression, so this checks the syntax of each part; RRULE: prefix and lower case
+# are accepted by the API but left out here, which describes the canonical form clients get.
+RRULE_PATTERN = "^(?:{0})(?:;(?:{0}))*$".format("|".join(f"{name}=(?:{value})" for name, value in GRAMMAR.items()))
+
+BYDAY = re.compile(r"([+-]?[0-9]{1,2})?([A-Z]{2})")
 # Longest days of each month, February in a leap year.
 DAYS_IN_MONTH = {month: calendar.monthrange(2024, month)[1] for month in range(1, 13)}
 
+# How far the next occurrence is looked for, in the "looks" of dateutil's search: one month at
+# a time for DAILY and WEEKLY rules (one step when a step is longer), one period (INTERVAL
+# months or years) at a time for MONTHLY and YEARLY ones. That covers what calendar apps offer
+# (the last day of February: 12 months apart; Friday the 13th: 14; February 29th: 8 years;
+# the 5th Monday of February: 28, though 40 across 2100) and keeps the costliest search about
+# half a millisecond (bench/bulk_recurrence.py).
+SEARCH_HORIZON = {"DAILY": 15, "WEEKLY": 15, "MONTHLY": 32, "YEARLY": 32}
+HORIZON_TEXT = (
+    f"{SEARCH_HORIZON['DAILY']} months for a DAILY or WEEKLY rule, "
+    f"{SEARCH_HORIZON['MONTHLY']} periods for a MONTHLY or YEARLY one"
+)
+
 
 class InvalidRecurrence(ValueError):
-    """A rule this API does not accept; the message says why."""
+    """A rule this API does not accept; the message says why, `code` is the API's error code."""
+
+    def __init__(self, message: str, code: str = "invalid_recurrence"):
+        super().__init__(message)
+        self.code = code
 
 
-def _integers(part: str, value: str, low: int, high: int, *, allow_negative: bool = False) -> list[int]:
-    numbers = []
-    for item in value.split(","):
-        if not re.fullmatch(r"[+-]?\d{1,4}", item):
-            raise InvalidRecurrence(f"{part} must be a comma-separated list of numbers.")
-        number = int(item)
-        if not (low <= abs(number) <= high) or (number < 0 and not allow_negative):
-            raise InvalidRecurrence(f"{part} values must be between {low} and {high}.")
-        numbers.append(number)
+class BeyondHorizon(Exception):
+    """The search for an occurrence went past SEARCH_HORIZON."""
+
+
+def _numbers(part: str, value: str, *, signed: bool = False) -> list[int]:
+    low, high = RANGES[part]
+    numbers = [int(item) for item in value.split(",")]
+    if any(not low <= abs(number) <= high or (number < 0 and not signed) for number in numbers):
+        raise InvalidRecurrence(f"{part} values must be between {low} and {high}.")
     return numbers
 
 
@@ -48,7 +95,7 @@ def _parse(rule: str) -> dict[str, str]:
         name, equals, value = item.partition("=")
         if not equals or not value:
             raise InvalidRecurrence(f"'{item}' is not NAME=VALUE.")
-        if name not in PARTS:
+        if name not in GRAMMAR:
             raise InvalidRecurrence(f"{name} is not supported; a rule may use {', '.join(PARTS)}.")
         if name in parts:
             raise InvalidRecurrence(f"{name} appears twice.")
@@ -56,36 +103,51 @@ def _parse(rule: str) -> dict[str, str]:
     return parts
 
 
+# What a part whose value breaks GRAMMAR is told; the other parts are lists of numbers.
+SYNTAX_ERRORS = {
+    "FREQ": f"FREQ must be one of {', '.join(FREQUENCIES)}; tasks recur at most daily.",
+    "BYDAY": "BYDAY must list weekdays such as MO,WE or 1MO,-1FR.",
+    "WKST": "WKST must be a weekday (MO to SU).",
+    "UNTIL": "UNTIL must be a UTC date-time such as 20261231T235959Z.",
+}
+
+
+def _check_syntax(parts: dict[str, str]) -> None:
+    for name, value in parts.items():
+        if not re.fullmatch(GRAMMAR[name], value):
+            raise InvalidRecurrence(SYNTAX_ERRORS.get(name, f"{name} must be a comma-separated list of numbers (0-9)."))
+
+
 def _check(parts: dict[str, str]) -> None:
-    freq = parts.get("FREQ")
-    if freq is None:
+    if "FREQ" not in parts:
         raise InvalidRecurrence("FREQ is required.")
-    if freq not in FREQUENCIES:
-        raise InvalidRecurrence(f"FREQ must be one of {', '.join(FREQUENCIES)}; tasks recur at most daily.")
+    _check_syntax(parts)
+    freq = parts["FREQ"]
     if "INTERVAL" in parts:
-        _integers("INTERVAL", parts["INTERVAL"], 1, MAX_INTERVAL)
+        _numbers("INTERVAL", parts["INTERVAL"])
     if "COUNT" in parts:
-        _integers("COUNT", parts["COUNT"], 1, MAX_COUNT)
+        _numbers("COUNT", parts["COUNT"])
         if "UNTIL" in parts:
             raise InvalidRecurrence("COUNT and UNTIL cannot both end a rule.")
-    if "UNTIL" in parts and not UNTIL.match(parts["UNTIL"]):
-        raise InvalidRecurrence("UNTIL must be a UTC date-time such as 20261231T235959Z.")
-    if "WKST" in parts and parts["WKST"] not in WEEKDAYS:
-        raise InvalidRecurrence("WKST must be a weekday (MO to SU).")
-    for item in parts.get("BYDAY", "").split(",") if "BYDAY" in parts else []:
-        match = BYDAY.match(item)
-        if not match:
-            raise InvalidRecurrence("BYDAY must list weekdays such as MO,WE or 1MO,-1FR.")
-        if match.group(1) is not None:
-            if freq not in ("MONTHLY", "YEARLY"):
-                raise InvalidRecurrence("A numbered BYDAY (like 1MO) needs FREQ=MONTHLY or YEARLY.")
-            if not 1 <= abs(int(match.group(1))) <= (5 if freq == "MONTHLY" else 53):
-                raise InvalidRecurrence("A numbered BYDAY is out of range.")
-            if "BYMONTHDAY" in parts:  # "the 5th Monday on the 1st" never happens
-                raise InvalidRecurrence("A numbered BYDAY cannot be combined with BYMONTHDAY.")
-    months = _integers("BYMONTH", parts["BYMONTH"], 1, 12) if "BYMONTH" in parts else list(DAYS_IN_MONTH)
+    months = _numbers("BYMONTH", parts["BYMONTH"]) if "BYMONTH" in parts else list(DAYS_IN_MONTH)
+    for item in parts["BYDAY"].split(",") if "BYDAY" in parts else []:
+        nth = BYDAY.fullmatch(item).group(1)
+        if nth is None:
+            continue
+        if freq not in ("MONTHLY", "YEARLY"):
+            raise InvalidRecurrence("A numbered BYDAY (like 1MO) needs FREQ=MONTHLY or YEARLY.")
+        # With BYMONTH, a YEARLY rule's numbered BYDAY counts within each month (RFC 5545).
+        within_month = freq == "MONTHLY" or "BYMONTH" in parts
+        highest = NTH_IN_MONTH if within_month else NTH_IN_YEAR
+        if not 1 <= abs(int(nth)) <= highest:
+            raise InvalidRecurrence(
+                f"A numbered BYDAY counts 1 to {highest} (or -1 to -{highest}) weekdays within a "
+                f"{'month' if within_month else 'year'}."
+            )
+        if "BYMONTHDAY" in parts:  # "the 5th Monday on the 1st" never happens
+            raise InvalidRecurrence("A numbered BYDAY cannot be combined with BYMONTHDAY.")
     if "BYMONTHDAY" in parts:
-        days = _integers("BYMONTHDAY", parts["BYMONTHDAY"], 1, 31, allow_negative=True)
+        days = _numbers("BYMONTHDAY", parts["BYMONTHDAY"], signed=True)
         if not any(abs(day) <= DAYS_IN_MONTH[month] for day in days for month in months):
             raise InvalidRecurrence("BYMONTH and BYMONTHDAY never meet (like February 30th).")
 
@@ -106,19 +168,74 @@ def recurrence_normalize(rule: str) -> str:
     return canonical
 
 
+class _LookCounter:
+    """Stands in for a dateutil rrule's `_bynweekday` (its numbered BYDAYs), which dateutil's
+    search reads once each time it looks at a new month or period: after `horizon` looks it
+    stops the search."""
+
+    def __init__(self, numbered_weekdays, horizon: int):
+        self.numbered_weekdays = numbered_weekdays
+        self.looks_left = horizon
+
+    def __bool__(self) -> bool:
+        self.looks_left -= 1
+        if self.looks_left < 0:
+            raise BeyondHorizon()
+        return bool(self.numbered_weekdays)
+
+    def __iter__(self):
+        return iter(self.numbered_weekdays or ())
+
+
+def _bounded_after(parts: dict[str, str], due_at: datetime) -> datetime | None:
+    """dateutil's next occurrence after `due_at`, its search bounded by SEARCH_HORIZON."""
+    dates = rrulestr(_format(parts), dtstart=due_at)
+    assert isinstance(dates, rrule)
+    dates._bynweekday = _LookCounter(dates._bynweekday, SEARCH_HORIZON[parts["FREQ"]])
+    return dates.after(due_at)
+
+
 def recurrence_next(rule: str, due_at: datetime) -> tuple[datetime, str] | None:
     """The occurrence after `due_at` and the rule for the series from there, or None when it has ended.
 
     COUNT counts the occurrences left including the current one, so it goes down by one for
-    the next; UNTIL stays as it is and ends the series on its own.
+    the next; UNTIL stays as it is and ends the series on its own. A rule stored before the
+    current checks, that dateutil cannot expand or whose next occurrence lies beyond the
+    horizon, ends its series too: completing such a task never fails.
     """
+    try:
+        return recurrence_following(rule, due_at)
+    except InvalidRecurrence:
+        return None
+
+
+def recurrence_following(rule: str, due_at: datetime) -> tuple[datetime, str] | None:
+    """`recurrence_next`, raising InvalidRecurrence where it gives up."""
     parts = _parse(rule)
+    _check(parts)
     count = int(parts.pop("COUNT")) if "COUNT" in parts else None
     if count is not None and count <= 1:
         return None
-    next_due = rrulestr(_format(parts), dtstart=due_at).after(due_at)
+    try:
+        next_due = _bounded_after(parts, due_at)
+    except BeyondHorizon:
+        raise InvalidRecurrence(
+            f"The rule has no occurrence within the search horizon after due_at ({HORIZON_TEXT})."
+        ) from None
+    except (ValueError, TypeError, IndexError, OverflowError) as e:
+        raise InvalidRecurrence(f"The rule cannot be expanded from due_at: {e}") from e
     if next_due is None:
         return None
     if count is not None:
         parts["COUNT"] = str(count - 1)
     return next_due, _format(parts)
+
+
+def recurrence_check_schedule(rule: str | None, due_at: datetime | None) -> None:
+    """Refuses a rule that cannot be the schedule of a task due at `due_at`: one without a due
+    date, or one whose next occurrence cannot be found (see recurrence_following)."""
+    if not rule:
+        return
+    if due_at is None:
+        raise InvalidRecurrence("A recurring task needs due_at.", code="needs_due_at")
+    recurrence_following(rule, due_at)

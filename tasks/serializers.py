@@ -16,6 +16,7 @@ from tasks.fields import (
 )
 from tasks.models import Priority, Task
 from tasks.queries import TASK_ROW_FIELDS
+from tasks.recurrence import HORIZON_TEXT, InvalidRecurrence, recurrence_check_schedule
 from tasks.services import task_check_room, task_set_completed, task_set_tags
 
 
@@ -61,7 +62,8 @@ class TaskSerializer(StrictSerializerMixin, serializers.ModelSerializer):
         default=None,
         help_text="An RFC 5545 RRULE such as `FREQ=WEEKLY;BYDAY=MO,WE`, DAILY or coarser; needs `due_at`. "
         "Parts in any order and case, stored canonically. A rule that breaks these is a 400 "
-        "`invalid_recurrence` or `needs_due_at`.",
+        "`invalid_recurrence` or `needs_due_at`, and so is one with no occurrence after `due_at` within "
+        f"the search horizon ({HORIZON_TEXT}).",
     )
 
     class Meta:
@@ -99,12 +101,13 @@ class TaskSerializer(StrictSerializerMixin, serializers.ModelSerializer):
         return copy.deepcopy(template)
 
     def validate(self, attrs):
-        recurrence = attrs.get("recurrence", getattr(self.instance, "recurrence", None))
-        due_at = attrs.get("due_at", getattr(self.instance, "due_at", None))
-        if recurrence and due_at is None:
-            raise serializers.ValidationError(
-                {"recurrence": [serializers.ErrorDetail("A recurring task needs due_at.", code="needs_due_at")]}
-            )
+        if "recurrence" in attrs or "due_at" in attrs:
+            recurrence = attrs.get("recurrence", getattr(self.instance, "recurrence", None))
+            due_at = attrs.get("due_at", getattr(self.instance, "due_at", None))
+            try:
+                recurrence_check_schedule(recurrence, due_at)
+            except InvalidRecurrence as e:
+                raise serializers.ValidationError({"recurrence": [serializers.ErrorDetail(str(e), code=e.code)]}) from e
         return attrs
 
     def create(self, validated_data):

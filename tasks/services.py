@@ -4,9 +4,13 @@ Callers that change a task hold its row lock (`select_for_update` inside a trans
 two requests completing one recurring task spawn one next occurrence, not two.
 """
 
+from collections import Counter
+from datetime import datetime
+
 from django.conf import settings
 from django.db import router
 from django.db.models import F
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 from django.utils import timezone
 from rest_framework import exceptions, status
@@ -26,8 +30,12 @@ class LimitReached(exceptions.APIException):
 
 def task_check_room(*, owner: User) -> None:
     """Refuses a new task once the owner has as many as the settings allow."""
+    _check_room(owner_id=owner.better_auth_id, adding=1)
+
+
+def _check_room(*, owner_id: str, adding: int) -> None:
     limit = settings.TASKS["MAX_TASKS_PER_USER"]
-    if task_count(owner.better_auth_id, router.db_for_write(Task)) >= limit:
+    if task_count(owner_id, router.db_for_write(Task)) + adding > limit:
         raise LimitReached(f"A user can have at most {limit} tasks.", code="task_limit_reached")
 
 
@@ -67,44 +75,84 @@ def task_set_completed(*, task: Task, completed: bool) -> Task | None:
     """Completes or reopens a task (saving it) and returns the next occurrence it spawned, if any.
 
     Completing a recurring task keeps it completed and creates the next one in the series,
-    once: reopening and completing again does not spawn a second.
+    once: reopening and completing again does not spawn a second. With the owner at the task
+    limit that is a LimitReached, before anything is written.
     """
-    spawns = completed and not task.completed and task.spawns_next_when_completed
+    following = _following(task) if completed and not task.completed else None
+    if following is not None:
+        _check_room(owner_id=task.owner_id, adding=1)
+    changed = ["completed", "completed_at"]
+    spawned = None
+    if following is not None:
+        [spawned] = tasks_spawn_next_occurrences(following=[(task, following)])
+        task.next_occurrence = spawned
+        changed.append("next_occurrence")
     task.set_completed(completed)
-    task.save(update_fields=["completed", "completed_at"])  # Task.save adds version and updated_at
-    return task_spawn_next_occurrence(task=task) if spawns else None
+    task.save(update_fields=changed)  # Task.save adds version and updated_at
+    return spawned
 
 
 def tasks_set_completed(*, tasks: list[Task], completed: bool) -> tuple[int, list[Task]]:
     """`task_set_completed` for many locked tasks: how many changed, and the occurrences spawned.
 
-    Tasks that spawn go one by one; the rest change in a single UPDATE.
+    All of them or none: when the spawned occurrences would take an owner past the task
+    limit, LimitReached before anything is written. The occurrences are created in a few
+    statements and the tasks change in one UPDATE, whatever their number.
     """
     changing = [task for task in tasks if task.completed != completed]
-    one_by_one = [task for task in changing if completed and task.spawns_next_when_completed]
-    in_one_update = [task.pk for task in changing if task not in one_by_one]
+    following = [(task, after) for task in changing if completed and (after := _following(task)) is not None]
+    for owner_id, adding in Counter(task.owner_id for task, _ in following).items():
+        _check_room(owner_id=owner_id, adding=adding)
+    spawned = tasks_spawn_next_occurrences(following=following) if following else []
+    links = {"next_occurrence_id": _next_occurrences({task.pk: new.pk for (task, _), new in zip(following, spawned)})}
     now = timezone.now()
-    Task.objects.filter(pk__in=in_one_update).update(
-        completed=completed, completed_at=now if completed else None, updated_at=now, version=F("version") + 1
+    Task.objects.filter(pk__in=[task.pk for task in changing]).update(
+        completed=completed,
+        completed_at=now if completed else None,
+        updated_at=now,
+        version=F("version") + 1,
+        **(links if spawned else {}),
     )
-    spawned = [task_set_completed(task=task, completed=True) for task in one_by_one]
-    return len(changing), [task for task in spawned if task is not None]
+    return len(changing), spawned
 
 
-def task_spawn_next_occurrence(*, task: Task) -> Task | None:
-    following = recurrence_next(task.recurrence, task.due_at)
-    if following is None:
+def _next_occurrences(links: dict[int, int]) -> RawSQL:
+    """`next_occurrence_id` for an UPDATE of many tasks: CASE id WHEN task THEN its next ... END.
+
+    Django's bulk_update builds the same CASE from a When() per task, about a millisecond of
+    Python each: two thirds of a bulk complete of 500 recurring tasks (bench/bulk_recurrence.py).
+    """
+    whens = " ".join(f"WHEN {int(task_id)} THEN {int(next_id)}" for task_id, next_id in links.items())
+    return RawSQL(f"CASE id {whens} ELSE next_occurrence_id END", ())
+
+
+def _following(task: Task) -> tuple[datetime, str] | None:
+    if not task.spawns_next_when_completed:
         return None
-    due_at, rule = following
-    spawned = Task.objects.create(
-        owner_id=task.owner_id,
-        title=task.title,
-        description=task.description,
-        priority=task.priority,
-        due_at=due_at,
-        recurrence=rule,
+    return recurrence_next(task.recurrence, task.due_at)
+
+
+def tasks_spawn_next_occurrences(*, following: list[tuple[Task, tuple[datetime, str]]]) -> list[Task]:
+    """Creates each task's next occurrence: same fields and tags, the given due date and rule.
+
+    The caller links each task to its occurrence (`next_occurrence`) in the write that
+    completes it.
+    """
+    spawned = Task.objects.bulk_create(
+        [
+            Task(
+                owner_id=task.owner_id,
+                title=task.title,
+                description=task.description,
+                priority=task.priority,
+                due_at=due_at,
+                recurrence=rule,
+            )
+            for task, (due_at, rule) in following
+        ]
     )
-    spawned.tags.set(task.tags.all())
-    task.next_occurrence = spawned
-    task.save(update_fields=["next_occurrence"])
+    links = Task.tags.through.objects
+    spawned_for = {task.pk: new for (task, _), new in zip(following, spawned)}
+    tag_links = links.filter(task_id__in=list(spawned_for)).values_list("task_id", "tag_id")
+    links.bulk_create([links.model(task_id=spawned_for[task_id].pk, tag_id=tag_id) for task_id, tag_id in tag_links])
     return spawned

@@ -188,9 +188,9 @@ class TaskViewSet(TaskETagMixin, viewsets.ModelViewSet):
     @extend_schema(
         summary="Toggle or set a task's completion",
         description="Without a body it toggles `completed`; `{\"completed\": true}` sets it. Completing a "
-        "recurring task also creates its next occurrence.",
+        "recurring task also creates its next occurrence: at the task limit that is a 409 and nothing changes.",
         request=TaskCompleteSerializer,
-        responses={200: TaskSerializer},
+        responses={200: TaskSerializer, **error_responses(409)},
     )
     @action(detail=True, methods=["patch"])
     @transaction.atomic
@@ -205,9 +205,10 @@ class TaskViewSet(TaskETagMixin, viewsets.ModelViewSet):
     @extend_schema(
         operation_id="bulkTasks",
         summary="Complete, reopen or delete several tasks at once",
-        description="All or nothing: when one id is not among the caller's tasks, nothing changes and the answer is 404.",
+        description="All or nothing: when one id is not among the caller's tasks, nothing changes and the answer is 404; "
+        "when the next occurrences of the recurring tasks completed would not all fit under the task limit, 409.",
         request=BulkActionSerializer,
-        responses={200: BulkResultSerializer, **error_responses(404)},
+        responses={200: BulkResultSerializer, **error_responses(404, 409)},
     )
     @action(detail=False, methods=["post"])
     @transaction.atomic

@@ -1,3 +1,5 @@
+import os
+
 import pytest
 from django.core.cache import caches
 from django.utils import timezone
@@ -6,6 +8,10 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from accounts.user_cache import recent_tokens, recent_users
 from tests.auth import ALICE_ID, BOB_ID, ORIGIN, SECRET, client_for
+
+# A developer's .env must not change what the suite sees: settings skip it in this process, and
+# the processes tests start (manage.py, gunicorn) read none unless a test names one.
+os.environ["DOTENV_FILE"] = ""
 
 
 @pytest.fixture(autouse=True)
@@ -61,6 +67,13 @@ def private_cache_and_generous_throttles(settings):
     caches["default"].clear()
     rates = {"read": "100000/min", "write": "100000/min", "anon": "100000/min"}
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Operators' passwords hashed cheaply: PBKDF2's million rounds cost about half a second of
+    CPU per admin test, and no test is about the hash's strength."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)

@@ -1,14 +1,20 @@
 """Per-user budgets for reads and writes, per-address ones without a valid token; 429 with Retry-After."""
 
+import hashlib
 import socket
 import uuid
+import warnings
 
 import pytest
 from django.core.cache import caches
+from django.core.cache.backends.base import CacheKeyWarning
+from django.core.management import call_command
 from django.db import connection
+from jwt.utils import base64url_encode
 from redis.client import Pipeline, Redis
 
-from tests.auth import client_with_token
+from accounts.tokens import MAX_SUBJECT_LENGTH
+from tests.auth import claims_for, client_with_token, sign
 
 
 @pytest.fixture
@@ -63,6 +69,16 @@ def test_requests_without_a_valid_token_are_throttled_by_address(client, db, rat
     assert bad.get("/api/tasks", REMOTE_ADDR="10.0.0.2").status_code == 401
 
 
+def test_a_flood_of_deeply_nested_tokens_is_refused_then_throttled(client, db, rates):
+    rates(anon="3/day")
+    nested = base64url_encode(b"[" * 2500).decode() + ".e30.x"
+    statuses = [client_with_token(nested).get("/api/tasks").status_code for _ in range(5)]
+    assert statuses == [401, 401, 401, 429, 429]
+    response = client_with_token(nested).get("/api/tasks")
+    assert response.json()["code"] == "throttled"
+    assert 1 <= int(response["Retry-After"]) <= 86400
+
+
 def test_signed_in_users_do_not_spend_the_address_budget(alice_client, client, db, rates):
     rates(anon="1/day")
     for _ in range(3):
@@ -98,6 +114,40 @@ def test_counters_live_in_the_database_without_redis(alice_client, rates, settin
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM api_cache WHERE cache_key LIKE %s", ["%throttle:read:%"])
         assert cursor.fetchone()[0] == 1
+
+
+@pytest.fixture
+def database_cache(settings, db):
+    """The cache production uses without Redis, in a table this test creates."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "throttle_test_cache"}}
+    call_command("createcachetable", verbosity=0)
+    caches["default"].clear()
+    # A key too long for the table makes the throttle fail open: it must never get one.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CacheKeyWarning)
+        yield
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT max(length(cache_key)) FROM throttle_test_cache")
+        assert cursor.fetchone()[0] <= 250
+
+
+def test_a_user_with_the_longest_subject_is_still_limited(database_cache, rates):
+    longest = "L" * MAX_SUBJECT_LENGTH
+    client = client_with_token(sign(claims_for(longest)))
+    rates(read="2/day")
+    assert [client.get("/api/tasks").status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_a_subject_past_the_longest_is_limited_by_address(database_cache, rates):
+    client = client_with_token(sign(claims_for("L" * 300)))
+    rates(anon="2/day")
+    assert [client.get("/api/tasks").status_code for _ in range(3)] == [401, 401, 429]
+
+
+def test_a_long_forwarded_address_is_still_limited(database_cache, client, rates):
+    rates(anon="2/day", NUM_PROXIES=1)
+    address = "6.6.6.6, " + "f" * 300
+    assert [client.get("/api/tasks", HTTP_X_FORWARDED_FOR=address).status_code for _ in range(3)] == [401, 401, 429]
 
 
 def redis_answers() -> bool:
@@ -140,7 +190,8 @@ def test_a_redis_counter_costs_one_round_trip_and_expires_with_its_window(alice_
     assert sent == ["EVALSHA", "EVALSHA"]
     monkeypatch.undo()
     cache = caches["default"]
-    [key] = cache._cache.get_client().keys(f"{prefix}:*:throttle:read:{alice.better_auth_id}:*")
+    identity = hashlib.sha256(alice.better_auth_id.encode()).hexdigest()[:32]
+    [key] = cache._cache.get_client().keys(f"{prefix}:*:throttle:read:{identity}:*")
     assert cache.get(key.decode().split(":", 2)[2]) == 3
     assert 0 < cache._cache.get_client().ttl(key) <= 61
 

@@ -13,7 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.node import install_once
+
 PROJECT = Path(__file__).parent / "typescript"
+# One worker runs the whole module: the types are generated once, into the shared checkout.
+pytestmark = pytest.mark.xdist_group("typescript-client")
 
 
 def _unavailable(reason: str):
@@ -31,10 +35,9 @@ def node_project() -> Path:
     missing = [tool for tool in ("node", "npm") if shutil.which(tool) is None]
     if missing:
         _unavailable(f"{' and '.join(missing)} not installed; the TypeScript client test needs Node 20 and npm")
-    if not (PROJECT / "node_modules").is_dir():
-        result = _npm("ci", "--no-audit", "--no-fund")
-        if result.returncode != 0:
-            _unavailable(f"npm ci failed in {PROJECT}:\n{result.stderr[-2000:]}")
+    installed = install_once(PROJECT)
+    if installed is not None and installed.returncode != 0:
+        _unavailable(f"npm ci failed in {PROJECT}:\n{installed.stderr[-2000:]}")
     generated = _npm("run", "--silent", "generate")  # api.d.ts, from the committed openapi.yaml
     assert generated.returncode == 0, generated.stdout + generated.stderr
     return PROJECT

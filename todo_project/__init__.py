@@ -1,2 +1,2 @@
-# The API's version: the OpenAPI document's info.version. Semantic versioning (README, "Versioning").
+# The API's version: the OpenAPI document's info.version. Semantic versioning (docs/development.md, "Versioning").
 __version__ = "1.0.0"

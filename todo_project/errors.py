@@ -20,6 +20,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler, set_rollback
 
+from accounts.authentication import account_deleted_instead_of
 from todo_project.throttling import throttle_failed_authentication
 
 logger = logging.getLogger("todo_project.errors")
@@ -100,6 +101,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
     elif isinstance(exc, (OperationalError, InterfaceError)):
         logger.warning("database unavailable: %s", exc.__class__.__name__)
         exc = DatabaseUnavailable()
+    exc = account_deleted_instead_of(exc, context.get("request"))
     exc = throttle_failed_authentication(exc, context.get("request"), context.get("view"))
 
     response = exception_handler(exc, context)

@@ -1,4 +1,5 @@
-"""HTTP-level guards that run before any view: conditional GETs and the request body's size and arrival."""
+"""HTTP-level guards that run before any view: private caching, conditional GETs, the request
+body's size and arrival, turns at the database, query strings."""
 
 import contextlib
 import io
@@ -7,12 +8,14 @@ import threading
 
 from django.conf import settings
 from django.core.exceptions import MiddlewareNotUsed
+from django.core.handlers.wsgi import get_bytes_from_wsgi
 from django.db import close_old_connections
 from django.http import JsonResponse
 from django.middleware.http import ConditionalGetMiddleware
 from django.utils.cache import patch_cache_control
 
 from todo_project.errors import error_body
+from todo_project.parsers import NOT_TEXT, undecodable_query_parameter
 
 
 def private_answers(get_response):
@@ -133,3 +136,17 @@ def arrival_deadline(seconds: float):
 def _cooperative_sockets() -> bool:
     monkey = sys.modules.get("gevent.monkey")
     return monkey is not None and monkey.is_module_patched("socket")
+
+
+class QueryStringMiddleware:
+    """Answers 400, naming the parameter, to a query string that is not UTF-8 once percent-decoded."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        query_string = get_bytes_from_wsgi(request.META, "QUERY_STRING", "")
+        if query_string and (name := undecodable_query_parameter(query_string)) is not None:
+            fields = {name: [{"code": "invalid_characters", "message": NOT_TEXT}]}
+            return JsonResponse(error_body("validation_failed", f"{name}: {NOT_TEXT}", fields), status=400)
+        return self.get_response(request)

@@ -1,18 +1,31 @@
 """Settings for the todo API, read from the environment (12-factor).
 
-Every variable is documented in README.md and .env.example. Production behaviour is
-switched by DJANGO_DEBUG, not by a second settings file.
+Every variable is documented in docs/configuration.md and .env.example. Production behaviour
+is switched by DJANGO_DEBUG, not by a second settings file.
 """
 
 import os
 import re
+import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from dotenv import load_dotenv
+
+from accounts.settings import DEFAULTS as BETTER_AUTH_DEFAULTS
+from accounts.settings import origin
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# A developer's configuration lives in a git-ignored .env at the project root (scripts/run.sh
+# writes it), so every shell in the checkout sees the same secrets; variables already in the
+# environment win over it. DOTENV_FILE names another file, or none when empty. A test run pins
+# its own settings and never reads it (tests/conftest.py hands DOTENV_FILE="" to the processes
+# tests start).
+if "pytest" not in sys.modules and (dotenv_file := os.environ.get("DOTENV_FILE", str(BASE_DIR / ".env"))):
+    load_dotenv(dotenv_file, override=False)
 
 
 def env_str(name: str, default: str = "") -> str:
@@ -31,7 +44,7 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be true or false, got {raw!r}.")
 
 
-def env_int(name: str, default: int) -> int:
+def env_int(name: str, default: int | None) -> int | None:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
@@ -101,9 +114,10 @@ MIDDLEWARE = [
     # Serves the admin's static files; right after security so they get its headers.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
-    # Below CORS, so a browser can read these answers too: 413 before any parsing, and ETags
-    # with 304s for every GET.
+    # Below CORS, so a browser can read these answers too: 413 before any parsing, 400 for a
+    # query string that is not UTF-8, and ETags with 304s for every GET.
     "todo_project.middleware.BodySizeLimitMiddleware",
+    "todo_project.middleware.QueryStringMiddleware",
     # Then wait for a turn at the database, with the body already in hand.
     "todo_project.middleware.DatabaseTurns",
     "todo_project.middleware.JsonConditionalGetMiddleware",
@@ -196,7 +210,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     if env_bool("DATABASE_POOLED", False):
         # A transaction-mode pooler (PgBouncer, Neon's -pooler host) hands each transaction
         # to any server connection: cursors and session settings do not survive it. The
-        # statement timeout is then a role setting (README, "Neon").
+        # statement timeout is then a role setting (docs/deployment.md, "Neon").
         DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
     elif statement_timeout := env_int("DATABASE_STATEMENT_TIMEOUT_MS", 0):
         # gunicorn.conf.py sets it for the web process only, so migrations may run long.
@@ -235,17 +249,14 @@ AUTH_USER_MODEL = "accounts.User"
 
 BETTER_AUTH_SECRET = env_str("BETTER_AUTH_SECRET")
 BETTER_AUTH_URL = env_str("BETTER_AUTH_URL", "http://localhost:3000").rstrip("/")
+origin(BETTER_AUTH_URL)  # refuses a relative URL at start-up
 
 
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    if not parts.scheme or not parts.netloc:
-        raise ImproperlyConfigured(f"BETTER_AUTH_URL must be an absolute URL, got {url!r}.")
-    return f"{parts.scheme}://{parts.netloc}"
-
-
-def _algorithms(name: str, default: str, supported: set[str]) -> list[str]:
-    algorithms = env_list(name, default)
+def _algorithms(name: str, supported: set[str]) -> list[str] | None:
+    """A comma-separated list of algorithms; set but empty turns that kind of token off."""
+    if name not in os.environ:
+        return None
+    algorithms = env_list(name)
     if unknown := [a for a in algorithms if a not in supported]:
         raise ImproperlyConfigured(f"{name} may list only {', '.join(sorted(supported))}; got {', '.join(unknown)}.")
     return algorithms
@@ -266,48 +277,42 @@ def _static_jwks(name: str) -> dict | None:
     return jwks
 
 
-def _http_url(name: str, default: str) -> str:
-    url = env_str(name) or default
-    if urlsplit(url).scheme not in {"http", "https"}:
+def _http_url(name: str) -> str | None:
+    url = env_str(name)
+    if url and urlsplit(url).scheme not in {"http", "https"}:
         raise ImproperlyConfigured(f"{name} must be an http(s) URL, got {url!r}.")
-    return url
+    return url or None
 
 
-# Better Auth sets iss and aud to the origin of its base URL. An empty variable turns the
-# check off (for frontends whose custom sign hook leaves the claims out).
-# Each mode can be switched off by setting its algorithm list to an empty value.
-_better_auth_origin = _origin(BETTER_AUTH_URL)
+def _set_or_none(name: str, read):
+    """`read(name)` when the variable is set (even empty), else None."""
+    return read(name) if name in os.environ else None
+
+
+# Only what the environment sets, under the same names with BETTER_AUTH_ in front; every
+# default (and what each setting means) is in accounts/settings.py.
 BETTER_AUTH = {
-    # Shared-secret tokens, checked with BETTER_AUTH_SECRET only.
-    "HS_ALGORITHMS": _algorithms("BETTER_AUTH_HS_ALGORITHMS", "HS256,HS384,HS512", {"HS256", "HS384", "HS512"}),
-    # Asymmetric tokens, checked with Better Auth's published keys only (its jwt() plugin's choices).
-    "JWKS_ALGORITHMS": _algorithms(
-        "BETTER_AUTH_JWKS_ALGORITHMS",
-        "EdDSA,ES256,ES512,RS256,PS256",
-        {"EdDSA", "ES256", "ES384", "ES512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512"},
-    ),
-    "JWKS_URL": _http_url("BETTER_AUTH_JWKS_URL", f"{BETTER_AUTH_URL}/api/auth/jwks"),
-    # A key set given inline (JSON) replaces the URL, for deployments that cannot reach Better Auth.
-    "JWKS": _static_jwks("BETTER_AUTH_JWKS"),
-    "JWKS_CACHE_SECONDS": env_int("BETTER_AUTH_JWKS_CACHE_SECONDS", 600),
-    # An unknown kid (a freshly rotated key) refetches at most this often.
-    "JWKS_REFETCH_COOLDOWN_SECONDS": env_int("BETTER_AUTH_JWKS_REFETCH_COOLDOWN_SECONDS", 10),
-    "JWKS_TIMEOUT_SECONDS": env_int("BETTER_AUTH_JWKS_TIMEOUT_SECONDS", 2),
-    "JWKS_MAX_BYTES": 64 * 1024,
-    # The Django cache that shares fetched keys between processes (Redis when CACHES says so).
-    "JWKS_CACHE_ALIAS": "default",
-    "ISSUER": env_str("BETTER_AUTH_ISSUER", _better_auth_origin),
-    "AUDIENCE": env_list("BETTER_AUTH_AUDIENCE", _better_auth_origin),
-    "LEEWAY_SECONDS": env_int("BETTER_AUTH_LEEWAY_SECONDS", 30),
-    # Claims a token must carry; Better Auth always sets these three.
-    "REQUIRED_CLAIMS": ["exp", "iat", "sub"],
-    # Each process remembers a token's user this long instead of reading the row per request;
-    # a deactivation takes effect within it. 0 reads the row on every request.
-    "USER_CACHE_SECONDS": env_int("BETTER_AUTH_USER_CACHE_SECONDS", 30),
-    # Each process remembers a token it verified this long (never past its exp) instead of
-    # checking its signature again. Nothing about a signed token changes; the JWKS's keys are
-    # trusted JWKS_CACHE_SECONDS anyway, so a withdrawn key stops working within the two.
-    "TOKEN_CACHE_SECONDS": env_int("BETTER_AUTH_TOKEN_CACHE_SECONDS", 600),
+    name: value
+    for name, value in {
+        "HS_ALGORITHMS": _algorithms("BETTER_AUTH_HS_ALGORITHMS", {"HS256", "HS384", "HS512"}),
+        "JWKS_ALGORITHMS": _algorithms(
+            "BETTER_AUTH_JWKS_ALGORITHMS",
+            {"EdDSA", "ES256", "ES384", "ES512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512"},
+        ),
+        "JWKS_URL": _http_url("BETTER_AUTH_JWKS_URL"),
+        "JWKS": _static_jwks("BETTER_AUTH_JWKS"),
+        "JWKS_CACHE_SECONDS": env_int("BETTER_AUTH_JWKS_CACHE_SECONDS", None),
+        "JWKS_REFETCH_COOLDOWN_SECONDS": env_int("BETTER_AUTH_JWKS_REFETCH_COOLDOWN_SECONDS", None),
+        "JWKS_TIMEOUT_SECONDS": env_int("BETTER_AUTH_JWKS_TIMEOUT_SECONDS", None),
+        # An empty issuer or audience turns that check off (for frontends whose custom sign hook
+        # leaves the claims out).
+        "ISSUER": _set_or_none("BETTER_AUTH_ISSUER", env_str),
+        "AUDIENCE": _set_or_none("BETTER_AUTH_AUDIENCE", env_list),
+        "LEEWAY_SECONDS": env_int("BETTER_AUTH_LEEWAY_SECONDS", None),
+        "USER_CACHE_SECONDS": env_int("BETTER_AUTH_USER_CACHE_SECONDS", None),
+        "TOKEN_CACHE_SECONDS": env_int("BETTER_AUTH_TOKEN_CACHE_SECONDS", None),
+    }.items()
+    if value is not None
 }
 
 # ---------------------------------------------------------------------------
@@ -435,18 +440,19 @@ MINIMUM_SECRET_LENGTH = 32
 
 
 def unsafe_production_settings() -> list[str]:
-    """What stops this configuration from running with DEBUG off, one reason a line."""
+    """What stops this configuration from running with DEBUG off, one sentence each."""
     problems = []
     if SECRET_KEY == INSECURE_SECRET_KEY:
         problems.append("DJANGO_SECRET_KEY is not set (the development default is public).")
-    if not BETTER_AUTH["HS_ALGORITHMS"] and not BETTER_AUTH["JWKS_ALGORITHMS"]:
+    auth = {**BETTER_AUTH_DEFAULTS, **BETTER_AUTH}
+    if not auth["HS_ALGORITHMS"] and not auth["JWKS_ALGORITHMS"]:
         problems.append("BETTER_AUTH_HS_ALGORITHMS and BETTER_AUTH_JWKS_ALGORITHMS are both empty (no token could be verified).")
-    if BETTER_AUTH["HS_ALGORITHMS"] and not BETTER_AUTH_SECRET:
+    if auth["HS_ALGORITHMS"] and not BETTER_AUTH_SECRET:
         problems.append(
             "BETTER_AUTH_SECRET is not set (shared-secret tokens could not be verified; "
             "set BETTER_AUTH_HS_ALGORITHMS empty for JWKS-only)."
         )
-    elif BETTER_AUTH["HS_ALGORITHMS"] and len(BETTER_AUTH_SECRET) < MINIMUM_SECRET_LENGTH:
+    elif auth["HS_ALGORITHMS"] and len(BETTER_AUTH_SECRET) < MINIMUM_SECRET_LENGTH:
         problems.append(f"BETTER_AUTH_SECRET is shorter than {MINIMUM_SECRET_LENGTH} characters.")
     if not ALLOWED_HOSTS:
         problems.append("DJANGO_ALLOWED_HOSTS is empty (no request would be served).")
@@ -454,10 +460,11 @@ def unsafe_production_settings() -> list[str]:
 
 
 if not DEBUG and (problems := unsafe_production_settings()):
+    # One line: manage.py and the WSGI module print it as it is, without a traceback.
     raise ImproperlyConfigured(
-        "Refusing to start with DJANGO_DEBUG off:\n  - "
-        + "\n  - ".join(problems)
-        + "\nSet these variables (see .env.example), or set DJANGO_DEBUG=true for local development."
+        "Refusing to start with DJANGO_DEBUG off: "
+        + " ".join(problems)
+        + " Set these variables (see .env.example), or DJANGO_DEBUG=true for local development."
     )
 
 # ---------------------------------------------------------------------------

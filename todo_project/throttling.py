@@ -1,11 +1,13 @@
 """Request budgets: per user for reads and for writes, per client address without a valid token.
 
 Counters live in Django's default cache (Redis, or the database without it), so every process
-of every instance spends from one budget. Each budget is a fixed window of N requests per
+of every instance spends from one budget; their keys carry a hash of the user or address, so
+they have one length whatever the identity. Each budget is a fixed window of N requests per
 period, counted with `add` and `incr`, which Redis does atomically. Health checks have none.
 """
 
 import functools
+import hashlib
 import logging
 import time
 
@@ -33,7 +35,7 @@ class FixedWindowThrottle(SimpleRateThrottle):
         now = time.time()
         window = int(now // self.duration)
         self.seconds_left = (window + 1) * self.duration - now
-        counter = f"throttle:{self.scope}:{key}:{window}"
+        counter = f"throttle:{self.scope}:{bounded(key)}:{window}"
         try:
             count = window_count(counter, timeout=self.duration + 1)
         except Exception:
@@ -44,6 +46,16 @@ class FixedWindowThrottle(SimpleRateThrottle):
 
     def wait(self) -> float:
         return self.seconds_left
+
+
+def bounded(identity: str) -> str:
+    """A fixed-length stand-in for a user id or client address in a cache key.
+
+    Subjects run to 255 characters and a forwarded address is whatever the client wrote; the
+    database cache's keys hold 255 and memcached's 250, and a key they refuse lets every
+    request through.
+    """
+    return hashlib.sha256(identity.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def window_count(counter: str, *, timeout: int) -> int:

@@ -22,8 +22,10 @@ from accounts.jwks import fetch_jwks
 from accounts.models import User
 from tests.accounts.expect import assert_rejected
 from tests.auth import SECRET, client_with_token
+from tests.node import install_once
 
-pytestmark = pytest.mark.django_db
+# One worker runs the whole module, so each Better Auth server starts once per run.
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("better-auth-interop")]
 
 INTEROP = Path(__file__).parent / "interop"
 
@@ -38,12 +40,9 @@ def _require_node() -> None:
     missing = [tool for tool in ("node", "npm") if shutil.which(tool) is None]
     if missing:
         _unavailable(f"{' and '.join(missing)} not installed; the Better Auth interop test needs Node 20 and npm")
-    if not (INTEROP / "node_modules").is_dir():
-        result = subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund"], cwd=INTEROP, capture_output=True, text=True, timeout=600
-        )
-        if result.returncode != 0:
-            _unavailable(f"npm ci failed in {INTEROP}:\n{result.stderr[-2000:]}")
+    installed = install_once(INTEROP)
+    if installed is not None and installed.returncode != 0:
+        _unavailable(f"npm ci failed in {INTEROP}:\n{installed.stderr[-2000:]}")
 
 
 class BetterAuthProcess:

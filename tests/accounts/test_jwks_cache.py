@@ -115,6 +115,15 @@ def test_key_sets_of_different_urls_are_kept_apart(host, clock):
     assert other.fetches == 1
 
 
+def test_workers_share_the_set_of_a_long_url_under_a_short_key(host, clock):
+    long_url = "https://auth.example/api/auth/jwks?" + "q" * 2000
+    first_worker, second_worker = cache_for(host, clock, url=long_url), cache_for(host, clock, url=long_url)
+    first_worker.get("key-1")
+    assert second_worker.get("key-1")["kid"] == "key-1"
+    assert host.fetches == 1
+    assert len(first_worker.cache_key) <= 64
+
+
 def test_it_works_without_the_shared_cache_when_that_cache_fails(host, clock):
     cache = cache_for(host, clock, cache_alias="no-such-cache")
     assert cache.get("key-1")["kid"] == "key-1"

@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PRINT_AUTH_SETTINGS = "from django.conf import settings; import json; print(json.dumps(settings.BETTER_AUTH))"
+PRINT_AUTH_SETTINGS = (
+    "import json; from accounts.settings import DEFAULTS, auth_settings; "
+    "print(json.dumps({name: getattr(auth_settings, name) for name in DEFAULTS}))"
+)
 
 
 def start(**variables: str) -> subprocess.CompletedProcess:

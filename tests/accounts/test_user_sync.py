@@ -45,6 +45,16 @@ def test_nul_characters_in_profile_claims_are_dropped():
     assert (user.email, user.name) == ("alice@example.com", "Alice")
 
 
+def test_lone_surrogates_in_profile_claims_are_dropped_through_the_api():
+    """A JSON string may escape half a UTF-16 pair; no database column can hold one."""
+    token = sign(claims_for(ALICE_ID, email="alice\ud800@example.com", name="Al\udfffice\ud83d"))
+    response = client_with_token(token).get("/api/me")
+    assert response.status_code == 200
+    assert (response.json()["email"], response.json()["name"]) == ("alice@example.com", "Alice")
+    user = User.objects.get()
+    assert (user.email, user.name) == ("alice@example.com", "Alice")
+
+
 def test_two_users_get_two_rows():
     user_sync_from_claims(claims=claims_for(ALICE_ID))
     user_sync_from_claims(claims=claims_for("b0b00000000000000000000000000002"))
