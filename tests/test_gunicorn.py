@@ -83,6 +83,7 @@ def silent_connections(port: int, count: int) -> list[socket.socket]:
 def test_silent_connections_do_not_hold_up_other_requests(gunicorn):
     # More silent connections than a threaded worker has threads (gunicorn's gthread gives each
     # a thread for up to 5 s, so this request would wait for them).
+    get(gunicorn.port, "/healthz")  # the worker has loaded the app: timings start now
     idle = silent_connections(gunicorn.port, 4)
     started = time.monotonic()
     assert get(gunicorn.port, "/healthz") == (200, b'{"status":"ok"}')
@@ -155,6 +156,7 @@ def timed_get(port: int, path: str) -> float:
 
 
 def test_slow_senders_do_not_delay_other_requests(gunicorn):
+    get(gunicorn.port, "/healthz")  # the worker has loaded the app: timings start now
     senders = slow_senders(gunicorn.port, HEADERS_TRICKLE, CHUNKED_BODY_TRICKLE, count=4)
     time.sleep(1)  # every sender has sent a piece or two by now, and is still sending
     delays = [timed_get(gunicorn.port, "/healthz") for _ in range(5)]
