@@ -10,11 +10,10 @@ from django.conf import settings
 from django.core.exceptions import MiddlewareNotUsed
 from django.core.handlers.wsgi import get_bytes_from_wsgi
 from django.db import close_old_connections
-from django.http import JsonResponse
 from django.middleware.http import ConditionalGetMiddleware
 from django.utils.cache import patch_cache_control
 
-from todo_project.errors import error_body
+from todo_project.errors import ErrorResponse, error_body
 from todo_project.parsers import NOT_TEXT, undecodable_query_parameter
 
 
@@ -42,7 +41,7 @@ class JsonConditionalGetMiddleware(ConditionalGetMiddleware):
         response = super().process_response(request, response)
         if response.status_code == 412 and not response.content:
             etag = response.get("ETag")
-            response = JsonResponse(
+            response = ErrorResponse(
                 error_body("precondition_failed", "The resource does not match If-Match."), status=412
             )
             if etag:
@@ -66,7 +65,7 @@ class BodySizeLimitMiddleware:
         declared = request.META.get("CONTENT_LENGTH")
         if declared:
             if not declared.isdigit():
-                return JsonResponse(error_body("bad_request", "Content-Length is not a number."), status=400)
+                return ErrorResponse(error_body("bad_request", "Content-Length is not a number."), status=400)
             if int(declared) > limit:
                 return self.too_large(limit)
             size = int(declared)
@@ -83,7 +82,7 @@ class BodySizeLimitMiddleware:
                     body = request.META["wsgi.input"].read(size)
             except TimeoutError:
                 message = f"The request body did not arrive within {settings.API_BODY_TIMEOUT_SECONDS} seconds."
-                return JsonResponse(error_body("request_timeout", message), status=408)
+                return ErrorResponse(error_body("request_timeout", message), status=408)
             if len(body) > limit:
                 return self.too_large(limit)
             request.META["CONTENT_LENGTH"] = str(len(body))
@@ -91,8 +90,8 @@ class BodySizeLimitMiddleware:
         return self.get_response(request)
 
     @staticmethod
-    def too_large(limit: int) -> JsonResponse:
-        return JsonResponse(error_body("request_too_large", f"The request body is larger than {limit} bytes."), status=413)
+    def too_large(limit: int) -> ErrorResponse:
+        return ErrorResponse(error_body("request_too_large", f"The request body is larger than {limit} bytes."), status=413)
 
 
 class DatabaseTurns:
@@ -148,5 +147,5 @@ class QueryStringMiddleware:
         query_string = get_bytes_from_wsgi(request.META, "QUERY_STRING", "")
         if query_string and (name := undecodable_query_parameter(query_string)) is not None:
             fields = {name: [{"code": "invalid_characters", "message": NOT_TEXT}]}
-            return JsonResponse(error_body("validation_failed", f"{name}: {NOT_TEXT}", fields), status=400)
+            return ErrorResponse(error_body("validation_failed", f"{name}: {NOT_TEXT}", fields), status=400)
         return self.get_response(request)
