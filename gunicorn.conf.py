@@ -1,26 +1,33 @@
 """gunicorn settings for the `web` process (Procfile). Every number can be changed by environment.
 
-Defaults suit a 2-core instance: 2 worker processes with 2 threads each. A second thread keeps
-a worker busy while the first waits on PostgreSQL; more threads only take turns at the GIL: in
-the benchmark (bench/README.md) 2 x 2 served as many requests as 2 x 4 with a p99 a quarter
-to a third lower. Each thread keeps its own database connection (DATABASE_CONN_MAX_AGE), so an
-instance holds up to workers x threads of them.
+Defaults suit a 2-core instance: 2 gevent worker processes, each serving its connections in
+greenlets, so a client that sends its request slowly holds a greenlet rather than one of a few
+threads (todo_project/gunicorn_worker.py). A worker runs Python on one core at a time and
+switches to another request while one waits on PostgreSQL, Redis or a client. Database
+connections come from a pool per worker (DATABASE_POOL_MAX_SIZE), so an instance holds at most
+workers x that many of them however many requests are waiting.
 """
 
 import os
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-# gunicorn's gthread worker, except that a new connection waits for its first request in the
-# poller rather than in one of the two threads (todo_project/gunicorn_worker.py).
-worker_class = "todo_project.gunicorn_worker.ThreadWorker"
-threads = int(os.environ.get("GUNICORN_THREADS", "2"))
+worker_class = "todo_project.gunicorn_worker.GeventWorker"
 
-# A request still running after this long is killed with its worker.
+# A worker that has not come back to its event loop for this long (a request computing without
+# pause) is killed and replaced, with the requests it was serving.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
-# Requests' queries get half that, so a runaway query fails as a logged 500 before its worker
-# is killed. Only the web process: `migrate` in the release phase may run long.
-raw_env = [f"DATABASE_STATEMENT_TIMEOUT_MS={os.environ.get('DATABASE_STATEMENT_TIMEOUT_MS', timeout * 500)}"]
+# Only the web process (the release phase's `migrate` may run long and needs no pool):
+raw_env = [
+    # Requests' queries get half the worker timeout, so a runaway query fails as a logged
+    # error instead of holding a pooled connection.
+    f"DATABASE_STATEMENT_TIMEOUT_MS={os.environ.get('DATABASE_STATEMENT_TIMEOUT_MS', timeout * 500)}",
+    # Each worker borrows connections from a pool of at most this many, one per request that
+    # is using the database at that moment, returned when the request ends (settings.py).
+    # Python runs one request at a time per worker; a few connections keep it busy while
+    # others wait on PostgreSQL.
+    f"DATABASE_POOL_MAX_SIZE={os.environ.get('DATABASE_POOL_MAX_SIZE', '4')}",
+]
 # On SIGTERM (a deploy, a scale-down) workers stop accepting and finish in-flight requests for
 # up to this long. Platforms send SIGKILL about 30 s after SIGTERM, so stay below that.
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "25"))
@@ -28,12 +35,12 @@ graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "25"))
 # this long. Longer than the usual proxy and load-balancer idle timeouts (60 s), so the server
 # never closes a connection the proxy is about to reuse (that race answers a 502), and a browser
 # that waits a few seconds between requests keeps its connection: with 5 s, 2,000 connections
-# waiting 4-8 s between requests got over 1,500 socket errors (bench/README.md). Idle
-# connections sit in the worker's poller, not in a thread; a graceful stop closes them first.
+# waiting 4-8 s between requests got over 1,500 socket errors (bench/README.md). It also bounds
+# how long a request's line and headers may take to arrive; then the connection is dropped.
+# A waiting connection costs a greenlet; a graceful stop closes them after 2 s.
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "75"))
-# Open connections a worker holds, idle keep-alive ones included (gthread parks them in its
-# poller, not in a thread). At the limit a worker stops accepting and closes idle ones, so
-# clients see resets: 2,000 per worker lets one 2-worker instance hold 2,000 browsers even
+# Open connections a worker holds, idle keep-alive ones included (one greenlet each). At the
+# limit a worker stops accepting until one closes: 2,000 per worker lets one 2-worker instance hold 2,000 browsers even
 # when the kernel hands most of them to one worker. An idle connection costs a few KB.
 worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", "2000"))
 

@@ -6,7 +6,11 @@ from django.db.models import Count, QuerySet
 from django.urls import reverse
 from django.utils.html import format_html
 
+from accounts.admin_login import ThrottledAdminLoginForm
 from accounts.models import User
+
+# Failed sign-ins are limited per address and per username (accounts/admin_login.py).
+admin.site.login_form = ThrottledAdminLoginForm
 
 
 ACTIVE_HELP = (

@@ -17,6 +17,7 @@ from urllib.parse import parse_qs
 import jwt
 import orjson
 import psycopg
+from psycopg_pool import ConnectionPool
 
 SECRET = os.environ["BETTER_AUTH_SECRET"]
 ORIGIN = os.environ.get("BETTER_AUTH_URL", "http://localhost:3000").rstrip("/")
@@ -35,15 +36,22 @@ PAGE = (
 )
 DETAIL = re.compile(r"^/api/tasks/([0-9]{1,18})(/complete)?/?$")
 
-_local = threading.local()
+_local = threading.local()  # greenlet-local under gunicorn's gevent worker
+_pool: ConnectionPool | None = None
 
 
 def connection() -> psycopg.Connection:
-    """One connection per thread, kept for the life of the worker."""
-    conn = getattr(_local, "conn", None)
-    if conn is None or conn.closed:
-        conn = _local.conn = psycopg.connect(DATABASE_URL, autocommit=True)
-    return conn
+    """The connection the current request borrowed from the worker's pool."""
+    return _local.conn
+
+
+def borrowed_connection():
+    """A connection from a pool of DATABASE_POOL_MAX_SIZE per worker, as the API's (made after the fork)."""
+    global _pool
+    if _pool is None:
+        size = int(os.environ.get("DATABASE_POOL_MAX_SIZE") or 4)
+        _pool = ConnectionPool(DATABASE_URL, min_size=size, max_size=size, kwargs={"autocommit": True}, timeout=60)
+    return _pool.connection()
 
 
 def task_json(row: tuple, tags: list[str]) -> dict:
@@ -200,7 +208,8 @@ def route(environ):
 
 def application(environ, start_response):
     try:
-        status, body, headers = route(environ)
+        with borrowed_connection() as _local.conn:
+            status, body, headers = route(environ)
     except Answer as answer:
         status, body, headers = answer.status, answer.body, answer.headers
     payload = orjson.dumps(body, option=orjson.OPT_UTC_Z)

@@ -4,8 +4,9 @@
 
 Serves Alice's first page of tasks through Django's test client (each request opens and closes
 its connections as under gunicorn) with DATABASE_CONN_MAX_AGE=0 (a new connection each
-request), 60 (persistent, health-checked: the default) and Django's psycopg pool (needs the
-psycopg-pool package, which the project does not install). Each mode runs in its own process.
+request), 60 (persistent, health-checked: commands and tests) and Django's psycopg pool as the
+web process configures it (DATABASE_POOL_MAX_SIZE, gunicorn.conf.py). Each mode runs in its own
+process.
 Not part of the test suite; the database needs the schema (bench/admin_pages.py makes one).
 """
 
@@ -20,9 +21,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 MODES = {
-    "new connection per request (CONN_MAX_AGE=0)": {"DATABASE_CONN_MAX_AGE": "0"},
-    "persistent, health-checked (CONN_MAX_AGE=60)": {"DATABASE_CONN_MAX_AGE": "60"},
-    "psycopg pool (OPTIONS pool)": {"DATABASE_CONN_MAX_AGE": "0", "BENCH_POOL": "1"},
+    "new connection per request (CONN_MAX_AGE=0)": {"DATABASE_CONN_MAX_AGE": "0", "DATABASE_POOL_MAX_SIZE": "0"},
+    "persistent, health-checked (CONN_MAX_AGE=60)": {"DATABASE_CONN_MAX_AGE": "60", "DATABASE_POOL_MAX_SIZE": "0"},
+    "psycopg pool of 4 (the web process)": {"DATABASE_POOL_MAX_SIZE": "4"},
 }
 
 
@@ -31,10 +32,6 @@ def serve(requests: int) -> dict:
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "todo_project.settings")
     import django
-    from django.conf import settings
-
-    if os.environ.get("BENCH_POOL"):
-        settings.DATABASES["default"]["OPTIONS"]["pool"] = {"min_size": 1, "max_size": 4}
     django.setup()
     from rest_framework.test import APIClient
 

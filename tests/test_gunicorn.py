@@ -4,6 +4,7 @@ import http.client
 import json
 import os
 import runpy
+import select
 import signal
 import socket
 import threading
@@ -15,22 +16,34 @@ import pytest
 from tests.live import ROOT, start_gunicorn, wait_for
 
 
-@pytest.fixture
-def gunicorn(tmp_path):
-    """gunicorn started as the Procfile starts it, on a free loopback port."""
-    env = {
+def serve(tmp_path, **env):
+    """gunicorn started as the Procfile starts it (one worker), on a free loopback port."""
+    environment = {
         **os.environ,
         "WEB_CONCURRENCY": "1",
-        "GUNICORN_THREADS": "2",
         "SLOW_SIGNALS_DIR": str(tmp_path),
         "DJANGO_SECURE_SSL_REDIRECT": "false",
         "LOG_FORMAT": "json",
+        **env,
     }
-    server = start_gunicorn("tests.slow_wsgi:application", env)
+    server = start_gunicorn("tests.slow_wsgi:application", environment)
     try:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def gunicorn(tmp_path):
+    yield from serve(tmp_path)
+
+
+@pytest.fixture
+def gunicorn_with_short_bounds(tmp_path):
+    """Headers must arrive within 2 s (the keep-alive timeout), a body within 2 s of them."""
+    for server in serve(tmp_path, GUNICORN_KEEPALIVE="2", API_BODY_TIMEOUT_SECONDS="2"):
+        get(server.port, "/healthz")  # the worker has loaded the app: timings start now
+        yield server
 
 
 def get(port: int, path: str) -> tuple[int, bytes]:
@@ -68,8 +81,9 @@ def silent_connections(port: int, count: int) -> list[socket.socket]:
 
 
 def test_silent_connections_do_not_hold_up_other_requests(gunicorn):
-    # More silent connections than the worker has threads; gunicorn's own gthread worker gives
-    # each a thread for up to 5 s, so this request would wait for them.
+    # More silent connections than a threaded worker has threads (gunicorn's gthread gives each
+    # a thread for up to 5 s, so this request would wait for them).
+    get(gunicorn.port, "/healthz")  # the worker has loaded the app: timings start now
     idle = silent_connections(gunicorn.port, 4)
     started = time.monotonic()
     assert get(gunicorn.port, "/healthz") == (200, b'{"status":"ok"}')
@@ -79,6 +93,97 @@ def test_silent_connections_do_not_hold_up_other_requests(gunicorn):
     assert idle[0].recv(4096).startswith(b"HTTP/1.1 200 OK")
     for connection in idle:
         connection.close()
+
+
+HEADERS_TRICKLE = (b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n", b"X-Slow: 1\r\n")
+CHUNKED_BODY_TRICKLE = (
+    b"POST /api/tasks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+    b"Transfer-Encoding: chunked\r\n\r\n",
+    b"1\r\n \r\n",
+)
+LENGTH_BODY_TRICKLE = (
+    b"POST /api/tasks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n",
+    b" ",
+)
+
+
+class SlowSender(threading.Thread):
+    """A client sending its request a piece at a time, every `every` seconds, until the server
+    drops it or the test ends (the slow-client attack, with no token)."""
+
+    def __init__(self, port: int, trickle: tuple[bytes, bytes], every: float = 0.5):
+        super().__init__(daemon=True)
+        self.port, (self.opening, self.piece), self.every = port, trickle, every
+        self.done = threading.Event()
+        self.answer = b""
+        self.opened_at = self.dropped_at = None
+
+    def run(self):
+        with socket.create_connection(("127.0.0.1", self.port), timeout=20) as connection:
+            connection.sendall(self.opening)
+            self.opened_at = time.monotonic()
+            while not self.done.wait(self.every):
+                try:
+                    if select.select([connection], [], [], 0)[0]:
+                        received = connection.recv(65536)
+                        self.answer += received
+                        if not received:
+                            break
+                    connection.sendall(self.piece)
+                except OSError:
+                    break
+            else:
+                return
+            self.dropped_at = time.monotonic()
+
+    def stop(self):
+        self.done.set()
+        self.join(timeout=20)
+
+
+def slow_senders(port: int, *trickles: tuple[bytes, bytes], count: int) -> list[SlowSender]:
+    senders = [SlowSender(port, trickle) for trickle in trickles for _ in range(count)]
+    for sender in senders:
+        sender.start()
+    return senders
+
+
+def timed_get(port: int, path: str) -> float:
+    started = time.monotonic()
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:
+        assert response.status == 200
+    return time.monotonic() - started
+
+
+def test_slow_senders_do_not_delay_other_requests(gunicorn):
+    get(gunicorn.port, "/healthz")  # the worker has loaded the app: timings start now
+    senders = slow_senders(gunicorn.port, HEADERS_TRICKLE, CHUNKED_BODY_TRICKLE, count=4)
+    time.sleep(1)  # every sender has sent a piece or two by now, and is still sending
+    delays = [timed_get(gunicorn.port, "/healthz") for _ in range(5)]
+    still_sending = [sender.is_alive() for sender in senders]
+    for sender in senders:
+        sender.stop()
+    assert max(delays) < 1, delays
+    assert all(still_sending)  # the delays were measured while all eight were trickling
+
+
+def test_a_request_whose_headers_do_not_arrive_in_time_is_dropped(gunicorn_with_short_bounds):
+    [sender] = slow_senders(gunicorn_with_short_bounds.port, HEADERS_TRICKLE, count=1)
+    sender.join(timeout=10)
+    assert sender.dropped_at is not None
+    assert 1.5 < sender.dropped_at - sender.opened_at < 4
+    assert sender.answer == b""  # dropped, not answered: the request never arrived
+
+
+@pytest.mark.parametrize("trickle", [CHUNKED_BODY_TRICKLE, LENGTH_BODY_TRICKLE], ids=["chunked", "content-length"])
+def test_a_request_whose_body_does_not_arrive_in_time_gets_a_408_and_is_dropped(gunicorn_with_short_bounds, trickle):
+    [sender] = slow_senders(gunicorn_with_short_bounds.port, trickle, count=1)
+    sender.join(timeout=10)
+    assert sender.dropped_at is not None
+    assert 1.5 < sender.dropped_at - sender.opened_at < 4
+    assert sender.answer.startswith(b"HTTP/1.1 408 ")
+    body = sender.answer[sender.answer.index(b"{") : sender.answer.rindex(b"}") + 1]  # one chunk
+    assert json.loads(body)["code"] == "request_timeout"
 
 
 def test_sigterm_does_not_wait_for_silent_connections(gunicorn):
@@ -108,20 +213,21 @@ def test_sigterm_finishes_the_in_flight_request_then_exits(gunicorn, tmp_path):
 
 
 def test_the_config_binds_port_and_sizes_for_two_cores(monkeypatch):
-    for name in ["WEB_CONCURRENCY", "GUNICORN_THREADS", "GUNICORN_TIMEOUT", "GUNICORN_GRACEFUL_TIMEOUT", "DATABASE_STATEMENT_TIMEOUT_MS"]:
+    for name in ["WEB_CONCURRENCY", "GUNICORN_TIMEOUT", "GUNICORN_GRACEFUL_TIMEOUT", "DATABASE_STATEMENT_TIMEOUT_MS", "DATABASE_POOL_MAX_SIZE"]:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PORT", "5123")
     config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     assert config["bind"] == "0.0.0.0:5123"
-    assert (config["workers"], config["threads"]) == (2, 2)
-    assert config["worker_class"] == "todo_project.gunicorn_worker.ThreadWorker"
+    assert config["workers"] == 2
+    assert config["worker_class"] == "todo_project.gunicorn_worker.GeventWorker"
     assert config["graceful_timeout"] < 30 <= config["timeout"]
     assert config["accesslog"] is None
-    assert config["raw_env"] == ["DATABASE_STATEMENT_TIMEOUT_MS=15000"]  # half the worker timeout
+    # Half the worker timeout; a pool of 4 database connections per worker.
+    assert config["raw_env"] == ["DATABASE_STATEMENT_TIMEOUT_MS=15000", "DATABASE_POOL_MAX_SIZE=4"]
 
 
 def test_the_config_holds_2000_keep_alive_connections_and_recycles_workers_rarely(monkeypatch):
-    for name in ["GUNICORN_THREADS", "GUNICORN_WORKER_CONNECTIONS", "GUNICORN_MAX_REQUESTS"]:
+    for name in ["GUNICORN_WORKER_CONNECTIONS", "GUNICORN_MAX_REQUESTS"]:
         monkeypatch.delenv(name, raising=False)
     config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     # Even when the kernel hands every connection to one worker.
@@ -133,3 +239,39 @@ def test_the_procfile_migrates_on_release_and_serves_with_the_config():
     procfile = (ROOT / "Procfile").read_text().splitlines()
     assert "release: python manage.py migrate --noinput" in procfile
     assert "web: gunicorn todo_project.wsgi --config gunicorn.conf.py" in procfile
+
+
+@pytest.mark.django_db(transaction=True)
+def test_many_requests_at_once_share_a_bounded_pool_of_database_connections():
+    from concurrent.futures import ThreadPoolExecutor
+
+    import psycopg
+    from django.db import connection
+
+    from tests.live import call, new_user_token, start_app
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the pool is PostgreSQL's")
+    db = connection.settings_dict
+    url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}?application_name=pool-test"
+    app = start_app(database_url=url, workers=1, THROTTLE_READ_RATE="100000/min")
+    _, token = new_user_token()
+    seen, done = [], threading.Event()
+
+    def count_connections():
+        with psycopg.connect(f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/postgres", autocommit=True) as admin:
+            while not done.is_set():
+                seen.append(admin.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pool-test'").fetchone()[0])
+                time.sleep(0.02)
+
+    counter = threading.Thread(target=count_connections)
+    counter.start()
+    try:
+        with ThreadPoolExecutor(40) as clients:
+            statuses = list(clients.map(lambda _: call(app.port, "GET", "/api/tasks", token=token, timeout=30).status, range(200)))
+    finally:
+        done.set()
+        counter.join(timeout=20)
+        app.stop()
+    assert statuses == [200] * 200
+    assert 0 < max(seen) <= 4  # DATABASE_POOL_MAX_SIZE for the one worker, with 40 requests in flight

@@ -95,6 +95,10 @@ class Browser:
                 raise TimeoutError(f"the browser never reached a URL with {fragment!r}")
             time.sleep(0.05)
 
+    def run_async(self, script: str, *args):
+        """Runs `script` in the page; it answers by calling its last argument, which this returns."""
+        return self._call("POST", "/execute/async", {"script": script, "args": list(args)})
+
     def screenshot(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(base64.b64decode(self._call("GET", "/screenshot")))

@@ -1,44 +1,51 @@
-"""gunicorn's threaded worker, with new connections waiting for their first request in the poller.
+"""gunicorn's gevent worker, closing connections that wait for a request as soon as it stops.
 
-gunicorn's `gthread` worker hands every new connection to a thread at once, and the thread
-waits up to 5 s for the first request before giving the connection to the poller. With 2
-threads a worker, two silent connections (a browser's speculative preconnect, a client that
-opens its pool ahead of time, a slow or hostile client) stall the worker: requests on every
-other connection queue behind them. This worker puts a new connection in the poller straight
-away, as gunicorn does with an idle keep-alive connection, so a thread only ever takes a
-connection that has bytes to read. A silent connection is closed after `keepalive` seconds.
+A gevent worker serves each connection in a greenlet, so a client that sends its request
+slowly (a header line every few seconds, a chunked body a byte at a time) holds a few KB of
+memory, not one of a handful of threads: other clients are served meanwhile. gunicorn bounds
+the wait for a request line and headers with `keepalive`; the body's bound is the body-size
+middleware's (todo_project/middleware.py).
 
-It relies on the worker's own pending-connection path (`pending_conns`,
-`on_pending_socket_readable`), so gunicorn is pinned; tests/test_gunicorn.py checks the
-behaviour against a live server.
+On SIGTERM gunicorn's gevent worker waits for every open connection, idle keep-alive ones
+included, for up to `graceful_timeout`. This one gives a request that may already be on its
+way a short grace, then closes the connections still waiting for one, as gunicorn's threaded
+worker does; requests in flight finish as before. tests/test_gunicorn.py checks both against a
+live server.
 """
 
-import errno
-import selectors
-import time
-from functools import partial
+from contextlib import contextmanager
 
-from gunicorn.workers import gthread
+import gevent
+from gunicorn.workers import ggevent
+
+# How long a stopping worker still takes a request on a connection that was idle (gunicorn's
+# threaded worker keeps such connections 2 s too).
+STOP_LINGER_SECONDS = 2.0
 
 
-class ThreadWorker(gthread.ThreadWorker):
-    def accept(self, listener):
+class GeventWorker(ggevent.GeventWorker):
+    def init_process(self):
+        self.waiting_for_request = {}  # greenlet -> the Timeout bounding its wait
+        super().init_process()
+
+    @contextmanager
+    def timeout_ctx(self):
+        # gunicorn wraps the read of each request's line and headers in this context.
+        timeout = gevent.Timeout(self.cfg.keepalive, False)
+        greenlet = gevent.getcurrent()
+        self.waiting_for_request[greenlet] = timeout
         try:
-            client_sock, client_addr = listener.accept()
-        except OSError as e:
-            if e.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
-                raise
-            return
-        self.nr_conns += 1
-        client_sock.setblocking(False)  # a thread sets it blocking again before reading
-        conn = gthread.TConn(self.cfg, client_sock, client_addr, listener.getsockname())
-        conn.timeout = time.monotonic() + self.cfg.keepalive
-        self.pending_conns.append(conn)
-        self.poller.register(client_sock, selectors.EVENT_READ, partial(self.on_pending_socket_readable, conn))
+            with timeout:
+                yield
+        finally:
+            del self.waiting_for_request[greenlet]
 
-    def _cap_keepalive(self, deadline):
-        # On a graceful stop, silent new connections are closed as soon as idle keep-alive ones,
-        # not after the whole keep-alive timeout. Capping every entry keeps the deque in order.
-        super()._cap_keepalive(deadline)
-        for conn in self.pending_conns:
-            conn.timeout = min(conn.timeout, deadline)
+    def handle_exit(self, sig, frame):
+        super().handle_exit(sig, frame)
+        gevent.spawn_later(STOP_LINGER_SECONDS, self.close_waiting_connections)
+
+    def close_waiting_connections(self):
+        # Raising a greenlet's own Timeout ends its wait as if it had expired: the connection
+        # closes quietly, with no error answer.
+        for greenlet, timeout in list(self.waiting_for_request.items()):
+            greenlet.kill(timeout, block=False)

@@ -1,13 +1,37 @@
-"""HTTP-level guards that run before any view: conditional GETs, the request body limit, query strings."""
+"""HTTP-level guards that run before any view: private caching, conditional GETs, the request
+body's size and arrival, turns at the database, query strings."""
 
+import contextlib
 import io
+import sys
+import threading
 
 from django.conf import settings
+from django.core.exceptions import MiddlewareNotUsed
 from django.core.handlers.wsgi import get_bytes_from_wsgi
+from django.db import close_old_connections
 from django.middleware.http import ConditionalGetMiddleware
+from django.utils.cache import patch_cache_control
 
 from todo_project.errors import ErrorResponse, error_body
 from todo_project.parsers import NOT_TEXT, undecodable_query_parameter
+
+
+def private_answers(get_response):
+    """``Cache-Control: private, no-cache`` on every answer to a request with credentials.
+
+    No shared cache (a CDN, a company proxy) may keep one user's tasks for another; the browser
+    may keep them, and revalidates with the ETag each time (304 when nothing changed). It runs
+    outside every other layer, so 304s, errors and 413s carry it too.
+    """
+
+    def middleware(request):
+        response = get_response(request)
+        if "HTTP_AUTHORIZATION" in request.META:
+            patch_cache_control(response, private=True, no_cache=True)
+        return response
+
+    return middleware
 
 
 class JsonConditionalGetMiddleware(ConditionalGetMiddleware):
@@ -26,7 +50,12 @@ class JsonConditionalGetMiddleware(ConditionalGetMiddleware):
 
 
 class BodySizeLimitMiddleware:
-    """Answers 413 to a request body over ``API_MAX_BODY_BYTES`` before anything parses it."""
+    """Reads a request's body before anything else runs: 413 over ``API_MAX_BODY_BYTES``, 408
+    when it has not arrived within ``API_BODY_TIMEOUT_SECONDS``.
+
+    Reading it here, before authentication and before any query, means a client that sends its
+    body slowly holds no database connection while it does, and is dropped in bounded time.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -39,21 +68,73 @@ class BodySizeLimitMiddleware:
                 return ErrorResponse(error_body("bad_request", "Content-Length is not a number."), status=400)
             if int(declared) > limit:
                 return self.too_large(limit)
+            size = int(declared)
         elif request.META.get("wsgi.input_terminated"):
             # A chunked body has no length up front. The server (gunicorn) ends the stream with
-            # the body, so read one byte past the limit at most, and hand Django what was read;
-            # without this Django would see no body at all.
-            body = request.META["wsgi.input"].read(limit + 1)
+            # the body, so read one byte past the limit at most; without a length set below
+            # Django would see no body at all.
+            size = limit + 1
+        else:
+            size = 0
+        if size:
+            try:
+                with arrival_deadline(settings.API_BODY_TIMEOUT_SECONDS):
+                    body = request.META["wsgi.input"].read(size)
+            except TimeoutError:
+                message = f"The request body did not arrive within {settings.API_BODY_TIMEOUT_SECONDS} seconds."
+                return ErrorResponse(error_body("request_timeout", message), status=408)
             if len(body) > limit:
                 return self.too_large(limit)
-            if body:
-                request.META["CONTENT_LENGTH"] = str(len(body))
-                request._stream = io.BytesIO(body)
+            request.META["CONTENT_LENGTH"] = str(len(body))
+            request._stream = io.BytesIO(body)
         return self.get_response(request)
 
     @staticmethod
     def too_large(limit: int) -> ErrorResponse:
         return ErrorResponse(error_body("request_too_large", f"The request body is larger than {limit} bytes."), status=413)
+
+
+class DatabaseTurns:
+    """At most ``DATABASE_POOL_SIZE`` requests of this process run the app at once; the rest
+    wait here for their turn, as they would for a thread, with no time limit.
+
+    Each of these requests can count on one of the pool's connections, so a busy moment never
+    ends in the pool's 503. The connection goes back to the pool when the answer is built,
+    not once a slow client has read it.
+    """
+
+    def __init__(self, get_response):
+        if not settings.DATABASE_POOL_SIZE:
+            raise MiddlewareNotUsed
+        self.get_response = get_response
+        # gevent's, under the gevent worker (it patches threading).
+        self.turns = threading.BoundedSemaphore(settings.DATABASE_POOL_SIZE)
+
+    def __call__(self, request):
+        with self.turns:
+            try:
+                return self.get_response(request)
+            finally:
+                close_old_connections()
+
+
+def arrival_deadline(seconds: float):
+    """Interrupts a read still waiting for the client after ``seconds`` with ``TimeoutError``.
+
+    Only the gevent worker (gunicorn.conf.py) reads from a client while the app waits; the
+    timeout raises inside gunicorn's body reader, which then closes the connection after the
+    answer. Elsewhere (the test client) the body is already in memory.
+    """
+    if not _cooperative_sockets():
+        return contextlib.nullcontext()
+    import gevent
+
+    return gevent.Timeout(seconds, TimeoutError("the request body did not arrive in time"))
+
+
+def _cooperative_sockets() -> bool:
+    monkey = sys.modules.get("gevent.monkey")
+    return monkey is not None and monkey.is_module_patched("socket")
 
 
 class QueryStringMiddleware:

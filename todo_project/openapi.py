@@ -32,6 +32,7 @@ ERROR_DESCRIPTIONS = {
     404: "`not_found`: no such task among the caller's (other users' tasks are never revealed).",
     409: "`task_limit_reached` or `tag_limit_reached`: nothing was written; on a create with an "
     "`Idempotency-Key`, `idempotency_request_in_progress` while the first request with that key runs.",
+    408: "`request_timeout`: the body did not arrive within the configured time; the connection is closed.",
     413: "`request_too_large`: the body is over the configured limit.",
     415: "`unsupported_media_type`: bodies are `application/json` only.",
     422: "`idempotency_key_reused`: this `Idempotency-Key` came with another body before.",
@@ -216,7 +217,7 @@ def postprocess_schema(result, generator, request, public):
             if "{id}" in path:
                 statuses.append(404)
             if "requestBody" in operation:
-                statuses += [400, 413, 415]
+                statuses += [400, 408, 413, 415]
             responses = operation["responses"]
             for status in statuses:
                 responses.setdefault(str(status), _error_response(status))

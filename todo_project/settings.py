@@ -54,6 +54,16 @@ def env_int(name: str, default: int | None) -> int | None:
         raise ImproperlyConfigured(f"{name} must be a whole number, got {raw!r}.") from None
 
 
+def env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}.") from None
+
+
 def env_rate(name: str, default: str) -> str | None:
     """A DRF throttle rate such as `120/min`; an empty value turns that limit off."""
     raw = os.environ.get(name, default).strip()
@@ -98,6 +108,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so its line covers everything below, redirects and static files included.
     "todo_project.logs.RequestLogMiddleware",
+    # Before anything that can answer, so every answer to a signed-in caller is private.
+    "todo_project.middleware.private_answers",
     "django.middleware.security.SecurityMiddleware",
     # Serves the admin's static files; right after security so they get its headers.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -106,6 +118,8 @@ MIDDLEWARE = [
     # query string that is not UTF-8, and ETags with 304s for every GET.
     "todo_project.middleware.BodySizeLimitMiddleware",
     "todo_project.middleware.QueryStringMiddleware",
+    # Then wait for a turn at the database, with the body already in hand.
+    "todo_project.middleware.DatabaseTurns",
     "todo_project.middleware.JsonConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -165,9 +179,32 @@ DATABASES = {
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Requests of one process that may use the database at once; 0 (tests, commands) sets no limit.
+DATABASE_POOL_SIZE = env_int("DATABASE_POOL_MAX_SIZE", 0)
+if DATABASE_POOL_SIZE:
+    # The web process: PostgreSQL's connections are kept by the pool below (Django's rule: no
+    # persistent ones beside it); an SQLite file opens in microseconds, and a connection kept
+    # per greenlet would hold a file handle per client connection.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     _db_options = DATABASES["default"].setdefault("OPTIONS", {})
+    # The web process (gunicorn.conf.py) sets a pool size: its gevent workers serve many
+    # requests at once, each of which would otherwise keep a connection of its own. The pool
+    # opens its connections up front and checks one before lending it; at most that many
+    # requests of a worker use the database at once (todo_project.middleware.DatabaseTurns), so
+    # a request waits for a connection only while the pool reconnects: after
+    # DATABASE_POOL_TIMEOUT it is a 503, as when PostgreSQL is down.
+    if DATABASE_POOL_SIZE:
+        _db_options["pool"] = {
+            "min_size": DATABASE_POOL_SIZE,
+            "max_size": DATABASE_POOL_SIZE,
+            "timeout": env_float("DATABASE_POOL_TIMEOUT", 0.5),
+            # A failed connection attempt is not retried in the background with growing pauses
+            # (1, 2, 4 s...): the next request that needs one tries again, so the API is back
+            # as soon as PostgreSQL is.
+            "reconnect_timeout": 0,
+        }
     # A database that does not answer fails the request quickly instead of hanging a worker.
     _db_options.setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5))
     if env_bool("DATABASE_POOLED", False):
@@ -314,7 +351,9 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Todo API",
     "DESCRIPTION": (
         "Tasks for users signed in with Better Auth. Send the Better Auth JWT as "
-        "`Authorization: Bearer <token>`. Every error is JSON in the `Error` shape."
+        "`Authorization: Bearer <token>`. Every error is JSON in the `Error` shape. Every answer to a "
+        "request with credentials carries `Cache-Control: private, no-cache`: no shared cache keeps it, "
+        "and a browser revalidates it with its `ETag`."
     ),
     "VERSION": __import__("todo_project").__version__,
     "SERVE_INCLUDE_SCHEMA": False,
@@ -336,6 +375,9 @@ SPECTACULAR_SETTINGS = {
 
 # Larger request bodies are refused (413) before they are read; a task is well under 4 KiB.
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 64 * 1024)
+# A request body is read whole before authentication; one that has not arrived this long after
+# its headers is a 408 and the connection is closed (a client trickling bytes holds nothing long).
+API_BODY_TIMEOUT_SECONDS = env_int("API_BODY_TIMEOUT_SECONDS", 10)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 
 # Per-user limits against abuse; over them a write is a 409 and nothing is stored.
@@ -380,6 +422,11 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # Origins allowed to post the admin's forms when they differ from the host (e.g. a second domain).
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+
+# Failed admin sign-ins allowed per client address and per username in each window; past that,
+# sign-ins from that address or for that username are refused until the window ends.
+ADMIN_LOGIN_FAILURE_LIMIT = env_int("ADMIN_LOGIN_FAILURE_LIMIT", 5)
+ADMIN_LOGIN_WINDOW_SECONDS = env_int("ADMIN_LOGIN_WINDOW_SECONDS", 15 * 60)
 
 # Operators' admin passwords; API users have none.
 AUTH_PASSWORD_VALIDATORS = [
