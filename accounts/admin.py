@@ -7,7 +7,6 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from accounts.models import User
-from tasks.models import Task
 
 
 ACTIVE_HELP = (
@@ -25,12 +24,11 @@ class UserChangeList(ChangeList):
         # too; this counts for the page's users only, through the task owner index.
         # Iterating fills the page's cache, so the template shows these very objects.
         users = list(self.result_list)
-        owners = [user.better_auth_id for user in users if user.better_auth_id]
         counts = dict(
-            Task.objects.filter(owner__in=owners).order_by().values_list("owner").annotate(Count("pk"))
+            User.objects.filter(pk__in=[user.pk for user in users]).values_list("pk").annotate(Count("tasks"))
         )
         for user in users:
-            user.task_count = counts.get(user.better_auth_id, 0)
+            user.task_count = counts.get(user.pk, 0)
 
 
 @admin.register(User)

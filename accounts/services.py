@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.tokens import UNSTORABLE_CHARACTERS
-from todo_project.db import CompiledRows, prepared
+from todo_project.db import CompiledQuery, Param
 
 # Profile fields copied from the token's claims, as (model field, claim, max length).
 PROFILE_CLAIMS = (("email", "email", 254), ("name", "name", 255))
@@ -17,30 +17,24 @@ LAST_SEEN_RESOLUTION = timedelta(minutes=5)
 
 
 # What the API reads of its caller (anything else loads on first access), in the model's field
-# order, which is the order Model.from_db() expects the values in.
+# order, which is the order Model.from_db() expects the values in (accounts.user_cache).
 API_USER_FIELDS = tuple(
     f.attname for f in User._meta.concrete_fields
     if f.attname in {"id", "better_auth_id", "email", "name", "is_active", "last_seen_at"}
 )
 
-# A value no token subject can be (a NUL is refused, accounts.tokens): it marks where the
-# subject goes in the compiled query.
-SUBJECT = "\x00subject"
-
 
 @functools.cache
-def _compiled_user_read(using: str) -> CompiledRows:
-    return CompiledRows(User.objects.using(using).filter(better_auth_id=SUBJECT).only(*API_USER_FIELDS), using)
+def _user_read(using: str) -> CompiledQuery:
+    subject = Param("subject", User._meta.get_field("better_auth_id"))
+    return CompiledQuery(User.objects.using(using).filter(better_auth_id=subject).only(*API_USER_FIELDS))
 
 
 def user_by_subject(better_auth_id: str, using: str = DEFAULT_DB_ALIAS) -> User | None:
-    """The user a token subject names, with API_USER_FIELDS loaded. On PostgreSQL the query is
-    compiled once per process (todo_project.db.CompiledRows): 0.12 ms of CPU against 0.42-0.46
-    ms for the queryset built per request."""
-    if not prepared(using):
-        return User.objects.using(using).filter(better_auth_id=better_auth_id).only(*API_USER_FIELDS).first()
-    _, rows = _compiled_user_read(using).fetch_tuples({SUBJECT: better_auth_id})
-    return User.from_db(using, API_USER_FIELDS, rows[0]) if rows else None
+    """The user a token subject names, with API_USER_FIELDS loaded; compiled once per process
+    (bench/README.md, "Issue 13": "The user read compiled once ... stays")."""
+    users = _user_read(using).instances(subject=better_auth_id)
+    return users[0] if users else None
 
 
 def profile_from_claims(claims: dict[str, Any]) -> dict[str, str]:

@@ -1,9 +1,9 @@
 """A bulk complete of 500 recurring tasks against 500 plain ones, in-process, as one user.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_bulk ./scripts/test.sh bench/bulk_recurrence.py -s
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_bulk ./scripts/test.sh bench/bulk_recurrence.py -s -n 0
 
-Runs under pytest for its test database and fixtures (it is not part of the suite: the suite
-collects `tests/` only). Each round seeds 500 open tasks of one kind (two tags each), then
+Runs under pytest, in one process (`-n 0`, so the table is printed), for its test database and
+fixtures (it is not part of the suite: the suite collects `tests/` only). Each round seeds 500 open tasks of one kind (two tags each), then
 times `POST /api/tasks/bulk {"action": "complete"}` through the whole stack, from the request
 to the rendered JSON; the table gives the median of the rounds, in wall-clock ms and in the
 process's CPU ms (PostgreSQL's own time is in the first, not the second).

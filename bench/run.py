@@ -3,7 +3,7 @@
 Run it through ./bench/run.sh (which installs wrk and the plotting package). Steps: create the
 database, run the Procfile's release command, seed through COPY, mint tokens, start the
 Procfile's web command and the baseline (bench/baseline.py) under the same gunicorn config,
-drive both with wrk in turn (A B A B A B, median of the rounds), then print a table and write
+drive both with wrk in turn (A B, B A, A B, ..., median of the rounds), then print a table and write
 report.md, latency.png and results.json. Absolute figures depend on the machine; the ratios
 to the baseline are the result.
 """
@@ -58,6 +58,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         "--redis", default="redis://127.0.0.1:6379/15",
         help="REDIS_URL for the API's throttle counters, as instances share them in production; empty: the database cache",
+    )
+    parser.add_argument(
+        "--against", type=Path, default=None,
+        help="another checkout of this project (with its own .venv) served in the baseline's place: "
+        "an A/B of two commits, ratios this checkout's over that one's",
     )
     parser.add_argument("--keep-database", action="store_true")
     parser.add_argument("--out", type=Path, default=None, help="report folder (default bench/results/<time>)")
@@ -142,11 +147,11 @@ def drop_database(server: str, name: str) -> None:
 class Server:
     """A gunicorn started from a Procfile-style command line, with its workers' memory at hand."""
 
-    def __init__(self, name: str, command: str, env: dict, port: int, log: Path):
+    def __init__(self, name: str, command: str, env: dict, port: int, log: Path, cwd: Path = ROOT):
         self.name, self.port = name, port
         self.log = log.open("w")
         self.process = subprocess.Popen(
-            shlex.split(command), cwd=ROOT, env={**env, "PORT": str(port)}, stdout=self.log, stderr=subprocess.STDOUT,
+            shlex.split(command), cwd=cwd, env={**env, "PORT": str(port)}, stdout=self.log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         deadline = time.monotonic() + 30
@@ -306,7 +311,8 @@ def main(argv=None) -> int:
     try:
         # The build step a deployment runs once, then the Procfile's release command.
         manage = [sys.executable, "manage.py"]
-        subprocess.run([*manage, "collectstatic", "--noinput"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+        for checkout in filter(None, (ROOT, args.against)):
+            subprocess.run([*manage, "collectstatic", "--noinput"], cwd=checkout, env=env, check=True, stdout=subprocess.DEVNULL)
         subprocess.run(shlex.split(procfile("release")), cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
         seed.seed(env["DATABASE_URL"], dataset)
         setup_django(env)
@@ -317,7 +323,13 @@ def main(argv=None) -> int:
         web = procfile("web")
         app = Server("api", web, env, free_port(), args.out / "api-server.log")
         servers.append(app)
-        baseline = Server("baseline", web.replace("todo_project.wsgi", "bench.baseline:application"), env, free_port(), args.out / "baseline-server.log")
+        if args.against:
+            # The other checkout's own code and packages, on the same database and secrets.
+            other_env = {**env, "PATH": f"{args.against / '.venv' / 'bin'}:{env['PATH']}"}
+            baseline = Server("baseline", web, other_env, free_port(), args.out / "baseline-server.log", cwd=args.against)
+            print(f"== baseline: {args.against} at {git_commit(args.against)}")
+        else:
+            baseline = Server("baseline", web.replace("todo_project.wsgi", "bench.baseline:application"), env, free_port(), args.out / "baseline-server.log")
         servers.append(baseline)
         first_user = users.read_text().splitlines()[0].split()
         problems = check_same_json(app, baseline, first_user[0], first_user[1])
@@ -334,8 +346,9 @@ def main(argv=None) -> int:
         cells = [(s, c) for s in args.scenarios for c in args.concurrency]
         for number, (scenario, connections) in enumerate(cells, 1):
             runs: dict[str, list] = {"api": [], "baseline": []}
-            for _ in range(args.rounds):
-                for server in servers:
+            for round_number in range(args.rounds):
+                # Turns alternate (A B, B A, ...), so neither server always runs right after the other.
+                for server in servers if round_number % 2 == 0 else servers[::-1]:
                     runs[server.name].append(wrk(server, scenario, users, connections=connections, duration=args.duration))
                     if scenario in WRITES:
                         seed.forget_writes(env["DATABASE_URL"], max_seeded)
@@ -387,10 +400,11 @@ def main(argv=None) -> int:
         from bench import inprocess
         from todo_project.wsgi import application as api_app
 
-        user_lines = [line.split() for line in users.read_text().splitlines()]
-        size = {"requests": 20, "batches": 1} if args.smoke else {"requests": 200, "batches": 5}
-        results["in_process"] = inprocess.measure(api_app, baseline_app.application, user_lines, inprocess.SCENARIOS, **size)
-        seed.forget_writes(env["DATABASE_URL"], max_seeded)
+        if not args.against:
+            user_lines = [line.split() for line in users.read_text().splitlines()]
+            size = {"requests": 20, "batches": 1} if args.smoke else {"requests": 200, "batches": 5}
+            results["in_process"] = inprocess.measure(api_app, baseline_app.application, user_lines, inprocess.SCENARIOS, **size)
+            seed.forget_writes(env["DATABASE_URL"], max_seeded)
 
         for server in servers:
             server.stop()
@@ -449,6 +463,10 @@ def query_counts(user_line: list[str]) -> dict:
     return counts
 
 
+def git_commit(checkout: Path) -> str:
+    return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=checkout, capture_output=True, text=True).stdout.strip()
+
+
 def meta(args, dataset) -> dict:
     return {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -457,7 +475,8 @@ def meta(args, dataset) -> dict:
         "duration_s": args.duration,
         "rounds": args.rounds,
         "web": procfile("web"),
-        "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip(),
+        "commit": git_commit(ROOT),
+        "against": f"{args.against} at {git_commit(args.against)}" if args.against else None,
         "env": {k: os.environ[k] for k in ("WEB_CONCURRENCY", "GUNICORN_THREADS", "GUNICORN_WORKER_CONNECTIONS") if k in os.environ},
         "throttle_cache": args.redis or "database",
     }

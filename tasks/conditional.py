@@ -58,17 +58,3 @@ def preconditions_check(request, task: Task, *, current: Callable[[], dict]) -> 
         if_none_match is not None and _matches(etag, if_none_match, weak=True)
     ):
         raise PreconditionFailed(task=task, current=current())
-
-
-class TaskETagMixin:
-    """Sends the ETag of the task a response shows; the view sets ``etag_task`` when it has one."""
-
-    etag_task: Task | None = None
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        response = super().finalize_response(request, response, *args, **kwargs)
-        shows_the_task = status.is_success(response.status_code) and response.status_code != 204
-        if self.etag_task is not None and shows_the_task and not response.has_header("ETag"):
-            # Read now, after the write, so it is the version the body shows.
-            response["ETag"] = task_etag(self.etag_task)
-        return response

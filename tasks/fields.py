@@ -8,17 +8,37 @@ way JavaScript's `trim()` does and measured after trimming.
 import re
 from datetime import datetime, timezone
 
-from django.db.models import Manager
+from django.utils.translation import ngettext
 from rest_framework import serializers
 
+from tasks.limits import RECURRENCE_MAX_LENGTH, TAG_MAX_LENGTH, TAGS_PER_TASK
 from tasks.models import Priority
-from tasks.recurrence import MAX_LENGTH as RECURRENCE_MAX_LENGTH
-from tasks.recurrence import InvalidRecurrence, recurrence_normalize
+from tasks.recurrence import RRULE_PATTERN, InvalidRecurrence, recurrence_normalize
 
 RFC3339 = re.compile(
     r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-]\d{2}:\d{2})$"
 )
 MAX_BIGINT = 2**63 - 1
+
+
+def _rfc3339_pattern() -> str:
+    """What parse_rfc3339 accepts, as a JSON Schema pattern (format `date-time` alone allows more).
+
+    In the years 0001 and 9999 only a zero offset: another may reach beyond them in UTC.
+    """
+    hour, minute = "(?:[01][0-9]|2[0-3])", "[0-5][0-9]"
+    time = rf"[Tt]{hour}:{minute}:{minute}(?:\.[0-9]{{1,6}})?"
+    any_day = "(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31)"
+    years = "(?:000[2-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])"
+    leap_years = "(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)"
+    dates = f"(?:{years}-{any_day}|{leap_years}-02-29)"
+    return (
+        f"^(?:{dates}{time}(?:[Zz]|[+-]{hour}:{minute})"
+        f"|(?:0001|9999)-{any_day}{time}(?:[Zz]|[+-]00:00))$"
+    )
+
+
+RFC3339_PATTERN = _rfc3339_pattern()
 
 # What JavaScript's String.prototype.trim() removes, written as a regex character class that
 # means the same in Python, ECMAScript and Rust, so that the server, a Next.js form and the
@@ -93,16 +113,28 @@ class StrictBooleanField(serializers.BooleanField):
         return data
 
 
-class StrictIntegerField(serializers.IntegerField):
-    """An IntegerField that takes JSON integers only, not "5", 5.0 or true."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", MAX_BIGINT)
-        super().__init__(**kwargs)
+class IntegersOnly:
+    """Takes JSON integers only, not "5", 5.0 or true."""
 
     def to_internal_value(self, data):
         if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(IntegersOnly, serializers.IntegerField):
+    """An IntegerField that takes JSON integers only."""
+
+
+class StrictBigIntegerField(IntegersOnly, serializers.BigIntegerField):
+    """A BigIntegerField that takes JSON integers only."""
+
+
+class StrictFloatField(serializers.FloatField):
+    """A FloatField that takes JSON numbers only, not "5.0" or true."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | float):
             self.fail("invalid")
         return super().to_internal_value(data)
 
@@ -114,11 +146,17 @@ class RFC3339DateTimeField(serializers.DateTimeField):
         "invalid": "Must be an RFC 3339 date-time with an offset, e.g. 2026-01-31T09:00:00Z.",
     }
 
+    def openapi_request_schema(self) -> dict:
+        return {"pattern": RFC3339_PATTERN}
+
     def to_internal_value(self, value):
         try:
             return parse_rfc3339(value)
         except ValueError:
             self.fail("invalid")
+
+
+PRIORITY_LABELS = dict(Priority.choices)
 
 
 class PriorityField(serializers.ChoiceField):
@@ -133,7 +171,7 @@ class PriorityField(serializers.ChoiceField):
         return Priority[data.upper()].value
 
     def to_representation(self, value):
-        return Priority(value).label
+        return PRIORITY_LABELS[value]
 
     def get_default(self):
         # The default is written as the API spells it ("none"), and stored as its number.
@@ -145,6 +183,11 @@ class RecurrenceField(StrictCharField):
 
     def __init__(self, **kwargs):
         super().__init__(max_length=RECURRENCE_MAX_LENGTH, **kwargs)
+
+    def openapi_request_schema(self) -> dict:
+        """The rules any due date can schedule, canonically written (see RRULE_PATTERN)."""
+        # No space around a canonical rule, so maxLength counts it as the server does.
+        return {"pattern": RRULE_PATTERN, "maxLength": self.max_length}
 
     def to_internal_value(self, data):
         rule = super().to_internal_value(data)
@@ -161,6 +204,16 @@ class BoundedListField(serializers.ListField):
     error for each, a response twenty times the request.
     """
 
+    def __init__(self, **kwargs):
+        # DRF's own say "Ensure this field has at least 1 elements."
+        messages = {
+            bound: ngettext(f"Must have at {word} {{{bound}}} item.", f"Must have at {word} {{{bound}}} items.", kwargs[bound])
+            for bound, word in (("min_length", "least"), ("max_length", "most"))
+            if kwargs.get(bound) is not None
+        }
+        kwargs["error_messages"] = {**messages, **kwargs.get("error_messages", {})}
+        super().__init__(**kwargs)
+
     def to_internal_value(self, data):
         if self.max_length is not None and isinstance(data, list) and len(data) > self.max_length:
             self.fail("max_length", max_length=self.max_length)
@@ -168,15 +221,15 @@ class BoundedListField(serializers.ListField):
 
 
 class TagListField(BoundedListField):
-    """Tag names in, tag names out: at most 20, each 1 to 50 characters once trimmed.
+    """Tag names in, tag names out: at most TAGS_PER_TASK, each 1 to TAG_MAX_LENGTH characters once trimmed.
 
     Names that differ only in case are one tag; the first spelling sent wins.
     """
 
-    child = StrictCharField(max_length=50)
+    child = StrictCharField(max_length=TAG_MAX_LENGTH)
 
     def __init__(self, **kwargs):
-        super().__init__(max_length=20, **kwargs)
+        super().__init__(max_length=TAGS_PER_TASK, **kwargs)
 
     def to_internal_value(self, data):
         names = super().to_internal_value(data)
@@ -185,7 +238,5 @@ class TagListField(BoundedListField):
             unique.setdefault(name.casefold(), name)
         return list(unique.values())
 
-    def to_representation(self, tags):
-        if isinstance(tags, Manager):
-            tags = tags.all()  # served from prefetch_related when the view asked for it
-        return sorted((tag.name for tag in tags), key=str.casefold)
+    def to_representation(self, names):
+        return sorted(names, key=str.casefold)

@@ -3,6 +3,9 @@
 Every parameter is validated: a bad value is a 400 that names the parameter, never ignored,
 and so is an empty one (`?status=`), except where empty has a meaning (`search=`, `sort=`).
 Parameters this list does not know are ignored (frontends add cache busters).
+
+The OpenAPI document's parameters are built from `TaskFilter` (`TASK_LIST_PARAMETERS`): each
+form field states its own schema, each filter its description.
 """
 
 import django_filters
@@ -13,17 +16,16 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from tasks.fields import parse_rfc3339, text_trim, trimmed_text_pattern
+from tasks.fields import RFC3339_PATTERN, parse_rfc3339, text_trim, trimmed_text_pattern
+from tasks.limits import SEARCH_MAX_LENGTH, TAG_MAX_LENGTH, TAGS_PER_TASK
 from tasks.models import Priority, Tag, Task
 
 # `name__lower`: LOWER(name), the expression the tag's unique index holds.
 Tag._meta.get_field("name").register_lookup(Lower)
 
-MAX_SEARCH_LENGTH = 200
-MAX_TAG_FILTERS = 20
-MAX_TAG_LENGTH = 50
 # Parameters whose empty value means something: no search, the default sort.
 MAY_BE_EMPTY = {"search", "sort"}
+DATE_TIME = "RFC 3339 date-time with an offset, e.g. `2026-01-31T09:00:00Z`."
 
 
 class RepeatedValuesWidget(forms.Widget):
@@ -37,6 +39,7 @@ class RFC3339FormField(forms.Field):
     default_error_messages = {
         "invalid": "Must be an RFC 3339 date-time with an offset, e.g. 2026-01-31T09:00:00Z.",
     }
+    openapi_schema = {"type": "string", "format": "date-time", "pattern": RFC3339_PATTERN}
 
     def to_python(self, value):
         if value in self.empty_values:
@@ -52,6 +55,7 @@ class RFC3339FormField(forms.Field):
 
 class StrictBooleanFormField(forms.Field):
     default_error_messages = {"invalid": "Must be true or false."}
+    openapi_schema = OpenApiTypes.BOOL
 
     def to_python(self, value):
         if value in self.empty_values:
@@ -65,6 +69,7 @@ class PriorityListFormField(forms.Field):
     """One or several priorities: `?priority=high&priority=medium` or `?priority=high,medium`."""
 
     widget = RepeatedValuesWidget
+    openapi_schema = {"type": "array", "items": {"type": "string", "enum": Priority.labels}}
 
     def to_python(self, value):
         names = [name.strip() for item in value or [] for name in item.split(",") if name.strip()]
@@ -80,14 +85,21 @@ class TagListFormField(forms.Field):
     """Repeatable `?tag=`: tasks having all of them. Names are trimmed as task tags are."""
 
     widget = RepeatedValuesWidget
+    # No task carries more tags, nor longer ones.
+    max_tags, max_length = TAGS_PER_TASK, TAG_MAX_LENGTH
+    openapi_schema = {
+        "type": "array",
+        "maxItems": max_tags,
+        "items": {"type": "string", "pattern": trimmed_text_pattern(1, max_length)},
+    }
 
     def to_python(self, value):
         names = [text_trim(name) for name in value or []]
-        if len(names) > MAX_TAG_FILTERS:
-            raise forms.ValidationError(f"At most {MAX_TAG_FILTERS} tags.", code="max_length")
-        if any(not name or len(name) > MAX_TAG_LENGTH or "\x00" in name for name in names):
+        if len(names) > self.max_tags:
+            raise forms.ValidationError(f"At most {self.max_tags} tags.", code="max_length")
+        if any(not name or len(name) > self.max_length or "\x00" in name for name in names):
             raise forms.ValidationError(
-                f"Each tag is 1 to {MAX_TAG_LENGTH} characters, without NUL characters.", code="invalid"
+                f"Each tag is 1 to {self.max_length} characters, without NUL characters.", code="invalid"
             )
         return names
 
@@ -97,6 +109,10 @@ class SearchFormField(forms.CharField):
 
     def __init__(self, **kwargs):
         super().__init__(strip=False, **kwargs)
+
+    @property
+    def openapi_schema(self) -> dict:
+        return {"type": "string", "pattern": trimmed_text_pattern(0, self.max_length)}
 
     def to_python(self, value):
         return text_trim(super().to_python(value))
@@ -114,6 +130,8 @@ SORT_KEYS = {
 
 class SortFormField(forms.CharField):
     """`sort=priority,due_date`: each key in its natural direction, `-` reverses it."""
+
+    openapi_schema = {"type": "string", "pattern": "^(-?({0})(,-?({0}))*)?$".format("|".join(SORT_KEYS))}
 
     def __init__(self, **kwargs):
         super().__init__(strip=False, **kwargs)
@@ -187,16 +205,39 @@ class TaskFilter(django_filters.FilterSet):
     """The parameters of the task list."""
 
     status = django_filters.ChoiceFilter(
-        choices=[("all", "all"), ("pending", "pending"), ("completed", "completed")], method="filter_status"
+        choices=[("all", "all"), ("pending", "pending"), ("completed", "completed")],
+        method="filter_status",
+        help_text="Which tasks: all (default), pending or completed.",
     )
-    priority = PriorityListFilter(field_name="priority", lookup_expr="in")
-    tag = TagListFilter(method="filter_tags")
-    due_before = RFC3339Filter(field_name="due_at", lookup_expr="lt")
-    due_after = RFC3339Filter(field_name="due_at", lookup_expr="gte")
-    overdue = StrictBooleanFilter(method="filter_overdue")
-    search = SearchFilter(method="filter_search", max_length=MAX_SEARCH_LENGTH)
-    updated_since = RFC3339Filter(field_name="updated_at", lookup_expr="gte")
-    sort = SortFilter(method="sort_by")
+    priority = PriorityListFilter(
+        field_name="priority",
+        lookup_expr="in",
+        help_text="Tasks with any of these priorities; repeat the parameter or separate with commas.",
+    )
+    tag = TagListFilter(
+        method="filter_tags", help_text="Tasks carrying every one of these tags (case-insensitive); repeat the parameter."
+    )
+    due_before = RFC3339Filter(
+        field_name="due_at", lookup_expr="lt", help_text=f"Due strictly before this moment. {DATE_TIME}"
+    )
+    due_after = RFC3339Filter(field_name="due_at", lookup_expr="gte", help_text=f"Due at or after this moment. {DATE_TIME}")
+    overdue = StrictBooleanFilter(
+        method="filter_overdue", help_text="`true`: pending tasks whose due date has passed; `false`: all others."
+    )
+    search = SearchFilter(
+        method="filter_search",
+        max_length=SEARCH_MAX_LENGTH,
+        help_text=f"Case-insensitive text in the title or description; trimmed, at most {SEARCH_MAX_LENGTH} characters.",
+    )
+    updated_since = RFC3339Filter(
+        field_name="updated_at", lookup_expr="gte", help_text=f"Changed at or after this moment, for sync. {DATE_TIME}"
+    )
+    sort = SortFilter(
+        method="sort_by",
+        help_text="Comma-separated keys, each in its natural direction: `created` and `updated` newest first, "
+        "`title` A to Z, `due_date` soonest first, `priority` most urgent first. A leading `-` reverses a "
+        "key; tasks without a due date stay last. Ties end with the newest id. Default: `created`.",
+    )
 
     class Meta:
         model = Task
@@ -227,42 +268,25 @@ class TaskFilter(django_filters.FilterSet):
         return queryset.order_by(*sort_ordering(value)) if value else queryset
 
 
-def _query(name: str, schema, description: str, **kwargs) -> OpenApiParameter:
-    return OpenApiParameter(name, schema, OpenApiParameter.QUERY, description=description, **kwargs)
+def filter_parameter(name: str, field: forms.Field) -> OpenApiParameter:
+    """One filter's query parameter: its form field's schema (or choices) and its help text."""
+    if isinstance(field, forms.ChoiceField):
+        schema, enum = str, [value for value, _ in field.choices if value]
+    else:
+        schema, enum = field.openapi_schema, None
+    return OpenApiParameter(
+        name,
+        schema,
+        OpenApiParameter.QUERY,
+        description=field.help_text,
+        enum=enum,
+        explode=True if isinstance(field.widget, RepeatedValuesWidget) else None,
+    )
 
 
-SORT_PATTERN = "^(-?({0})(,-?({0}))*)?$".format("|".join(SORT_KEYS))
-DATE_TIME = "RFC 3339 date-time with an offset, e.g. `2026-01-31T09:00:00Z`."
+def filter_parameters(filterset: type[django_filters.FilterSet]) -> list[OpenApiParameter]:
+    """A filter set's query parameters as the OpenAPI document shows them."""
+    return [filter_parameter(name, declared.field) for name, declared in filterset.base_filters.items()]
 
-# The list's parameters as the OpenAPI document shows them, mirroring TaskFilter above.
-TASK_LIST_PARAMETERS = [
-    _query("status", str, "Which tasks: all (default), pending or completed.", enum=["all", "pending", "completed"]),
-    _query(
-        "priority",
-        {"type": "array", "items": {"type": "string", "enum": Priority.labels}},
-        "Tasks with any of these priorities; repeat the parameter or separate with commas.",
-        explode=True,
-    ),
-    _query(
-        "tag",
-        {"type": "array", "maxItems": MAX_TAG_FILTERS, "items": {"type": "string", "pattern": trimmed_text_pattern(1, MAX_TAG_LENGTH)}},
-        "Tasks carrying every one of these tags (case-insensitive); repeat the parameter.",
-        explode=True,
-    ),
-    _query("due_before", OpenApiTypes.DATETIME, f"Due strictly before this moment. {DATE_TIME}"),
-    _query("due_after", OpenApiTypes.DATETIME, f"Due at or after this moment. {DATE_TIME}"),
-    _query("overdue", bool, "`true`: pending tasks whose due date has passed; `false`: all others."),
-    _query(
-        "search",
-        {"type": "string", "pattern": trimmed_text_pattern(0, MAX_SEARCH_LENGTH)},
-        f"Case-insensitive text in the title or description; trimmed, at most {MAX_SEARCH_LENGTH} characters.",
-    ),
-    _query("updated_since", OpenApiTypes.DATETIME, f"Changed at or after this moment, for sync. {DATE_TIME}"),
-    _query(
-        "sort",
-        {"type": "string", "pattern": SORT_PATTERN},
-        "Comma-separated keys, each in its natural direction: `created` and `updated` newest first, "
-        "`title` A to Z, `due_date` soonest first, `priority` most urgent first. A leading `-` reverses a "
-        "key; tasks without a due date stay last. Ties end with the newest id. Default: `created`.",
-    ),
-]
+
+TASK_LIST_PARAMETERS = filter_parameters(TaskFilter)

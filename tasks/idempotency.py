@@ -20,9 +20,10 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 
 from accounts.models import User
+from tasks.limits import IDEMPOTENCY_KEY_MAX_LENGTH
 from tasks.models import IdempotencyKey
 
-KEY_PATTERN = re.compile(r"[\x20-\x7e]{1,255}")  # printable ASCII
+KEY_PATTERN = re.compile(rf"[\x20-\x7e]{{1,{IDEMPOTENCY_KEY_MAX_LENGTH}}}")  # printable ASCII
 KEY_LIFETIME = timedelta(hours=24)
 # Without row locks, a claim still without a response after this long belongs to a request
 # that died (gunicorn kills a request after 30 s): a retry may take it over.
@@ -33,7 +34,7 @@ REPLAYED_HEADERS = ("Location",)
 
 class IdempotencyKeyInvalid(exceptions.APIException):
     status_code = status.HTTP_400_BAD_REQUEST
-    default_detail = "Idempotency-Key must be 1 to 255 printable ASCII characters."
+    default_detail = f"Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_MAX_LENGTH} printable ASCII characters."
     default_code = "idempotency_key_invalid"
 
 

@@ -4,6 +4,14 @@ from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from tasks.limits import (
+    DESCRIPTION_MAX_LENGTH,
+    IDEMPOTENCY_KEY_MAX_LENGTH,
+    RECURRENCE_MAX_LENGTH,
+    TAG_MAX_LENGTH,
+    TITLE_MAX_LENGTH,
+)
+
 
 def owner_field(*, related_name: str) -> models.ForeignKey:
     """The user a row belongs to, keyed by the Better Auth id: the row carries the id the
@@ -30,7 +38,7 @@ class Tag(models.Model):
     """A label of one user's, shared by their tasks; names are unique regardless of case."""
 
     owner = owner_field(related_name="tags")
-    name = models.CharField(max_length=50)
+    name = models.CharField(max_length=TAG_MAX_LENGTH)
 
     class Meta:
         constraints = [
@@ -45,20 +53,21 @@ class Task(models.Model):
     """One item on a user's todo list."""
 
     owner = owner_field(related_name="tasks")
-    title = models.CharField(max_length=200)
-    description = models.CharField(max_length=1000, blank=True, default="")
+    title = models.CharField(max_length=TITLE_MAX_LENGTH)
+    description = models.CharField(max_length=DESCRIPTION_MAX_LENGTH, blank=True, default="")
     completed = models.BooleanField(default=False)
     completed_at = models.DateTimeField(null=True, blank=True, editable=False)
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NONE)
     tags = models.ManyToManyField(Tag, related_name="tasks", blank=True)
     due_at = models.DateTimeField(null=True, blank=True)
-    recurrence = models.CharField(max_length=500, null=True, blank=True, help_text="An RFC 5545 RRULE.")
+    recurrence = models.CharField(max_length=RECURRENCE_MAX_LENGTH, null=True, blank=True, help_text="An RFC 5545 RRULE.")
     # The occurrence spawned when this recurring task was completed: one per task, ever.
     next_occurrence = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="previous_occurrence", editable=False
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    # Stamped by save(), with the same moment as the write's other timestamps.
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
     # Goes up by one with every write; the task's ETag (tasks.conditional) is made from it.
     version = models.PositiveIntegerField(default=1, editable=False)
 
@@ -81,7 +90,11 @@ class Task(models.Model):
         return self.title
 
     def save(self, *args, **kwargs):
-        """Saves the task as a new version."""
+        """Saves the task as a new version, its timestamps from one moment: a new task's
+        `updated_at` is its `created_at`, and a write that completes it sets `completed_at` too."""
+        self.updated_at = self.created_at if self._state.adding else timezone.now()
+        if self.completed and self.completed_at is None:
+            self.completed_at = self.updated_at
         if self._state.adding:
             return super().save(*args, **kwargs)
         if (update_fields := kwargs.get("update_fields")) is not None:
@@ -97,15 +110,33 @@ class Task(models.Model):
         self.version += 1
 
     @property
+    def tag_names(self) -> list[str]:
+        """The names of the task's tags: as its query brought them (tasks.queries), else from its
+        (prefetched) tags."""
+        names = self.__dict__.get("_tag_names")
+        return names if names is not None else [tag.name for tag in self.tags.all()]
+
+    @tag_names.setter
+    def tag_names(self, names: list[str]) -> None:
+        self._tag_names = names
+
+    def next_occurrence_values(self) -> dict:
+        """What the next occurrence of this task copies: every field a client or an operator
+        writes (owner included), but its completion; the caller gives the next `due_at` and rule."""
+        return {
+            field.attname: getattr(self, field.attname)
+            for field in self._meta.concrete_fields
+            if field.editable and not field.primary_key and field.name not in ("completed", "due_at", "recurrence")
+        }
+
+    @property
     def spawns_next_when_completed(self) -> bool:
         """A recurring task creates its next occurrence on its first completion only."""
         return bool(self.recurrence and self.due_at and self.next_occurrence_id is None)
 
     def set_completed(self, completed: bool) -> None:
-        """Marks the task done or open; ``completed_at`` follows."""
-        if completed and not self.completed:
-            self.completed_at = timezone.now()
-        elif not completed:
+        """Marks the task done or open; ``completed_at`` follows when it is saved."""
+        if not (completed and self.completed):  # stamped anew when completing, cleared when reopening
             self.completed_at = None
         self.completed = completed
 
@@ -114,7 +145,7 @@ class IdempotencyKey(models.Model):
     """An Idempotency-Key sent with a create, and the response to replay to its retries."""
 
     owner = owner_field(related_name="+")
-    key = models.CharField(max_length=255)
+    key = models.CharField(max_length=IDEMPOTENCY_KEY_MAX_LENGTH)
     # SHA-256 of the request body: a retry must send the same bytes.
     fingerprint = models.CharField(max_length=64)
     created_at = models.DateTimeField(default=timezone.now)

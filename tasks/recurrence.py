@@ -22,7 +22,7 @@ WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 # The grammar: the parts a rule may use, in the order the canonical form writes them, and
 # the syntax of each one's value (upper case; ASCII digits only, as client RRULE parsers
 # expect). Numbers are checked against RANGES after the syntax. The OpenAPI pattern for
-# `recurrence` is derived from this (RRULE_PATTERN).
+# `recurrence` is derived from these (RRULE_PATTERN, at the end).
 _NUMBER = "[0-9]+"
 _SIGNED = f"[+-]?{_NUMBER}"
 _WEEKDAY = "|".join(WEEKDAYS)
@@ -42,13 +42,6 @@ PARTS = tuple(GRAMMAR)
 RANGES = {"INTERVAL": (1, 1000), "BYMONTH": (1, 12), "BYMONTHDAY": (1, 31), "COUNT": (1, 10_000)}
 # The nth weekday of a month, or of a year.
 NTH_IN_MONTH, NTH_IN_YEAR = 5, 53
-MAX_LENGTH = 500  # characters, as the model stores them
-
-# A whole rule, as JSON Schema can check it: parts in any order, each at most once is beyond
-# a regular expression, so this checks the syntax of each part; RRULE: prefix and lower case
-# are accepted by the API but left out here, which describes the canonical form clients get.
-RRULE_PATTERN = "^(?:{0})(?:;(?:{0}))*$".format("|".join(f"{name}=(?:{value})" for name, value in GRAMMAR.items()))
-
 BYDAY = re.compile(r"([+-]?[0-9]{1,2})?([A-Z]{2})")
 # Longest days of each month, February in a leap year.
 DAYS_IN_MONTH = {month: calendar.monthrange(2024, month)[1] for month in range(1, 13)}
@@ -239,3 +232,65 @@ def recurrence_check_schedule(rule: str | None, due_at: datetime | None) -> None
     if due_at is None:
         raise InvalidRecurrence("A recurring task needs due_at.", code="needs_due_at")
     recurrence_following(rule, due_at)
+
+
+# The OpenAPI pattern for `recurrence`: the rules every due date can schedule, in canonical form.
+#
+# JSON Schema cannot say "parts in any order, each once", nor "has an occurrence after this
+# due date", so the pattern states a part of what recurrence_normalize accepts, one that is
+# accepted with any due date: parts in canonical order (as responses carry them), each number
+# within its RANGES, and only those combinations that every period of the frequency can fulfil
+# within the SEARCH_HORIZON (a month always has a 28th and four of each weekday, a year 52).
+SHORTEST_MONTH = min(calendar.monthrange(2023, month)[1] for month in range(1, 13))
+WEEKDAYS_IN_EVERY_MONTH = SHORTEST_MONTH // 7
+WEEKDAYS_IN_EVERY_YEAR = 365 // 7
+
+
+def _one_to(high: int) -> str:
+    """A regular expression for the whole numbers 1 to `high`, without leading zeros."""
+    digits = str(high)
+
+    def any_digits(count: int) -> str:
+        return "" if count == 0 else "[0-9]" if count == 1 else f"[0-9]{{{count}}}"
+
+    # The numbers with fewer digits; then, digit by digit, those as long that stay below `high`.
+    options = [f"[1-9][0-9]{{0,{len(digits) - 2}}}" if len(digits) > 2 else "[1-9]"] if len(digits) > 1 else []
+    for position, digit in enumerate(digits):
+        lowest, below = (1 if position == 0 else 0), int(digit) - 1
+        if below >= lowest:
+            choice = str(lowest) if below == lowest else f"[{lowest}-{below}]"
+            options.append(digits[:position] + choice + any_digits(len(digits) - position - 1))
+    return "(?:{})".format("|".join([*options, digits]))
+
+
+def _listed(item: str) -> str:
+    return f"{item}(?:,{item})*"
+
+
+def _rrule_pattern() -> str:
+    weekday = "(?:{})".format("|".join(WEEKDAYS))
+    interval = f"(?:;INTERVAL={_one_to(RANGES['INTERVAL'][1])})?"
+    months = f";BYMONTH={_listed(_one_to(RANGES['BYMONTH'][1]))}"
+    month_days = f";BYMONTHDAY={_listed('-?' + _one_to(SHORTEST_MONTH))}"
+    weekdays = f";BYDAY={_listed(weekday)}"
+
+    def nth_weekdays(highest: int) -> str:
+        # Numbered and plain weekdays in one BYDAY meet in dateutil only on days that are both
+        # (the first Monday that is a Tuesday), never: the pattern keeps them apart.
+        return f"{weekdays}|;BYDAY={_listed(f'[+-]?{_one_to(highest)}{weekday}')}"
+
+    frequencies = [
+        # A series stepping by several days may never land on a given weekday: INTERVAL or BYDAY.
+        f"DAILY(?:;INTERVAL={_one_to(RANGES['INTERVAL'][1])}|{weekdays})?",
+        f"WEEKLY{interval}(?:{weekdays})?",
+        f"MONTHLY{interval}(?:{month_days}|{nth_weekdays(WEEKDAYS_IN_EVERY_MONTH)})?",
+        f"YEARLY{interval}(?:{months}(?:{month_days}|{nth_weekdays(WEEKDAYS_IN_EVERY_MONTH)})?"
+        f"|{month_days}|{nth_weekdays(WEEKDAYS_IN_EVERY_YEAR)})?",
+    ]
+    day = "(?:(?:0[1-9]|1[0-2])(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])(?:29|30)|(?:0[13578]|1[02])31)"
+    until = f"[1-9][0-9]{{3}}{day}T(?:[01][0-9]|2[0-3])[0-5][0-9][0-5][0-9]Z"
+    end = f"(?:;WKST={weekday})?(?:;COUNT={_one_to(RANGES['COUNT'][1])}|;UNTIL={until})?"
+    return "^FREQ=(?:{}){}$".format("|".join(frequencies), end)
+
+
+RRULE_PATTERN = _rrule_pattern()

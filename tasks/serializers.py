@@ -1,21 +1,25 @@
-import copy
 from datetime import datetime, timezone
+from operator import attrgetter, itemgetter
 
-from django.db import models
-from rest_framework import serializers
+from django.conf import settings
+from rest_framework import ISO_8601, serializers
+from rest_framework.settings import api_settings
 
 from tasks.fields import (
+    MAX_BIGINT,
     BoundedListField,
     PriorityField,
     RecurrenceField,
     RFC3339DateTimeField,
+    StrictBigIntegerField,
     StrictBooleanField,
     StrictCharField,
+    StrictFloatField,
     StrictIntegerField,
     TagListField,
 )
-from tasks.models import Priority, Task
-from tasks.queries import TASK_ROW_FIELDS
+from tasks.limits import BULK_MAX_IDS
+from tasks.models import Task
 from tasks.recurrence import HORIZON_TEXT, InvalidRecurrence, recurrence_check_schedule
 from tasks.services import task_check_room, task_set_completed, task_set_tags
 
@@ -44,18 +48,73 @@ class StrictSerializerMixin:
         return serializers.ErrorDetail("Unknown field.", code="unknown_field")
 
 
+# DRF's model field mapping with strict JSON types: "5" is not an integer, 1 is not a boolean, 5
+# is not a string, and a date-time carries its offset. A new model field of these types is strict
+# with no further edit.
+STRICT_FIELDS = {
+    serializers.CharField: StrictCharField,
+    serializers.BooleanField: StrictBooleanField,
+    serializers.IntegerField: StrictIntegerField,
+    serializers.BigIntegerField: StrictBigIntegerField,
+    serializers.FloatField: StrictFloatField,
+    serializers.DateTimeField: RFC3339DateTimeField,
+}
+
+
+def utc_datetime_text(value: datetime) -> str:
+    """DRF's DateTimeField output with UTC as the current time zone: ISO 8601, "Z" for +00:00."""
+    if value.tzinfo is not timezone.utc:  # PostgreSQL's values already are (todo_project/db.py)
+        value = value.astimezone(timezone.utc)
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+# What DRF's to_representation comes down to for these fields, given a value of the model's type.
+FAST_CONVERSIONS = {
+    serializers.CharField: str,
+    serializers.IntegerField: int,
+    serializers.BigIntegerField: int,
+    serializers.BooleanField: bool,
+    serializers.FloatField: float,
+    serializers.DateTimeField: utc_datetime_text,
+}
+
+
+def converter_of(field: serializers.Field):
+    """The field's to_representation, or its plain equivalent when the field's class does not
+    change DRF's and dates are shown as DRF's defaults show them (ISO 8601 in UTC)."""
+    for base in type(field).__mro__:
+        if base in FAST_CONVERSIONS:
+            if type(field).to_representation is not base.to_representation or getattr(field, "coerce_to_string", False):
+                break
+            output_format = getattr(field, "format", api_settings.DATETIME_FORMAT)
+            if base is serializers.DateTimeField and not (settings.TIME_ZONE == "UTC" and output_format == ISO_8601):
+                break
+            return FAST_CONVERSIONS[base]
+    return field.to_representation
+
+
+def reader_of(field: serializers.Field, *, row: bool):
+    """The field's get_attribute, or a plain key or attribute read when that is all it does."""
+    if type(field).get_attribute is serializers.Field.get_attribute and len(field.source_attrs) == 1:
+        return (itemgetter if row else attrgetter)(field.source_attrs[0])
+    return field.get_attribute
+
+
 class TaskSerializer(StrictSerializerMixin, serializers.ModelSerializer):
     """A task as the API reads and writes it."""
 
+    # `Meta.fields` is the one list of a task's fields; those not declared below are built from
+    # the model, so adding a plain field is the model field, its migration and its name there.
+
     serializer_field_mapping = {
-        **serializers.ModelSerializer.serializer_field_mapping,
-        models.CharField: StrictCharField,
-        models.BooleanField: StrictBooleanField,
+        model_field: STRICT_FIELDS.get(field, field)
+        for model_field, field in serializers.ModelSerializer.serializer_field_mapping.items()
     }
 
     user_id = serializers.CharField(source="owner_id", read_only=True)
     priority = PriorityField(default="none")
-    tags = TagListField(default=list)
+    tags = TagListField(source="tag_names", default=list)
     due_at = RFC3339DateTimeField(allow_null=True, default=None)
     recurrence = RecurrenceField(
         allow_null=True,
@@ -63,7 +122,10 @@ class TaskSerializer(StrictSerializerMixin, serializers.ModelSerializer):
         help_text="An RFC 5545 RRULE such as `FREQ=WEEKLY;BYDAY=MO,WE`, DAILY or coarser; needs `due_at`. "
         "Parts in any order and case, stored canonically. A rule that breaks these is a 400 "
         "`invalid_recurrence` or `needs_due_at`, and so is one with no occurrence after `due_at` within "
-        f"the search horizon ({HORIZON_TEXT}).",
+        f"the search horizon ({HORIZON_TEXT}). The pattern is the canonical form of the rules that any "
+        "due date can schedule; the server also takes other orders, lower case, an `RRULE:` prefix and "
+        "further combinations (such as `BYMONTHDAY=31`, or BYDAY with a DAILY INTERVAL), and checks "
+        "those against the due date.",
     )
 
     class Meta:
@@ -83,22 +145,38 @@ class TaskSerializer(StrictSerializerMixin, serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["completed_at", "created_at", "updated_at"]
-        # PUT replaces the writable fields: what it leaves out goes back to its default.
-        # (Defaults never apply to PATCH, which changes only what it sends.)
-        extra_kwargs = {
-            "description": {"default": ""},
-            "completed": {"default": False},
-        }
 
-    def get_fields(self):
-        # ModelSerializer rebuilds every field from the model for each instance, a fifth of a
-        # create's Python; the fields depend on the class only, so build them once per class and
-        # hand each serializer a deep copy, as DRF itself does with declared fields.
-        template = type(self).__dict__.get("_fields_template")
-        if template is None:
-            template = super().get_fields()
-            type(self)._fields_template = template
-        return copy.deepcopy(template)
+    def build_standard_field(self, field_name, model_field):
+        field_class, kwargs = super().build_standard_field(field_name, model_field)
+        if model_field.has_default() and not kwargs.get("read_only"):
+            # PUT replaces the writable fields: what it leaves out goes back to the model's default.
+            # (Defaults never apply to PATCH, which changes only what it sends.)
+            kwargs.pop("required", None)
+            kwargs["default"] = model_field.get_default()
+        return field_class, kwargs
+
+    def to_representation(self, task):
+        # DRF's own loop (Serializer.to_representation), with each field's read and conversion
+        # planned once per class: see `representation_plan`. A task is an instance or a row.
+        plan = self.representation_plan(row=isinstance(task, dict))
+        return {name: None if (value := read(task)) is None else show(value) for name, read, show in plan}
+
+    def representation_plan(self, *, row: bool) -> list[tuple]:
+        """(name, read, show) for each field shown, built once per class from the fields themselves:
+        a plain key or attribute read where the field does no more, and for types whose DRF
+        conversion is a plain one, that conversion without the field object (FAST_CONVERSIONS).
+
+        DRF's own loop costs a list page far more: bench/README.md, "Issue 13", row
+        "JSON planned from the serializer's fields"; tests/tasks/test_task_shape.py compares the
+        two."""
+        plans = type(self).__dict__.get("_representation_plans")
+        if plans is None:
+            plans = {
+                kind: [(field.field_name, reader_of(field, row=kind), converter_of(field)) for field in self._readable_fields]
+                for kind in (False, True)
+            }
+            type(self)._representation_plans = plans
+        return plans[row]
 
     def validate(self, attrs):
         if "recurrence" in attrs or "due_at" in attrs:
@@ -113,85 +191,31 @@ class TaskSerializer(StrictSerializerMixin, serializers.ModelSerializer):
     def create(self, validated_data):
         task_check_room(owner=validated_data["owner"])
         completed = validated_data.pop("completed", False)
-        tag_names = validated_data.pop("tags", [])
+        tag_names = validated_data.pop("tag_names", [])
         task = Task.objects.create(**validated_data)
         if tag_names:
             task_set_tags(task=task, names=tag_names)
         else:
-            # A new task without tags: nothing to link or prune, and no query to render its tags.
-            task.tag_names = []
+            task.tag_names = []  # nothing to link or prune, and no query to render its tags
         if completed:
             task_set_completed(task=task, completed=True)
         return task
 
-    def to_representation(self, instance):
-        # The row path's JSON, without building a field object per value; tests/tasks/test_task_rows.py
-        # checks it against ModelSerializer's own rendering.
-        return task_json(instance)
-
-    def update(self, instance, validated_data):
-        completed = validated_data.pop("completed", None)
-        tag_names = validated_data.pop("tags", None)
-        task = super().update(instance, validated_data)
-        if tag_names is not None:
+    def update(self, task, validated_data):
+        """Writes what differs from the task as it is; a write that changes nothing keeps its version."""
+        completed = validated_data.pop("completed", task.completed)
+        tag_names = validated_data.pop("tag_names", None)
+        changed = [name for name, value in validated_data.items() if getattr(task, name) != value]
+        for name in changed:
+            setattr(task, name, validated_data[name])
+        retag = tag_names is not None and {n.casefold() for n in tag_names} != {n.casefold() for n in task.tag_names}
+        if changed or retag:
+            task.save(update_fields=changed)  # Task.save adds version and updated_at
+        if retag:
             task_set_tags(task=task, names=tag_names)
-        if completed is not None:
+        if completed != task.completed:
             task_set_completed(task=task, completed=completed)
         return task
-
-
-# The fast JSON of lists, single tasks and write answers: TaskSerializer's output built from
-# rows (tasks.queries.task_rows) or an instance's values, without a field object per value.
-# tests/tasks/test_task_rows.py proves both agree.
-PRIORITY_LABELS = dict(Priority.choices)
-
-
-def task_json(task: Task) -> dict:
-    """A task instance as TaskSerializer renders it: its `tag_names` if it carries them (see
-    `tasks_with_tag_names`), else its tags, prefetched or read."""
-    row = {name: getattr(task, name) for name in TASK_ROW_FIELDS}
-    tag_names = getattr(task, "tag_names", None)
-    row["tag_names"] = tag_names if tag_names is not None else [tag.name for tag in task.tags.all()]
-    return task_rows_json([row])[0]
-
-
-def _datetime_json(value: datetime | None) -> str | None:
-    # DRF's DateTimeField output: ISO 8601 in UTC (the current time zone), "Z" for +00:00.
-    if value is None:
-        return None
-    if value.tzinfo is timezone.utc:  # every value read from PostgreSQL (todo_project/db.py)
-        return value.isoformat()[:-6] + "Z"
-    text = value.astimezone(timezone.utc).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-
-def task_rows_json(rows: list[dict]) -> list[dict]:
-    """Rows of `task_rows` as TaskSerializer renders tasks."""
-    if rows and "tag_names" in rows[0]:
-        tags = {row["id"]: row["tag_names"] for row in rows}
-    else:
-        tags = {row["id"]: [] for row in rows}
-        if rows:
-            links = Task.tags.through.objects.filter(task_id__in=list(tags)).values_list("task_id", "tag__name")
-            for task_id, name in links:
-                tags[task_id].append(name)
-    return [
-        {
-            "id": row["id"],
-            "user_id": row["owner_id"],
-            "title": row["title"],
-            "description": row["description"],
-            "completed": row["completed"],
-            "completed_at": _datetime_json(row["completed_at"]),
-            "priority": PRIORITY_LABELS[row["priority"]],
-            "tags": sorted(tags[row["id"]], key=str.casefold),
-            "due_at": _datetime_json(row["due_at"]),
-            "recurrence": row["recurrence"],
-            "created_at": _datetime_json(row["created_at"]),
-            "updated_at": _datetime_json(row["updated_at"]),
-        }
-        for row in rows
-    ]
 
 
 class TaskCompleteSerializer(StrictSerializerMixin, serializers.Serializer):
@@ -204,7 +228,7 @@ class BulkActionSerializer(StrictSerializerMixin, serializers.Serializer):
     """Body of `/api/tasks/bulk`: one action over up to 500 of the caller's tasks."""
 
     action = serializers.ChoiceField(choices=["complete", "reopen", "delete"])
-    ids = BoundedListField(child=StrictIntegerField(), min_length=1, max_length=500)
+    ids = BoundedListField(child=StrictIntegerField(min_value=1, max_value=MAX_BIGINT), min_length=1, max_length=BULK_MAX_IDS)
 
 
 class BulkResultSerializer(serializers.Serializer):

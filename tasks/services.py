@@ -67,7 +67,9 @@ def tags_prune(*, owner: User) -> None:
 
 
 def task_set_tags(*, task: Task, names: list[str]) -> None:
-    task.tags.set(tags_resolve(owner=task.owner, names=names))
+    tags = tags_resolve(owner=task.owner, names=names)
+    task.tags.set(tags)
+    task.tag_names = [tag.name for tag in tags]
     tags_prune(owner=task.owner)
 
 
@@ -140,14 +142,7 @@ def tasks_spawn_next_occurrences(*, following: list[tuple[Task, tuple[datetime, 
     """
     spawned = Task.objects.bulk_create(
         [
-            Task(
-                owner_id=task.owner_id,
-                title=task.title,
-                description=task.description,
-                priority=task.priority,
-                due_at=due_at,
-                recurrence=rule,
-            )
+            Task(**{**task.next_occurrence_values(), "due_at": due_at, "recurrence": rule})
             for task, (due_at, rule) in following
         ]
     )

@@ -1,30 +1,24 @@
 from datetime import datetime, time, timedelta
+from importlib import resources
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.db import router, transaction
-from django.db.models import Count, Prefetch, Q
+from django.db import transaction
+from django.db.models import Count, Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import generics, permissions, serializers, viewsets
+from rest_framework import generics, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from tasks.conditional import TaskETagMixin, etag_for, preconditions_check
+from tasks.conditional import etag_for, preconditions_check, task_etag
 from tasks.filters import TASK_LIST_PARAMETERS, TaskFilter
 from tasks.idempotency import idempotent_create
 from tasks.models import Tag, Task
-from tasks.queries import (
-    DefaultPage,
-    caller_tasks,
-    locked_task,
-    one_task_row,
-    task_rows,
-    tasks_with_tag_names,
-)
+from tasks.queries import DefaultPage, caller_task_locked, caller_task_row, caller_tasks, task_rows, with_tag_names
 from tasks.serializers import (
     BulkActionSerializer,
     BulkResultSerializer,
@@ -32,13 +26,13 @@ from tasks.serializers import (
     TagSerializer,
     TaskCompleteSerializer,
     TaskSerializer,
-    task_rows_json,
 )
 from tasks.services import tags_prune, task_set_completed, tasks_set_completed
-from todo_project.db import prepared
-from todo_project.openapi import error_responses
+from todo_project.openapi import error_responses, names_pattern
 
-WRITE_METHODS = {"PUT", "PATCH", "DELETE", "POST"}
+# The zones `tz=` accepts: those of the pinned tzdata package, the same on every machine (the
+# system's own database varies), so the schema can state them exactly.
+TIME_ZONES = sorted(resources.files("tzdata").joinpath("zones").read_text().split())
 
 
 class PathUserIsCaller(permissions.BasePermission):
@@ -63,7 +57,12 @@ def _header(name: str, description: str, statuses: list[int], schema=str) -> Ope
         parameters=[
             *TASK_LIST_PARAMETERS,
             _header("X-Total-Count", "How many tasks match, over all pages.", [200], int),
-            _header("Link", 'RFC 8288 links to the `rel="next"` and `rel="prev"` pages, when there are any.', [200]),
+            _header(
+                "Link",
+                'RFC 8288 links to the `rel="next"` and `rel="prev"` pages, when there are any. Past the end '
+                'of the list, `rel="prev"` leads to the last page that has tasks (none when no task matches).',
+                [200],
+            ),
         ],
         responses={200: TaskSerializer(many=True), **error_responses(400)},
     ),
@@ -85,8 +84,11 @@ def _header(name: str, description: str, statuses: list[int], schema=str) -> Ope
     ),
     destroy=extend_schema(summary="Delete a task"),
 )
-class TaskViewSet(TaskETagMixin, viewsets.ModelViewSet):
+class TaskViewSet(viewsets.ModelViewSet):
     """The caller's tasks, on `/api/tasks...` and on the Phase II `/api/{user_id}/tasks...`."""
+
+    # Each action reads top to bottom: its task (a row to read, or `task_for_write`: locked and
+    # checked against If-Match), the change, the answer with the task's ETag (`task_response`).
 
     serializer_class = TaskSerializer
     permission_classes = [permissions.IsAuthenticated, PathUserIsCaller]
@@ -95,89 +97,63 @@ class TaskViewSet(TaskETagMixin, viewsets.ModelViewSet):
 
     def get_queryset(self):
         # The one place that scopes tasks to the caller: another user's task is a 404 everywhere.
-        tasks = caller_tasks(self.request.user.better_auth_id)
-        if self.action in ("list", "retrieve"):
-            return tasks  # read as rows (task_rows), tags included
-        if self.action == "complete":
-            return tasks_with_tag_names(tasks)  # completing leaves the tags as they are
-        return tasks.prefetch_related(Prefetch("tags", queryset=Tag.objects.only("id", "name")))
+        return caller_tasks(self.request.user.better_auth_id)
 
-    def filter_queryset(self, queryset):
-        # Filters and sort shape lists; they never hide the task a detail URL names.
-        if self.action == "list":
-            if self.default_list():
-                return queryset  # no filter nor sort asked: the default list, without building a form
-            return super().filter_queryset(queryset)
-        if self.request.method in WRITE_METHODS:
-            # A write reads its task once, under a row lock held until the write's transaction
-            # ends. A request that deleted it meanwhile makes it a 404, as if it had come first.
-            return queryset.select_for_update()
-        return queryset
+    def task_for_write(self) -> Task:
+        """The task the URL names, its row locked until the transaction ends, once the request's
+        If-Match and If-None-Match allow the write.
 
-    def default_list(self) -> bool:
-        return self.request.query_params.keys().isdisjoint(TaskFilter.base_filters)
-
-    def list(self, request, *args, **kwargs):
-        # The fast read path: rows, not model instances, mapped to TaskSerializer's JSON; the
-        # default list through SQL compiled once per process (tasks/queries.py).
-        using = router.db_for_read(Task)
-        if prepared(using) and self.default_list():
-            rows = DefaultPage(request.user.better_auth_id, using)
-        else:
-            rows = task_rows(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(task_rows_json(self.paginate_queryset(rows)))
-
-    def retrieve(self, request, *args, **kwargs):
-        # The same fast path for one task: one query on PostgreSQL.
-        using = router.db_for_read(Task)
-        if prepared(using):
-            row = one_task_row(request.user.better_auth_id, int(self.kwargs["pk"]), using)
-            rows = [row] if row is not None else []
-        else:
-            rows = list(task_rows(self.get_queryset().filter(pk=self.kwargs["pk"])))
-        if not rows:
+        Checked against the locked row, so no other write comes between the check and this one;
+        a task deleted meanwhile is a 404, as if the delete had come first.
+        """
+        task = caller_task_locked(self.request.user.better_auth_id, int(self.kwargs["pk"]))
+        if task is None:
             raise NotFound()
-        response = Response(task_rows_json(rows)[0])
-        response["ETag"] = etag_for(rows[0]["id"], rows[0]["version"])
-        return response
-
-    def get_object(self):
-        using = router.db_for_write(Task)
-        if self.action == "complete" and prepared(using):
-            # The hot write's read, compiled once (tasks/queries.py): as filter_queryset would
-            # have it, locked, and with its tag names.
-            task = locked_task(self.request.user.better_auth_id, int(self.kwargs["pk"]), using)
-            if task is None:
-                raise NotFound()
-            self.check_object_permissions(self.request, task)
-        else:
-            task = super().get_object()
-        if self.request.method in WRITE_METHODS:
-            # Checked against the locked row (filter_queryset): no other write can come between
-            # the check and ours.
-            preconditions_check(self.request, task, current=lambda: self.get_serializer(task).data)
-        self.etag_task = task
+        self.check_object_permissions(self.request, task)
+        preconditions_check(self.request, task, current=lambda: self.get_serializer(task).data)
         return task
 
-    def perform_create(self, serializer):
-        self.etag_task = serializer.save(owner=self.request.user)
+    def task_response(self, task: Task, data=None, **kwargs) -> Response:
+        """The task as the API shows it, with its ETag."""
+        response = Response(self.get_serializer(task).data if data is None else data, **kwargs)
+        response["ETag"] = task_etag(task)
+        return response
+
+    def list(self, request, *args, **kwargs):
+        if request.query_params.keys().isdisjoint(TaskFilter.base_filters):
+            rows = DefaultPage(request.user.better_auth_id)  # no filter nor sort asked: compiled once
+        else:
+            rows = task_rows(self.filter_queryset(self.get_queryset()))
+        page = with_tag_names(self.paginate_queryset(rows))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        row = caller_task_row(request.user.better_auth_id, int(self.kwargs["pk"]))
+        if row is None:
+            raise NotFound()
+        return Response(self.get_serializer(row).data, headers={"ETag": etag_for(row["id"], row["version"])})
 
     @idempotent_create
     def create(self, request, *args, **kwargs):
-        return super().create(request, *args, **kwargs)
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        task = serializer.save(owner=request.user)
+        location = request.build_absolute_uri(self.task_path(task.pk))
+        return self.task_response(task, serializer.data, status=status.HTTP_201_CREATED, headers={"Location": location})
 
     @transaction.atomic
-    def update(self, request, *args, **kwargs):
-        return super().update(request, *args, **kwargs)
+    def update(self, request, *args, partial=False, **kwargs):
+        task = self.task_for_write()
+        serializer = self.get_serializer(task, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        task = serializer.save()
+        return self.task_response(task, serializer.data)
 
     @transaction.atomic
     def destroy(self, request, *args, **kwargs):
-        response = super().destroy(request, *args, **kwargs)
+        self.task_for_write().delete()
         tags_prune(owner=request.user)
-        return response
-
-    def get_success_headers(self, data):
-        return {"Location": self.request.build_absolute_uri(self.task_path(data["id"]))}
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     def task_path(self, task_id: int) -> str:
         """The task's URL in the route style the request used."""
@@ -198,9 +174,11 @@ class TaskViewSet(TaskETagMixin, viewsets.ModelViewSet):
         """Toggles `completed`, or sets it when the body says `{"completed": bool}`."""
         body = TaskCompleteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        task = self.get_object()
-        task_set_completed(task=task, completed=body.validated_data.get("completed", not task.completed))
-        return Response(self.get_serializer(task).data)
+        task = self.task_for_write()
+        completed = body.validated_data.get("completed", not task.completed)
+        if completed != task.completed:  # setting the value it has changes nothing, the version included
+            task_set_completed(task=task, completed=completed)
+        return self.task_response(task)
 
     @extend_schema(
         operation_id="bulkTasks",
@@ -236,9 +214,10 @@ class TaskViewSet(TaskETagMixin, viewsets.ModelViewSet):
         summary="Count the caller's tasks",
         parameters=[
             OpenApiParameter(
-                "tz", str, OpenApiParameter.QUERY, default="UTC",
+                "tz", str, OpenApiParameter.QUERY, default="UTC", pattern=names_pattern(TIME_ZONES),
                 description="IANA time zone that decides what `due_today` means, e.g. `Europe/Paris`; "
-                "a name the time zone database does not know is a 400.",
+                "a name the time zone database does not know is a 400. The pattern lists the names the "
+                "server knows (the tz database of its tzdata package).",
             )
         ],
         responses={200: StatsSerializer, **error_responses(400)},
@@ -264,6 +243,8 @@ class TaskViewSet(TaskETagMixin, viewsets.ModelViewSet):
 
 def _zone_from(name: str) -> ZoneInfo:
     try:
+        if name not in TIME_ZONES:
+            raise ZoneInfoNotFoundError(name)
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         raise serializers.ValidationError(

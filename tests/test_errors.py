@@ -2,6 +2,9 @@
 
 import pytest
 from django.test import Client
+from rest_framework.renderers import JSONRenderer
+
+from tasks.limits import BULK_MAX_IDS, TAGS_PER_TASK
 
 from tasks.views import TaskViewSet
 
@@ -88,3 +91,54 @@ def test_a_crash_outside_the_api_views_is_still_a_json_500(client, monkeypatch):
     response = client.get("/admin/")
     assert response.status_code == 500
     assert response.json()["code"] == "server_error"
+
+
+def drf_renders(response) -> bytes:
+    """The body as DRF's own JSONRenderer renders API errors: compact, UTF-8."""
+    return JSONRenderer().render(response.json())
+
+
+def test_an_unknown_url_answers_the_same_bytes_as_an_unknown_task(alice_client, alice):
+    unknown_task = alice_client.get("/api/tasks/999999")
+    unknown_url = alice_client.get("/api/nothing-here")
+    assert unknown_task.status_code == unknown_url.status_code == 404
+    assert unknown_url.content == unknown_task.content == drf_renders(unknown_url)
+
+
+def test_errors_from_outside_the_api_views_are_rendered_as_drf_renders_them(client, db, settings, monkeypatch):
+    from django.contrib.sessions.backends.db import SessionStore
+
+    settings.API_MAX_BODY_BYTES = 10
+    too_large = client.post("/api/tasks", "x" * 11, content_type="application/json")
+    bad_length = client.generic("POST", "/api/tasks", b"{}", content_type="application/json", CONTENT_LENGTH="ten")
+    not_utf8 = client.get("/api/tasks?search=%ff")
+
+    def explode(self):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(SessionStore, "load", explode)
+    client.raise_request_exception = False
+    client.cookies["sessionid"] = "an-operators-session"
+    crash = client.get("/admin/")
+    for response, status in [(too_large, 413), (bad_length, 400), (not_utf8, 400), (crash, 500)]:
+        assert response.status_code == status
+        assert response["Content-Type"] == "application/json"
+        assert response.content == drf_renders(response), response.content
+
+
+@pytest.mark.parametrize(
+    "body, field, code, message",
+    [
+        ({"action": "complete", "ids": []}, "ids", "min_length", "Must have at least 1 item."),
+        ({"action": "complete", "ids": list(range(1, BULK_MAX_IDS + 2))}, "ids", "max_length", f"Must have at most {BULK_MAX_IDS} items."),
+    ],
+)
+def test_a_list_of_the_wrong_length_is_told_so_in_a_sentence(alice_client, body, field, code, message):
+    response = alice_client.post("/api/tasks/bulk", body, format="json")
+    assert response.status_code == 400
+    assert response.json()["fields"][field] == [{"code": code, "message": message}]
+
+
+def test_too_many_tags_is_told_so_in_a_sentence(alice_client):
+    response = alice_client.post("/api/tasks", {"title": "x", "tags": [f"t{i}" for i in range(TAGS_PER_TASK + 1)]}, format="json")
+    assert response.json()["fields"]["tags"] == [{"code": "max_length", "message": f"Must have at most {TAGS_PER_TASK} items."}]

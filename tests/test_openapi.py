@@ -1,12 +1,22 @@
 """The OpenAPI document: served openly, valid, complete, and committed as `openapi.yaml`."""
 
 import json
+import re
+from datetime import datetime, timezone
 from io import StringIO
 from pathlib import Path
 
 import pytest
 import yaml
 from django.core.management import call_command
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from jsonschema import Draft4Validator
+
+from tasks.fields import parse_rfc3339
+from tasks.recurrence import RANGES
+from tasks.serializers import TaskSerializer
+from tasks.views import TIME_ZONES, _zone_from
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMITTED = ROOT / "openapi.yaml"
@@ -113,3 +123,110 @@ def test_throttled_and_unavailable_answers_document_retry_after(generated):
     responses = yaml.safe_load(generated)["paths"]["/api/tasks"]["get"]["responses"]
     for status in ("429", "503"):
         assert responses[status]["headers"]["Retry-After"]["schema"] == {"type": "integer"}
+
+
+def test_the_documented_time_zones_are_exactly_the_ones_stats_accepts(generated, alice_client):
+    (tz,) = [p for p in yaml.safe_load(generated)["paths"]["/api/tasks/stats"]["get"]["parameters"] if p["name"] == "tz"]
+    zones = [name for name in TIME_ZONES if re.fullmatch(tz["schema"]["pattern"], name)]
+    assert zones == TIME_ZONES and {"UTC", "Europe/Paris", "America/New_York", "Etc/GMT+5"} <= set(zones)
+    for name in zones:
+        assert _zone_from(name).key == name
+    assert alice_client.get("/api/tasks/stats", {"tz": zones[-1]}).status_code == 200
+    # Names a system's own time zone database may hold besides, and near misses: refused both ways.
+    for name in ["localtime", "posixrules", "\n", "UTC\n", "Europe/", "Etc/GMT+", "europe/paris"]:
+        assert not re.fullmatch(tz["schema"]["pattern"], name)
+        response = alice_client.get("/api/tasks/stats", {"tz": name})
+        assert response.status_code == 400, name
+        assert list(response.json()["fields"]) == ["tz"]
+
+
+TASK_REQUEST = yaml.safe_load(COMMITTED.read_text())["components"]["schemas"]["TaskRequest"]
+RULE = TASK_REQUEST["properties"]["recurrence"]
+DUE_DATES = st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59, 59), timezones=st.just(timezone.utc))
+
+
+def accepted(rule: str, due_at: datetime) -> bool:
+    body = TaskSerializer(data={"title": "Water plants", "recurrence": rule, "due_at": due_at.isoformat()})
+    return body.is_valid() and body.validated_data["recurrence"] == rule
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        f"FREQ=DAILY;INTERVAL={RANGES['INTERVAL'][1]};WKST=SU;COUNT={RANGES['COUNT'][1]}",
+        "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,WE;UNTIL=99991231T235959Z",
+        "FREQ=MONTHLY;BYMONTHDAY=-28,28",
+        "FREQ=MONTHLY;BYDAY=-4SU,+4SA,1MO",
+        "FREQ=YEARLY;BYDAY=-52MO,52SU",
+        "FREQ=YEARLY;BYMONTH=2,12;BYDAY=4FR",
+    ],
+)
+def test_the_rules_at_the_ends_of_the_recurrence_pattern_are_accepted(rule):
+    assert re.fullmatch(RULE["pattern"], rule)
+    for due_at in [datetime(1, 1, 1, tzinfo=timezone.utc), datetime(2026, 2, 28, tzinfo=timezone.utc), datetime(9999, 12, 31, tzinfo=timezone.utc)]:
+        assert accepted(rule, due_at), (rule, due_at)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(rule=st.from_regex(RULE["pattern"], fullmatch=True).filter(lambda rule: len(rule) <= RULE["maxLength"]), due_at=DUE_DATES)
+def test_every_rule_the_recurrence_pattern_admits_is_accepted_with_any_due_date(rule, due_at):
+    assert accepted(rule, due_at)
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "0",
+        "FREQ=HOURLY",
+        "INTERVAL=2",
+        "FREQ=DAILY;COUNT=0",
+        f"FREQ=DAILY;INTERVAL={RANGES['INTERVAL'][1] + 1}",
+        "FREQ=MONTHLY;BYDAY=1MO,TU",  # no day is both: dateutil finds no occurrence
+        "FREQ=DAILY;INTERVAL=7;BYDAY=TU",  # never a Tuesday from a Monday
+    ],
+)
+def test_rules_the_server_refuses_are_outside_the_recurrence_pattern(rule):
+    assert not re.fullmatch(RULE["pattern"], rule)
+    assert not accepted(rule, datetime(2026, 1, 5, tzinfo=timezone.utc))
+
+
+def test_a_create_or_replace_with_a_rule_needs_a_due_date_in_the_schema_too(alice_client):
+    needs_due_at = Draft4Validator({**TASK_REQUEST, "properties": {}, "additionalProperties": True})
+    for body, valid in [
+        ({"title": "x"}, True),
+        ({"title": "x", "recurrence": None}, True),
+        ({"title": "x", "recurrence": "FREQ=DAILY", "due_at": "2026-01-05T09:00:00Z"}, True),
+        ({"title": "x", "recurrence": "FREQ=DAILY"}, False),
+        ({"title": "x", "recurrence": "FREQ=DAILY", "due_at": None}, False),
+    ]:
+        assert needs_due_at.is_valid(body) == valid, body
+        response = alice_client.post("/api/tasks", body, format="json")
+        assert (response.status_code == 201) == valid, response.content
+
+
+DATE_TIME = TASK_REQUEST["properties"]["due_at"]
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(value=st.from_regex(DATE_TIME["pattern"], fullmatch=True))
+def test_every_date_time_the_pattern_admits_is_accepted(value):
+    assert parse_rfc3339(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "0001-01-01T00:00:00+05:00",  # the year 0 in UTC
+        "9999-12-31T23:00:00-05:00",  # the year 10000 in UTC
+        "2026-01-31T09:00:00.1234567Z",
+        "2026-02-29T09:00:00Z",
+        "2026-12-31T23:59:60Z",
+        "2026-01-31T09:00:00",
+        "0000-01-01T00:00:00Z",
+    ],
+)
+def test_date_times_the_server_refuses_are_outside_the_pattern(alice_client, value):
+    assert not re.fullmatch(DATE_TIME["pattern"], value)
+    response = alice_client.get("/api/tasks", {"due_before": value})
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == ["due_before"]

@@ -1,26 +1,29 @@
-"""Database helpers: PostgreSQL timestamps through psycopg's C loader, and querysets compiled once.
+"""What differs between the databases the project runs on, and querysets compiled once.
 
 ## Timestamps
 
 Django's psycopg 3 backend registers a Python subclass of psycopg's `timestamptz` loader on
 every connection, to stamp each value with Django's time zone. A Python subclass cannot use
-psycopg's C implementation, so every timestamp of every row is parsed in Python: 4 of them per
-task, about a fifth of a 50-task page's time. When Django's zone and the session's are both UTC
-(Django sets the session's), the C loader already answers `datetime` values in
-`datetime.timezone.utc`, the same values, so this registers a C-based loader carrying the
-`timezone` attribute Django compares before it would register its own again
-(tests/test_db.py checks the values are identical).
+psycopg's C implementation, so every timestamp of every row is parsed in Python, 4 of them per
+task (bench/README.md, "Issue 13", row "timestamps through psycopg's C loader"). When Django's
+zone and the session's are both UTC (Django sets the session's), the C loader already answers
+`datetime` values in `datetime.timezone.utc`, the same values, so this registers a C-based
+loader carrying the `timezone` attribute Django compares before it would register its own
+again (tests/test_db.py checks the values are identical).
 
 ## Compiled querysets
-Building and compiling a queryset costs more Python than PostgreSQL spends running a small
-query. `CompiledRows` keeps a queryset's SQL, compiled once with placeholder values, and runs it
-with the request's values (tasks/queries.py, accounts/services.py).
+
+Building and compiling a queryset costs more Python than the database spends running a small
+query. `CompiledQuery` keeps the SQL the ORM compiles for a queryset whose varying values are
+`Param`s (named parameters), and runs it with the request's values: as model instances
+built as the ORM builds them, or as the values() rows it would give, converters included
+(tasks/queries.py; bench/README.md, "Issue 13", row "hot reads compiled").
 """
 
 import datetime
 
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import Expression, Field, QuerySet, prefetch_related_objects
 from psycopg.adapt import AdaptersMap, Loader
 from psycopg.types.datetime import TimestamptzLoader
 
@@ -50,25 +53,73 @@ def use_fast_timestamps(sender, connection, **kwargs) -> None:
     connection.connection.adapters.register_loader("timestamptz", UtcTimestamptzLoader)
 
 
-def prepared(using: str) -> bool:
-    """Whether the hot reads run through `CompiledRows` on this database (PostgreSQL: elsewhere
-    the rows lack the C timestamp loader's types, and the ORM runs as usual)."""
+def arrays_in_rows(using: str) -> bool:
+    """Whether a row's own query can return a list of values (PostgreSQL's ARRAY subquery)."""
     return connections[using].vendor == "postgresql"
 
 
-class CompiledRows:
-    """A queryset's SQL, run with new values for its placeholders."""
+class Param(Expression):
+    """A value a compiled query is given each time it runs: `%(name)s` in its SQL."""
 
-    def __init__(self, queryset: QuerySet, using: str):
-        self.using = using
-        self.sql, self.params = queryset.query.get_compiler(using).as_sql()
+    def __init__(self, name: str, output_field: Field):
+        super().__init__(output_field=output_field)
+        self.name = name
 
-    def fetch(self, values: dict, *, suffix: str = "", extra: tuple = ()) -> list[dict]:
-        names, rows = self.fetch_tuples(values, suffix=suffix, extra=extra)
-        return [dict(zip(names, row)) for row in rows]
+    def as_sql(self, compiler, connection):
+        return f"%({self.name})s", []
 
-    def fetch_tuples(self, values: dict, *, suffix: str = "", extra: tuple = ()) -> tuple[list[str], list[tuple]]:
-        params = [values.get(param, param) for param in self.params]
-        with connections[self.using].cursor() as cursor:
-            cursor.execute(self.sql + suffix, [*params, *extra])
-            return [column.name for column in cursor.description], cursor.fetchall()
+
+class CompiledQuery:
+    """A queryset's SQL, compiled by the ORM once, run with values for its `Param`s."""
+
+    def __init__(self, queryset: QuerySet, *, suffix: str = ""):
+        compiler = queryset.query.get_compiler(queryset.db)
+        sql, params = compiler.as_sql()
+        if params:
+            raise ValueError(f"a compiled query takes its values as Params only, not {params!r}")
+        self.sql, self.queryset, self.compiler = sql + suffix, queryset, compiler
+        # As the ORM reads values() rows: the names in select order, and each column's converters.
+        query = queryset.query
+        self.names = [*query.extra_select, *query.values_select, *query.annotation_select]
+        self.converters = list(compiler.get_converters([column for column, *_ in compiler.select[: compiler.col_count]]).items())
+
+    def rows(self, **values) -> list[dict]:
+        """The values() queryset's rows, as the ORM would give them."""
+        return [dict(zip(self.names, row)) for row in self._fetch(values)]
+
+    def _fetch(self, values: dict) -> list:
+        connection = connections[self.queryset.db]
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, values)
+            rows = cursor.fetchall()
+        if self.converters:
+            rows = [self._converted(list(row), connection) for row in rows]
+        return rows
+
+    def _converted(self, row: list, connection) -> list:
+        for position, (converters, expression) in self.converters:
+            for converter in converters:
+                row[position] = converter(row[position], expression, connection)
+        return row
+
+    def instances(self, **values) -> list:
+        """The queryset's model instances, annotations and prefetches included, built as the
+        ORM's ModelIterable builds them."""
+        select, model_fields = self.compiler.select, self.compiler.klass_info["select_fields"]
+        start, end = model_fields[0], model_fields[-1] + 1
+        init_list = [column.target.attname for column, *_ in select[start:end]]
+        instances = []
+        for row in self._fetch(values):
+            instance = self.queryset.model.from_db(self.queryset.db, init_list, row[start:end])
+            for name, position in self.compiler.annotation_col_map.items():
+                setattr(instance, name, row[position])
+            instances.append(instance)
+        prefetch_related_objects(instances, *self.queryset._prefetch_related_lookups)
+        return instances
+
+    def value(self, **values):
+        """The first column of the first row, or None without a row."""
+        with connections[self.queryset.db].cursor() as cursor:
+            cursor.execute(self.sql, values)
+            row = cursor.fetchone()
+        return row[0] if row else None

@@ -14,10 +14,11 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler, set_rollback
 
 from accounts.authentication import account_deleted_instead_of
@@ -121,26 +122,35 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
     return response
 
 
+class ErrorResponse(HttpResponse):
+    """An error answered from outside DRF's views (middleware, Django's handlers), rendered by
+    the API's renderer: the same bytes a DRF view would send for it."""
+
+    def __init__(self, body: dict[str, Any], *, status: int):
+        renderer = api_settings.DEFAULT_RENDERER_CLASSES[0]()
+        super().__init__(renderer.render(body), status=status, content_type=renderer.media_type)
+
+
 # Django-level handlers, for what never reaches a DRF view (unknown URLs, crashes elsewhere).
 
 
 @csrf_exempt  # an unknown URL is a JSON 404 whatever the method, not the CSRF check's HTML 403
-def not_found(request, exception=None) -> JsonResponse:
-    return JsonResponse(error_body("not_found", "Not found."), status=404)
+def not_found(request, exception=None) -> ErrorResponse:
+    return ErrorResponse(error_body("not_found", "Not found."), status=404)
 
 
-def bad_request(request, exception=None) -> JsonResponse:
-    return JsonResponse(error_body("bad_request", "Bad request."), status=400)
+def bad_request(request, exception=None) -> ErrorResponse:
+    return ErrorResponse(error_body("bad_request", "Bad request."), status=400)
 
 
-def permission_denied(request, exception=None) -> JsonResponse:
-    return JsonResponse(error_body("permission_denied", "You do not have permission to do this."), status=403)
+def permission_denied(request, exception=None) -> ErrorResponse:
+    return ErrorResponse(error_body("permission_denied", "You do not have permission to do this."), status=403)
 
 
-def server_error(request) -> JsonResponse:
+def server_error(request) -> ErrorResponse:
     # Called while Django handles the exception, so it can tell an outage from a crash.
     if isinstance(sys.exc_info()[1], (OperationalError, InterfaceError)):
-        response = JsonResponse(error_body("database_unavailable", DatabaseUnavailable.default_detail), status=503)
+        response = ErrorResponse(error_body("database_unavailable", DatabaseUnavailable.default_detail), status=503)
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
-    return JsonResponse(error_body("server_error", "Something went wrong on our side."), status=500)
+    return ErrorResponse(error_body("server_error", "Something went wrong on our side."), status=500)

@@ -4,10 +4,9 @@ import io
 
 from django.conf import settings
 from django.core.handlers.wsgi import get_bytes_from_wsgi
-from django.http import JsonResponse
 from django.middleware.http import ConditionalGetMiddleware
 
-from todo_project.errors import error_body
+from todo_project.errors import ErrorResponse, error_body
 from todo_project.parsers import NOT_TEXT, undecodable_query_parameter
 
 
@@ -18,7 +17,7 @@ class JsonConditionalGetMiddleware(ConditionalGetMiddleware):
         response = super().process_response(request, response)
         if response.status_code == 412 and not response.content:
             etag = response.get("ETag")
-            response = JsonResponse(
+            response = ErrorResponse(
                 error_body("precondition_failed", "The resource does not match If-Match."), status=412
             )
             if etag:
@@ -37,7 +36,7 @@ class BodySizeLimitMiddleware:
         declared = request.META.get("CONTENT_LENGTH")
         if declared:
             if not declared.isdigit():
-                return JsonResponse(error_body("bad_request", "Content-Length is not a number."), status=400)
+                return ErrorResponse(error_body("bad_request", "Content-Length is not a number."), status=400)
             if int(declared) > limit:
                 return self.too_large(limit)
         elif request.META.get("wsgi.input_terminated"):
@@ -53,8 +52,8 @@ class BodySizeLimitMiddleware:
         return self.get_response(request)
 
     @staticmethod
-    def too_large(limit: int) -> JsonResponse:
-        return JsonResponse(error_body("request_too_large", f"The request body is larger than {limit} bytes."), status=413)
+    def too_large(limit: int) -> ErrorResponse:
+        return ErrorResponse(error_body("request_too_large", f"The request body is larger than {limit} bytes."), status=413)
 
 
 class QueryStringMiddleware:
@@ -67,5 +66,5 @@ class QueryStringMiddleware:
         query_string = get_bytes_from_wsgi(request.META, "QUERY_STRING", "")
         if query_string and (name := undecodable_query_parameter(query_string)) is not None:
             fields = {name: [{"code": "invalid_characters", "message": NOT_TEXT}]}
-            return JsonResponse(error_body("validation_failed", f"{name}: {NOT_TEXT}", fields), status=400)
+            return ErrorResponse(error_body("validation_failed", f"{name}: {NOT_TEXT}", fields), status=400)
         return self.get_response(request)

@@ -9,6 +9,8 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
+from tasks.limits import IDEMPOTENCY_KEY_MAX_LENGTH
+
 # Client-facing names for each viewset action; the Phase II routes get a `User` variant.
 OPERATION_NAMES = {
     "list": "list{}Tasks",
@@ -59,6 +61,17 @@ class ErrorSerializer(serializers.Serializer):
         ref_name = "Error"
 
 
+def names_pattern(names: list[str]) -> str:
+    """A pattern that matches exactly these names (of letters, digits, `/_+-`), grouped by their
+    first segment to keep it short: a closed set too large for an enum in generated clients."""
+    areas: dict[str, list[str]] = {}
+    for name in sorted(names):
+        area, slash, rest = name.replace("+", "\\+").partition("/")
+        areas.setdefault(area + slash, []).append(rest)
+    options = [area + (f"(?:{'|'.join(rests)})" if area.endswith("/") else "") for area, rests in areas.items()]
+    return "^(?:{})$".format("|".join(options))
+
+
 def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
     return {status: OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS[status]) for status in statuses}
 
@@ -84,7 +97,10 @@ class ApiAutoSchema(AutoSchema):
 
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
-        if direction == "request" and hasattr(field, "openapi_request_pattern"):
+        if direction == "request" and hasattr(field, "openapi_request_schema"):
+            schema.pop("minLength", None)
+            schema.update(field.openapi_request_schema())
+        elif direction == "request" and hasattr(field, "openapi_request_pattern"):
             # Text is trimmed before its length is checked: only a pattern can say that exactly.
             schema.pop("minLength", None)
             schema["pattern"] = field.openapi_request_pattern()
@@ -96,7 +112,7 @@ class ApiAutoSchema(AutoSchema):
 
     def _insert_field_validators(self, field, schema):
         if hasattr(field, "openapi_request_pattern") and "pattern" in schema:
-            return  # the pattern above already holds the length limits
+            return  # the schema above already holds the length limits
         super()._insert_field_validators(field, schema)
 
 
@@ -132,11 +148,19 @@ IF_MATCH = _header_parameter(
 IF_NONE_MATCH_ON_WRITE = _header_parameter("If-None-Match", "412 and nothing written when it names the current ETag.")
 IDEMPOTENCY_KEY = _header_parameter(
     "Idempotency-Key",
-    "A key of the client's choosing (1 to 255 printable ASCII characters) that makes retries safe: the same "
-    "key with the same body within 24 hours answers the first response again and creates nothing; with "
-    "another body it is a 422.",
-    {"type": "string", "pattern": "^[\\u0020-\\u007e]{1,255}$"},
+    f"A key of the client's choosing (1 to {IDEMPOTENCY_KEY_MAX_LENGTH} printable ASCII characters) that makes "
+    "retries safe: the same key with the same body within 24 hours answers the first response again and "
+    "creates nothing; with another body it is a 422.",
+    {"type": "string", "pattern": f"^[\\u0020-\\u007e]{{1,{IDEMPOTENCY_KEY_MAX_LENGTH}}}$"},
 )
+# A recurring task needs a due date (TaskSerializer.validate): a create or a replace that sets
+# `recurrence` sends `due_at` too. A PATCH can leave it out, as the stored task's due date counts.
+RECURRENCE_NEEDS_DUE_AT = {
+    "anyOf": [
+        {"properties": {"recurrence": {"not": {"type": "string"}}}},  # left out, or null
+        {"required": ["due_at"], "properties": {"due_at": {"type": "string"}}},
+    ]
+}
 PRECONDITION_FAILED = {
     "allOf": [
         {"$ref": "#/components/schemas/Error"},
@@ -202,6 +226,8 @@ def postprocess_schema(result, generator, request, public):
             continue
         if name.endswith("Request"):
             component["additionalProperties"] = False
+        if name == "TaskRequest":
+            component.update(RECURRENCE_NEEDS_DUE_AT)
         if name.startswith("Patched"):
             # A PATCH leaves out what it does not change: no defaults apply.
             for field in component["properties"].values():

@@ -180,7 +180,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         _db_options.setdefault("options", f"-c statement_timeout={statement_timeout}")
     # No prepared statements (Django's default): after five runs PostgreSQL may switch a
     # prepared statement to a generic plan, and the generic plan of a list page reads and sorts
-    # all of a user's tasks (46 ms for one with 100,000, against 0.1 ms planned for that user).
+    # all of a heavy user's tasks (bench/README.md: "Prepared statements were turned off again").
 
 # The cache every process shares: throttle counters and the fetched JWKS. Redis when
 # REDIS_URL is set, otherwise a table in the database (made by migrate), never one
@@ -288,7 +288,7 @@ REST_FRAMEWORK = {
     # DRF's JSON, byte for byte, from orjson (todo_project/renderers.py).
     "DEFAULT_RENDERER_CLASSES": ["todo_project.renderers.FastJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["todo_project.parsers.JSONParser"],
-    "DEFAULT_PAGINATION_CLASS": "tasks.pagination.TaskPagination",
+    "DEFAULT_PAGINATION_CLASS": "todo_project.pagination.TaskPagination",
     "EXCEPTION_HANDLER": "todo_project.errors.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "todo_project.throttling.UserReadThrottle",

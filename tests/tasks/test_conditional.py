@@ -36,7 +36,7 @@ def test_create_update_and_complete_answer_with_the_new_etag(alice_client):
     [
         lambda client, task: client.patch(f"/api/tasks/{task.id}/complete"),
         lambda client, task: client.patch(f"/api/tasks/{task.id}", {"tags": ["home"]}),
-        lambda client, task: client.put(f"/api/tasks/{task.id}", {"title": "Buy milk"}),
+        lambda client, task: client.put(f"/api/tasks/{task.id}", {"title": "Buy oat milk"}),
         lambda client, task: client.post("/api/tasks/bulk", {"action": "complete", "ids": [task.id]}),
     ],
     ids=["toggle", "tags", "put", "bulk"],
@@ -179,11 +179,12 @@ def test_of_two_writers_racing_with_one_etag_exactly_one_wins(alice):
         statuses.append(client.patch(f"/api/tasks/{task.id}", {"title": title}, HTTP_IF_MATCH=etag).status_code)
         connection.close()
 
-    for _ in range(10):
+    for round_number in range(10):
         statuses.clear()
         task.refresh_from_db()
         etag = f'"{task.id}-{task.version}"'
-        threads = [threading.Thread(target=write, args=(title,)) for title in ("tab one", "tab two")]
+        titles = (f"tab one, round {round_number}", f"tab two, round {round_number}")  # each a real change
+        threads = [threading.Thread(target=write, args=(title,)) for title in titles]
         for thread in threads:
             thread.start()
         for thread in threads:

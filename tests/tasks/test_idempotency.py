@@ -142,10 +142,10 @@ def test_a_create_that_fails_validation_does_not_use_up_the_key(alice_client):
 
 
 def test_a_crash_after_the_insert_stores_neither_the_task_nor_the_key(alice_client, monkeypatch):
-    def explode(self, data):
+    def explode(self, task_id):
         raise RuntimeError("crashed after the insert")
 
-    monkeypatch.setattr(TaskViewSet, "get_success_headers", explode)
+    monkeypatch.setattr(TaskViewSet, "task_path", explode)
     assert post(alice_client).status_code == 500
     assert (Task.objects.count(), IdempotencyKey.objects.count()) == (0, 0)
     monkeypatch.undo()

@@ -51,3 +51,39 @@ def test_it_rejects_a_bad_limit_or_offset_naming_the_parameter(alice_client, ali
         response = alice_client.get(URL, params)
         assert response.status_code == 400, params
         assert name in response.json()["fields"], params
+
+
+def test_a_page_past_the_end_links_back_to_the_last_page_with_tasks(alice_client, alice):
+    make_task(alice)
+    make_task(alice)
+    response = alice_client.get(URL, {"limit": 2, "offset": 10})
+    assert response.json() == []
+    assert response["X-Total-Count"] == "2"
+    assert response["Link"] == '<http://testserver/api/tasks?limit=2>; rel="prev"'
+    assert len(alice_client.get(URL, {"limit": 2}).json()) == 2
+
+
+def test_the_prev_link_past_the_end_keeps_the_grid_of_pages(alice_client, alice):
+    tasks = [make_task(alice, title=f"task {i}") for i in range(5)]
+    response = alice_client.get(URL, {"limit": 2, "offset": 11, "status": "all"})
+    assert response["Link"] == '<http://testserver/api/tasks?limit=2&offset=3&status=all>; rel="prev"'
+    previous = alice_client.get(URL, {"limit": 2, "offset": 3, "status": "all"})
+    assert [task["id"] for task in previous.json()] == [tasks[1].id, tasks[0].id]
+
+
+def test_a_list_without_tasks_has_no_prev_link_past_the_end(alice_client, bob):
+    make_task(bob)
+    response = alice_client.get(URL, {"limit": 2, "offset": 10})
+    assert response.json() == []
+    assert "Link" not in response
+
+
+def test_the_offset_goes_up_to_its_documented_maximum(client, alice_client, alice):
+    schema = client.get("/api/schema", {"format": "json"}).json()
+    (offset,) = [p for p in schema["paths"]["/api/tasks"]["get"]["parameters"] if p["name"] == "offset"]
+    maximum = offset["schema"]["maximum"]
+    assert alice_client.get(URL, {"offset": maximum}).json() == []
+    for too_far in [maximum + 1, "9" * 30]:
+        response = alice_client.get(URL, {"offset": too_far})
+        assert response.status_code == 400
+        assert response.json()["fields"]["offset"][0]["code"] == "invalid"

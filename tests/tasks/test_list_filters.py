@@ -1,5 +1,6 @@
 """Filters and sort on the task list, in both route styles."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -7,6 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from tasks.filters import TaskFilter
+from tasks.limits import SEARCH_MAX_LENGTH, TAG_MAX_LENGTH, TAGS_PER_TASK
 from tasks.models import Priority, Task
 from tests.auth import ALICE_ID
 from tests.tasks.factories import make_task
@@ -242,3 +245,31 @@ class TestPagination:
 
     def test_the_total_counts_filtered_tasks(self, alice_client, board):
         assert alice_client.get("/api/tasks", {"status": "pending", "limit": 1})["X-Total-Count"] == "3"
+
+
+def documented_list_parameters(client) -> dict[str, dict]:
+    schema = client.get("/api/schema", {"format": "json"}).json()
+    return {p["name"]: p for p in schema["paths"]["/api/tasks"]["get"]["parameters"] if p["in"] == "query"}
+
+
+def test_the_documented_parameters_are_the_filters_and_the_page(client, db):
+    assert set(documented_list_parameters(client)) == {*TaskFilter.base_filters, "limit", "offset"}
+
+
+def test_the_documented_tag_count_is_the_one_the_list_enforces(client, alice_client, board):
+    most = documented_list_parameters(client)["tag"]["schema"]["maxItems"]
+    assert most == TAGS_PER_TASK
+    assert alice_client.get("/api/tasks", {"tag": [f"t{i}" for i in range(most)]}).status_code == 200
+    response = alice_client.get("/api/tasks", {"tag": [f"t{i}" for i in range(most + 1)]})
+    assert response.status_code == 400
+    assert response.json()["fields"]["tag"][0]["code"] == "max_length"
+
+
+@pytest.mark.parametrize("name, limit", [("tag", TAG_MAX_LENGTH), ("search", SEARCH_MAX_LENGTH)])
+def test_the_documented_text_lengths_are_the_ones_the_list_enforces(client, alice_client, board, name, limit):
+    schema = documented_list_parameters(client)[name]["schema"]
+    pattern = re.compile((schema.get("items") or schema)["pattern"])
+    assert pattern.match(" " + "x" * limit + " ")
+    assert alice_client.get("/api/tasks", {name: " " + "x" * limit + " "}).status_code == 200
+    assert not pattern.match("x" * (limit + 1))
+    assert alice_client.get("/api/tasks", {name: "x" * (limit + 1)}).status_code == 400

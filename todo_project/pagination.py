@@ -1,6 +1,7 @@
 from rest_framework import serializers
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 
 class TaskPagination(LimitOffsetPagination):
@@ -13,32 +14,37 @@ class TaskPagination(LimitOffsetPagination):
 
     default_limit = 100
     max_limit = 500
+    # Far past any list, and small enough that offset + limit stays a 64-bit integer in SQL.
+    max_digits = 18
+    max_offset = 10**max_digits - 1
 
     def get_limit(self, request):
         return self._read(request, self.limit_query_param, self.default_limit, minimum=1, maximum=self.max_limit)
 
     def get_offset(self, request):
-        return self._read(request, self.offset_query_param, 0, minimum=0, maximum=None)
+        return self._read(request, self.offset_query_param, 0, minimum=0, maximum=self.max_offset)
 
-    @staticmethod
-    def _read(request, name: str, default: int, *, minimum: int, maximum: int | None) -> int:
+    def _read(self, request, name: str, default: int, *, minimum: int, maximum: int) -> int:
         raw = request.query_params.get(name)
         if raw is None:
             return default
-        if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
-            raise serializers.ValidationError({name: [serializers.ErrorDetail("Must be a whole number.", code="invalid")]})
+        if not raw.isascii() or not raw.isdigit() or len(raw) > self.max_digits:
+            message = f"Must be a whole number of at most {self.max_digits} digits."
+            raise serializers.ValidationError({name: [serializers.ErrorDetail(message, code="invalid")]})
         value = int(raw)
-        if value < minimum or (maximum is not None and value > maximum):
-            bounds = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
-            raise serializers.ValidationError({name: [serializers.ErrorDetail(f"Must be {bounds}.", code="out_of_range")]})
+        if not minimum <= value <= maximum:
+            raise serializers.ValidationError(
+                {name: [serializers.ErrorDetail(f"Must be between {minimum} and {maximum}.", code="out_of_range")]}
+            )
         return value
 
     def paginate_queryset(self, queryset, request, view=None):
         """The page, and the total without a COUNT query when the rows tell it.
 
-        Rows may carry the total (`total`, tasks.queries.DefaultPage). Otherwise one row more
-        than the page is read: when it is not there, the total is the offset plus the rows
-        read. Only a page with more after it, or an offset past the end, counts.
+        Rows may carry the total (`total`, tasks.queries.DefaultPage).
+        Otherwise one row more than the page is read: when it is not there, the total is the
+        offset plus the rows read. Only a page with more after it, or an offset past the end,
+        counts.
         """
         self.request = request
         self.limit = self.get_limit(request)
@@ -51,6 +57,18 @@ class TaskPagination(LimitOffsetPagination):
         else:
             self.count = self.get_count(queryset)
         return rows[: self.limit]
+
+    def get_previous_link(self):
+        """DRF's `prev` link, except past the end of the list: there it leads to the last page
+        that has tasks (on the same grid of pages), and a list without tasks has none."""
+        if self.offset <= 0 or self.count == 0:
+            return None
+        pages_back = max(1, -(-(self.offset - self.count + 1) // self.limit))  # ceiling division
+        offset = self.offset - pages_back * self.limit
+        url = replace_query_param(self.request.build_absolute_uri(), self.limit_query_param, self.limit)
+        if offset <= 0:
+            return remove_query_param(url, self.offset_query_param)
+        return replace_query_param(url, self.offset_query_param, offset)
 
     def get_paginated_response(self, data):
         links = [
@@ -71,5 +89,5 @@ class TaskPagination(LimitOffsetPagination):
         limit["description"] = f"How many tasks per page (default {self.default_limit}, at most {self.max_limit})."
         limit["schema"].update(minimum=1, maximum=self.max_limit, default=self.default_limit)
         offset["description"] = "How many matching tasks to skip."
-        offset["schema"].update(minimum=0, default=0)
+        offset["schema"].update(minimum=0, maximum=self.max_offset, default=0)
         return [limit, offset]

@@ -1,0 +1,15 @@
+"""The size of what a client may send, one constant per limit.
+
+The model, the serializers, the list filters and the OpenAPI document all read them here, so a
+limit changes in one place and the schema states exactly what the server enforces. Per-user
+quotas (tasks, tags) are settings instead (`TASKS` in todo_project/settings.py).
+"""
+
+TITLE_MAX_LENGTH = 200
+DESCRIPTION_MAX_LENGTH = 1000
+TAG_MAX_LENGTH = 50
+TAGS_PER_TASK = 20
+RECURRENCE_MAX_LENGTH = 500
+SEARCH_MAX_LENGTH = 200
+BULK_MAX_IDS = 500
+IDEMPOTENCY_KEY_MAX_LENGTH = 255  # printable ASCII characters
