@@ -9,6 +9,22 @@ from accounts.models import User
 from accounts.user_cache import recent_tokens, recent_users
 from tests.auth import ALICE_ID, BOB_ID, ORIGIN, SECRET, client_for
 
+
+def utf8_safe(text: str) -> str:
+    """`text` with lone surrogates written as `\\udXXX` escapes, so it encodes as UTF-8."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_logreport(report):
+    """A parallel worker sends each report to the main process as UTF-8, which a lone surrogate
+    cannot be, and the worker dies. Tests feed such text to the API (whose log lines echo it, and
+    assertion messages quote it), so the captured output and any failure text are escaped first."""
+    report.sections = [(title, utf8_safe(text)) for title, text in report.sections]
+    if report.longrepr is not None and utf8_safe(text := str(report.longrepr)) != text:
+        report.longrepr = utf8_safe(text)
+
+
 # A developer's .env must not change what the suite sees: settings skip it in this process, and
 # the processes tests start (manage.py, gunicorn) read none unless a test names one.
 os.environ["DOTENV_FILE"] = ""
