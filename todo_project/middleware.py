@@ -1,6 +1,7 @@
 """HTTP-level guards that run before any view: private caching, conditional GETs, the request
 body's size and arrival, turns at the database, query strings."""
 
+import collections
 import contextlib
 import io
 import sys
@@ -94,9 +95,39 @@ class BodySizeLimitMiddleware:
         return ErrorResponse(error_body("request_too_large", f"The request body is larger than {limit} bytes."), status=413)
 
 
+class FairTurns:
+    """At most `size` holders at once; the others are served in the order they came.
+
+    A freed turn goes straight to the oldest waiter. threading's and gevent's semaphores let a
+    request that arrives at that moment take it instead, so under a steady load a few waiters
+    lost every race and waited seconds (bench/README.md, "Fair database turns").
+    """
+
+    def __init__(self, size: int):
+        self.free = size
+        self.waiting = collections.deque()
+        self.lock = threading.Lock()
+
+    def __enter__(self):
+        with self.lock:
+            if self.free and not self.waiting:
+                self.free -= 1
+                return
+            turn = threading.Event()
+            self.waiting.append(turn)
+        turn.wait()
+
+    def __exit__(self, *exc_info):
+        with self.lock:
+            if self.waiting:
+                self.waiting.popleft().set()  # handed over: `free` stays as it is
+            else:
+                self.free += 1
+
+
 class DatabaseTurns:
     """At most ``DATABASE_POOL_SIZE`` requests of this process run the app at once; the rest
-    wait here for their turn, as they would for a thread, with no time limit.
+    wait here for their turn, in arrival order, as they would for a thread, with no time limit.
 
     Each of these requests can count on one of the pool's connections, so a busy moment never
     ends in the pool's 503. The connection goes back to the pool when the answer is built,
@@ -107,8 +138,8 @@ class DatabaseTurns:
         if not settings.DATABASE_POOL_SIZE:
             raise MiddlewareNotUsed
         self.get_response = get_response
-        # gevent's, under the gevent worker (it patches threading).
-        self.turns = threading.BoundedSemaphore(settings.DATABASE_POOL_SIZE)
+        # gevent's locks and events under the gevent worker (it patches threading).
+        self.turns = FairTurns(settings.DATABASE_POOL_SIZE)
 
     def __call__(self, request):
         with self.turns:
