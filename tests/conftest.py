@@ -32,7 +32,11 @@ os.environ["DOTENV_FILE"] = ""
 
 @pytest.fixture(autouse=True)
 def better_auth_settings(settings):
-    """Pins the auth settings, whatever the environment running the suite says."""
+    """Pins the auth settings, whatever the environment running the suite says, and starts
+    each test with empty token and user memories (a test that leaves them on with the defaults
+    would otherwise hand its verified tokens to the next test in the process)."""
+    recent_tokens.clear()
+    recent_users.clear()
     settings.BETTER_AUTH_SECRET = SECRET
     settings.BETTER_AUTH = {
         "HS_ALGORITHMS": ["HS256", "HS384", "HS512"],
