@@ -124,3 +124,12 @@ def alice_client(alice) -> APIClient:
 @pytest.fixture
 def bob_client(bob) -> APIClient:
     return client_for(bob)
+
+
+# The longest tests, started first so that the parallel workers finish together rather than one
+# of them running a half-minute test alone at the end.
+LONGEST_FIRST = ("tests/test_bench_smoke.py", "tests/test_database_outage.py", "tests/test_fuzz.py")
+
+
+def pytest_collection_modifyitems(items):
+    items.sort(key=lambda item: not item.nodeid.startswith(LONGEST_FIRST))
