@@ -38,20 +38,11 @@ def better_auth_settings(settings):
     recent_tokens.clear()
     recent_users.clear()
     settings.BETTER_AUTH_SECRET = SECRET
+    # What differs from accounts.settings.DEFAULTS: the test issuer's URLs, and the memories off.
     settings.BETTER_AUTH = {
-        "HS_ALGORITHMS": ["HS256", "HS384", "HS512"],
-        "JWKS_ALGORITHMS": ["EdDSA", "ES256", "ES512", "RS256", "PS256"],
         "JWKS_URL": f"{ORIGIN}/api/auth/jwks",
-        "JWKS": None,
-        "JWKS_CACHE_SECONDS": 600,
-        "JWKS_REFETCH_COOLDOWN_SECONDS": 10,
-        "JWKS_TIMEOUT_SECONDS": 2,
-        "JWKS_MAX_BYTES": 64 * 1024,
-        "JWKS_CACHE_ALIAS": "default",
         "ISSUER": ORIGIN,
         "AUDIENCE": [ORIGIN],
-        "LEEWAY_SECONDS": 30,
-        "REQUIRED_CLAIMS": ["exp", "iat", "sub"],
         # Off, so every test sees the user row as it is and verifies every token;
         # tests/accounts/test_user_cache.py and test_token_cache.py turn them on.
         "USER_CACHE_SECONDS": 0,

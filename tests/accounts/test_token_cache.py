@@ -6,6 +6,7 @@ import tracemalloc
 import pytest
 
 from accounts import tokens
+from accounts.settings import auth_settings
 from accounts.user_cache import RecentTokens
 from tests.auth import ALICE_ID, claims_for, client_with_token, sign
 
@@ -57,7 +58,7 @@ def test_a_remembered_token_is_not_verified_again(cache_on, clocks):
 def test_a_token_is_never_remembered_past_its_expiry(cache_on, clocks, better_auth_settings):
     monotonic, wall = clocks
     cache = RecentTokens(clock=monotonic, wall_clock=wall)
-    leeway = better_auth_settings.BETTER_AUTH["LEEWAY_SECONDS"]
+    leeway = auth_settings.LEEWAY_SECONDS
     verify = CountingVerify(claims_for(ALICE_ID, exp=int(wall.now) + 5 - leeway))  # 5 s of validity left
     cache.claims_for(b"token", verify)
     monotonic.now += 4
