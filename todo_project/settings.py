@@ -44,24 +44,23 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be true or false, got {raw!r}.")
 
 
-def env_int(name: str, default: int | None) -> int | None:
+def env_number(name: str, default, parse=int, what: str = "a whole number"):
+    """A number from the environment, `default` when unset or blank; a bad value stops the start."""
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
     try:
-        return int(raw)
+        return parse(raw)
     except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a whole number, got {raw!r}.") from None
+        raise ImproperlyConfigured(f"{name} must be {what}, got {raw!r}.") from None
+
+
+def env_int(name: str, default: int | None) -> int | None:
+    return env_number(name, default)
 
 
 def env_float(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}.") from None
+    return env_number(name, default, float, "a number")
 
 
 def env_rate(name: str, default: str) -> str | None:
