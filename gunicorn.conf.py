@@ -53,7 +53,7 @@ worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", "2000"))
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "100000"))
 max_requests_jitter = max_requests // 10
 
-# The app writes one JSON line per request (todo_project.logs); gunicorn's would duplicate it.
+# The app writes one JSON line per request (core.logs); gunicorn's would duplicate it.
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()

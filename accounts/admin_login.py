@@ -3,7 +3,7 @@
 Each failed password costs about 250 ms of hashing, and without a limit a password can be
 guessed at full speed. Failures are counted in the shared cache (Redis, or the database),
 so every process of every instance spends from the same budget, as the API's budgets do
-(todo_project/throttling.py). Over the limit every sign-in from that address or for that
+(core/throttling.py). Over the limit every sign-in from that address or for that
 username is refused until the window ends, the right password included, before any
 password is checked.
 """
@@ -16,7 +16,7 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.cache import caches
 from django.core.exceptions import ValidationError
 
-from todo_project.throttling import AnonymousThrottle, bounded, window_count
+from core.throttling import AnonymousThrottle, bounded, window_count
 
 logger = logging.getLogger("accounts.admin_login")
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.tokens import UNSTORABLE_CHARACTERS
-from todo_project.db import CompiledQuery, Param
+from core.db import CompiledQuery, Param
 
 # Profile fields copied from the token's claims, as (model field, claim, max length).
 PROFILE_CLAIMS = (("email", "email", 254), ("name", "name", 255))

@@ -79,7 +79,7 @@ class StrictCharField(serializers.CharField):
     """A CharField that takes JSON strings only (no numbers).
 
     Text that is not Unicode (a lone surrogate) never gets here: the JSON parser refuses it
-    (todo_project/parsers.py). Surrounding whitespace is trimmed (see SPACE) before the length and blank checks.
+    (core/parsers.py). Surrounding whitespace is trimmed (see SPACE) before the length and blank checks.
     """
 
     default_error_messages = {"invalid": "Must be a string."}

@@ -2,7 +2,7 @@
 
 The hot reads (a page of the default list, one task, one task locked for a write, a caller's
 task count) are the same querysets every time but for the caller's id, the task id and the page
-bounds, so each is compiled once per process with those as `Param`s (todo_project.db) and run
+bounds, so each is compiled once per process with those as `Param`s (core.db) and run
 with the request's values; the list page and one task come back as values() rows, which cost
 less than model instances. What keeps them: bench/README.md, "Issue 13", the row "hot reads
 compiled" and the paragraph under it.
@@ -15,7 +15,7 @@ from django.db import router
 from django.db.models import BigIntegerField, CharField, Count, OuterRef, Prefetch, QuerySet, Subquery
 
 from tasks.models import Tag, Task
-from todo_project.db import CompiledQuery, Param, arrays_in_rows
+from core.db import CompiledQuery, Param, arrays_in_rows
 
 
 def caller_tasks(owner_id, using: str | None = None) -> QuerySet:

@@ -63,7 +63,7 @@ STRICT_FIELDS = {
 
 def utc_datetime_text(value: datetime) -> str:
     """DRF's DateTimeField output with UTC as the current time zone: ISO 8601, "Z" for +00:00."""
-    if value.tzinfo is not timezone.utc:  # PostgreSQL's values already are (todo_project/db.py)
+    if value.tzinfo is not timezone.utc:  # PostgreSQL's values already are (core/db.py)
         value = value.astimezone(timezone.utc)
     text = value.isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text

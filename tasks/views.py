@@ -28,7 +28,7 @@ from tasks.serializers import (
     TaskSerializer,
 )
 from tasks.services import tags_prune, task_set_completed, tasks_set_completed
-from todo_project.openapi import error_responses, names_pattern
+from core.openapi import error_responses, names_pattern
 
 # The zones `tz=` accepts: those of the pinned tzdata package, the same on every machine (the
 # system's own database varies), so the schema can state them exactly.

@@ -7,7 +7,7 @@ from django.db.backends.postgresql.psycopg_any import register_tzloader
 from django.db.models import CharField
 
 from accounts.models import User
-from todo_project.db import CompiledQuery, Param, UtcTimestamptzLoader
+from core.db import CompiledQuery, Param, UtcTimestamptzLoader
 
 pytestmark = pytest.mark.django_db
 postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's timestamp loader")

@@ -1,9 +1,9 @@
-"""The database turns of a gevent worker are taken in arrival order (todo_project.middleware.FairTurns)."""
+"""The database turns of a gevent worker are taken in arrival order (core.middleware.FairTurns)."""
 
 import threading
 import time
 
-from todo_project.middleware import FairTurns
+from core.middleware import FairTurns
 
 
 def wait_until(condition, seconds: float = 5.0) -> None:

@@ -20,7 +20,7 @@ class UnreachableDatabase:
 
 
 def test_readyz_is_503_when_the_database_is_unreachable(client, monkeypatch):
-    monkeypatch.setattr("todo_project.health.connection", UnreachableDatabase())
+    monkeypatch.setattr("core.health.connection", UnreachableDatabase())
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["code"] == "database_unavailable"

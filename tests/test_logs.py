@@ -8,7 +8,7 @@ import pytest
 
 from tasks.views import TaskViewSet
 from tests.auth import claims_for, client_with_token, sign
-from todo_project.logs import JsonFormatter, RequestIdFilter
+from core.logs import JsonFormatter, RequestIdFilter
 
 
 @pytest.fixture
@@ -95,7 +95,7 @@ def test_a_crash_logs_its_stack_trace_as_json_with_the_request_id(alice_client, 
 
     monkeypatch.setattr(TaskViewSet, "list", explode)
     response = alice_client.get("/api/tasks", HTTP_X_REQUEST_ID="crash-1")
-    [error] = [line for line in log_lines.read() if line["logger"] == "todo_project.errors"]
+    [error] = [line for line in log_lines.read() if line["logger"] == "core.errors"]
     assert error["level"] == "error"
     assert error["request_id"] == "crash-1"
     assert "Traceback" in error["exception"]

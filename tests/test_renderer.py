@@ -10,7 +10,7 @@ from rest_framework.exceptions import ErrorDetail
 from rest_framework.renderers import JSONRenderer
 from rest_framework.utils.serializer_helpers import ReturnDict, ReturnList
 
-from todo_project.renderers import FastJSONRenderer
+from core.renderers import FastJSONRenderer
 
 
 PAYLOADS = [

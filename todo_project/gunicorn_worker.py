@@ -4,7 +4,7 @@ A gevent worker serves each connection in a greenlet, so a client that sends its
 slowly (a header line every few seconds, a chunked body a byte at a time) holds a few KB of
 memory, not one of a handful of threads: other clients are served meanwhile. gunicorn bounds
 the wait for a request line and headers with `keepalive`; the body's bound is the body-size
-middleware's (todo_project/middleware.py).
+middleware's (core/middleware.py).
 
 On SIGTERM gunicorn's gevent worker waits for every open connection, idle keep-alive ones
 included, for up to `graceful_timeout`. This one gives a request that may already be on its

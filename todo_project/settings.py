@@ -100,26 +100,27 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "corsheaders",
+    "core",
     "accounts",
     "tasks",
 ]
 
 MIDDLEWARE = [
     # First, so its line covers everything below, redirects and static files included.
-    "todo_project.logs.RequestLogMiddleware",
+    "core.logs.RequestLogMiddleware",
     # Before anything that can answer, so every answer to a signed-in caller is private.
-    "todo_project.middleware.private_answers",
+    "core.middleware.private_answers",
     "django.middleware.security.SecurityMiddleware",
     # Serves the admin's static files; right after security so they get its headers.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     # Below CORS, so a browser can read these answers too: 413 before any parsing, 400 for a
     # query string that is not UTF-8, and ETags with 304s for every GET.
-    "todo_project.middleware.BodySizeLimitMiddleware",
-    "todo_project.middleware.QueryStringMiddleware",
+    "core.middleware.BodySizeLimitMiddleware",
+    "core.middleware.QueryStringMiddleware",
     # Then wait for a turn at the database, with the body already in hand.
-    "todo_project.middleware.DatabaseTurns",
-    "todo_project.middleware.JsonConditionalGetMiddleware",
+    "core.middleware.DatabaseTurns",
+    "core.middleware.JsonConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -191,7 +192,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # The web process (gunicorn.conf.py) sets a pool size: its gevent workers serve many
     # requests at once, each of which would otherwise keep a connection of its own. The pool
     # opens its connections up front and checks one before lending it; at most that many
-    # requests of a worker use the database at once (todo_project.middleware.DatabaseTurns), so
+    # requests of a worker use the database at once (core.middleware.DatabaseTurns), so
     # a request waits for a connection only while the pool reconnects: after
     # DATABASE_POOL_TIMEOUT it is a 503, as when PostgreSQL is down.
     if DATABASE_POOL_SIZE:
@@ -321,15 +322,15 @@ BETTER_AUTH = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.BetterAuthAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    # DRF's JSON, byte for byte, from orjson (todo_project/renderers.py).
-    "DEFAULT_RENDERER_CLASSES": ["todo_project.renderers.FastJSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["todo_project.parsers.JSONParser"],
-    "DEFAULT_PAGINATION_CLASS": "todo_project.pagination.TaskPagination",
-    "EXCEPTION_HANDLER": "todo_project.errors.api_exception_handler",
+    # DRF's JSON, byte for byte, from orjson (core/renderers.py).
+    "DEFAULT_RENDERER_CLASSES": ["core.renderers.FastJSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "core.pagination.TaskPagination",
+    "EXCEPTION_HANDLER": "core.errors.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "todo_project.throttling.UserReadThrottle",
-        "todo_project.throttling.UserWriteThrottle",
-        "todo_project.throttling.AnonymousThrottle",
+        "core.throttling.UserReadThrottle",
+        "core.throttling.UserWriteThrottle",
+        "core.throttling.AnonymousThrottle",
     ],
     # Requests per user (reads, writes) and per client address (no valid token); see README.
     "DEFAULT_THROTTLE_RATES": {
@@ -340,7 +341,7 @@ REST_FRAMEWORK = {
     # The client address is the one this many proxies in front of the app saw (X-Forwarded-For);
     # 0 trusts no proxy and uses the connection's address.
     "NUM_PROXIES": env_int("NUM_PROXIES", 0),
-    "DEFAULT_SCHEMA_CLASS": "todo_project.openapi.ApiAutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.openapi.ApiAutoSchema",
     "UNAUTHENTICATED_USER": None,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -364,7 +365,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "todo_project.openapi.postprocess_schema",
+        "core.openapi.postprocess_schema",
     ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -445,7 +446,9 @@ def unsafe_production_settings() -> list[str]:
         problems.append("DJANGO_SECRET_KEY is not set (the development default is public).")
     auth = {**BETTER_AUTH_DEFAULTS, **BETTER_AUTH}
     if not auth["HS_ALGORITHMS"] and not auth["JWKS_ALGORITHMS"]:
-        problems.append("BETTER_AUTH_HS_ALGORITHMS and BETTER_AUTH_JWKS_ALGORITHMS are both empty (no token could be verified).")
+        problems.append(
+            "BETTER_AUTH_HS_ALGORITHMS and BETTER_AUTH_JWKS_ALGORITHMS are both empty (no token could be verified)."
+        )
     if auth["HS_ALGORITHMS"] and not BETTER_AUTH_SECRET:
         problems.append(
             "BETTER_AUTH_SECRET is not set (shared-secret tokens could not be verified; "
@@ -479,9 +482,9 @@ if LOG_FORMAT not in {"json", "text"}:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "todo_project.logs.RequestIdFilter"}},
+    "filters": {"request_id": {"()": "core.logs.RequestIdFilter"}},
     "formatters": {
-        "json": {"()": "todo_project.logs.JsonFormatter"},
+        "json": {"()": "core.logs.JsonFormatter"},
         "text": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
     },
     "handlers": {

@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from todo_project import errors
-from todo_project.health import HealthView, ReadyView
+from core import errors
+from core.health import HealthView, ReadyView
 
 urlpatterns = [
     path("admin/", admin.site.urls),

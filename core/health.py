@@ -4,8 +4,8 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from todo_project.errors import RETRY_AFTER_SECONDS, error_body
-from todo_project.openapi import error_responses
+from core.errors import RETRY_AFTER_SECONDS, error_body
+from core.openapi import error_responses
 
 STATUS = inline_serializer("HealthStatus", {"status": serializers.CharField(), "database": serializers.CharField(required=False)})
 

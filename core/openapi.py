@@ -94,7 +94,7 @@ class ApiAutoSchema(AutoSchema):
         return f"{serializer_name}List"  # pages are plain arrays (see TaskPagination)
 
     def get_tags(self) -> list[str]:
-        return [self.view.__module__.split(".")[0].replace("todo_project", "health")]
+        return [self.view.__module__.split(".")[0].replace("core", "health")]
 
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
         schema = super()._map_serializer_field(field, direction, bypass_extensions)

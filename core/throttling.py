@@ -18,7 +18,7 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
-logger = logging.getLogger("todo_project.throttling")
+logger = logging.getLogger("core.throttling")
 
 
 class FixedWindowThrottle(SimpleRateThrottle):

@@ -56,7 +56,7 @@ def _lone_surrogate_at(data) -> str | None:
 def undecodable_query_parameter(query_string: bytes) -> str | None:
     """The name of the first parameter of a raw query string whose name or value is not UTF-8
     once percent-decoded; None when all are. Django would read those with U+FFFD in place of
-    what was sent (todo_project.middleware.QueryStringMiddleware refuses them)."""
+    what was sent (core.middleware.QueryStringMiddleware refuses them)."""
     if _is_utf8(query_string):
         return None
     for pair in query_string.split(b"&"):

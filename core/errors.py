@@ -22,9 +22,9 @@ from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler, set_rollback
 
 from accounts.authentication import account_deleted_instead_of
-from todo_project.throttling import throttle_failed_authentication
+from core.throttling import throttle_failed_authentication
 
-logger = logging.getLogger("todo_project.errors")
+logger = logging.getLogger("core.errors")
 
 RETRY_AFTER_SECONDS = 5
 

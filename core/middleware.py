@@ -14,8 +14,8 @@ from django.db import close_old_connections
 from django.middleware.http import ConditionalGetMiddleware
 from django.utils.cache import patch_cache_control
 
-from todo_project.errors import ErrorResponse, error_body
-from todo_project.parsers import NOT_TEXT, undecodable_query_parameter
+from core.errors import ErrorResponse, error_body
+from core.parsers import NOT_TEXT, undecodable_query_parameter
 
 
 def private_answers(get_response):

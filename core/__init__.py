@@ -1,0 +1,1 @@
+"""The project-wide machinery every app builds on; it imports no app."""
