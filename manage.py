@@ -11,7 +11,7 @@ def main():
 
     try:
         # Read the configuration first, so a missing or unsafe setting is one line naming it.
-        settings.INSTALLED_APPS
+        settings.INSTALLED_APPS  # noqa: B018
     except ImproperlyConfigured as error:
         sys.exit(f"Configuration error: {error}")
     execute_from_command_line(sys.argv)

@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected
-from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.admin.views.main import ChangeList
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count, QuerySet
 from django.urls import reverse
 from django.utils.html import format_html
@@ -53,7 +53,10 @@ class UserAdmin(DjangoUserAdmin):
     readonly_fields = ["better_auth_id", "last_seen_at", "task_count", "date_joined", "last_login"]
     fieldsets = [
         (None, {"fields": ["better_auth_id", "email", "name", "is_active", "last_seen_at", "task_count"]}),
-        ("Operator sign-in", {"fields": ["username", "password", "is_staff", "is_superuser", "groups", "user_permissions"]}),
+        (
+            "Operator sign-in",
+            {"fields": ["username", "password", "is_staff", "is_superuser", "groups", "user_permissions"]},
+        ),
         ("Dates", {"fields": ["date_joined", "last_login"]}),
     ]
     actions = ["deactivate", "reactivate", "delete_selected"]

@@ -19,7 +19,8 @@ LAST_SEEN_RESOLUTION = timedelta(minutes=5)
 # What the API reads of its caller (anything else loads on first access), in the model's field
 # order, which is the order Model.from_db() expects the values in (accounts.user_cache).
 API_USER_FIELDS = tuple(
-    f.attname for f in User._meta.concrete_fields
+    f.attname
+    for f in User._meta.concrete_fields
     if f.attname in {"id", "better_auth_id", "email", "name", "is_active", "last_seen_at"}
 )
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import jwt
 import orjson
-from jwt.utils import base64url_decode
 from django.conf import settings
+from jwt.utils import base64url_decode
 
 from accounts.jwks import JWKSCache, StaticJWKS, key_set_from_settings
 from accounts.settings import auth_settings

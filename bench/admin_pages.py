@@ -129,7 +129,9 @@ def time_pages(users: int, tasks: int) -> None:
 
     from accounts.models import User
 
-    operator, _ = User.objects.get_or_create(username="bench-operator", defaults={"is_staff": True, "is_superuser": True})
+    operator, _ = User.objects.get_or_create(
+        username="bench-operator", defaults={"is_staff": True, "is_superuser": True}
+    )
     client = Client()
     client.force_login(operator)
     print("\n| page | median ms | min ms | queries |\n|---|---:|---:|---:|")
@@ -148,12 +150,16 @@ def time_pages(users: int, tasks: int) -> None:
                     response = client.get(url)
                     durations.append((time.perf_counter() - started) * 1000)
                 assert response.status_code == 200, (url, response.status_code)
-            print(f"| {label} | {statistics.median(durations):.0f} | {min(durations):.0f} | {len(queries)} |", flush=True)
+            print(
+                f"| {label} | {statistics.median(durations):.0f} | {min(durations):.0f} | {len(queries)} |", flush=True
+            )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--server", default="postgres://postgres@127.0.0.1:5432", help="PostgreSQL server URL, no database")
+    parser.add_argument(
+        "--server", default="postgres://postgres@127.0.0.1:5432", help="PostgreSQL server URL, no database"
+    )
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--tasks", type=int, default=1_000_000)
     parser.add_argument("--reuse", action="store_true", help="time an already seeded database again")

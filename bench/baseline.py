@@ -25,9 +25,13 @@ DATABASE_URL = os.environ["DATABASE_URL"]
 MAX_TASKS_PER_USER = 10_000
 
 PRIORITIES = ["none", "low", "medium", "high"]
-COLUMNS = "id, user_id, title, description, completed, completed_at, priority, due_at, recurrence, created_at, updated_at"
+COLUMNS = (
+    "id, user_id, title, description, completed, completed_at, priority, due_at, recurrence, created_at, updated_at"
+)
 # Reads bring each task's tag names along, as the API's do on PostgreSQL (tasks.serializers.task_rows).
-TAG_NAMES = "ARRAY(SELECT t.name FROM tasks_task_tags tt JOIN tasks_tag t ON t.id = tt.tag_id WHERE tt.task_id = tasks_task.id)"
+TAG_NAMES = (
+    "ARRAY(SELECT t.name FROM tasks_task_tags tt JOIN tasks_tag t ON t.id = tt.tag_id WHERE tt.task_id = tasks_task.id)"
+)
 ROWS_WITH_TAGS = f"SELECT {COLUMNS}, {TAG_NAMES} FROM tasks_task"
 # A page's rows also carry the caller's total, as the API's default page query does.
 PAGE = (
@@ -78,7 +82,12 @@ def caller(environ) -> str:
         raise Answer(401, {"code": "not_authenticated", "message": "Authentication credentials were not provided."})
     try:
         claims = jwt.decode(
-            header[7:], SECRET, algorithms=["HS256"], audience=ORIGIN, issuer=ORIGIN, leeway=30,
+            header[7:],
+            SECRET,
+            algorithms=["HS256"],
+            audience=ORIGIN,
+            issuer=ORIGIN,
+            leeway=30,
             options={"require": ["exp", "iat", "sub"]},
         )
     except jwt.PyJWTError:
@@ -132,7 +141,12 @@ def create_task(environ, user_id: str):
     title = title.strip() if isinstance(title, str) else ""
     description = body.get("description", "")
     priority = body.get("priority", "none")
-    if not 1 <= len(title) <= 200 or not isinstance(description, str) or len(description) > 1000 or priority not in PRIORITIES:
+    if (
+        not 1 <= len(title) <= 200
+        or not isinstance(description, str)
+        or len(description) > 1000
+        or priority not in PRIORITIES
+    ):
         raise Answer(400, {"code": "validation_failed", "message": "Invalid task."})
     now = datetime.now(UTC)
     conn = connection()

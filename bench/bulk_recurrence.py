@@ -11,12 +11,13 @@ process's CPU ms (PostgreSQL's own time is in the first, not the second).
 
 import statistics
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from tasks.models import Tag, Task
 from tasks.services import task_set_tags
+
 # The suite's fixtures: Alice, her client, and the test settings (generous throttles).
 from tests.conftest import alice, alice_client, better_auth_settings, private_cache_and_generous_throttles  # noqa: F401
 
@@ -25,7 +26,7 @@ TASKS = 500
 
 
 def utc(*args) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
 # (name, rule, due_at): the usual rules, then the costliest ones.
@@ -34,11 +35,23 @@ KINDS = [
     ("FREQ=DAILY", "FREQ=DAILY", utc(2026, 1, 1, 9)),
     ("FREQ=WEEKLY;BYDAY=MO,WE", "FREQ=WEEKLY;BYDAY=MO,WE", utc(2026, 1, 5, 9)),
     # Accepted, and at the horizon: the longest searches that still find an occurrence.
-    ("horizon, found: DAILY;BYMONTHDAY=13;BYDAY=FR (14 months)", "FREQ=DAILY;BYMONTHDAY=13;BYDAY=FR", utc(2001, 7, 13, 9)),
+    (
+        "horizon, found: DAILY;BYMONTHDAY=13;BYDAY=FR (14 months)",
+        "FREQ=DAILY;BYMONTHDAY=13;BYDAY=FR",
+        utc(2001, 7, 13, 9),
+    ),
     ("horizon, found: YEARLY;BYMONTH=2;BYDAY=5MO (28 years)", "FREQ=YEARLY;BYMONTH=2;BYDAY=5MO", utc(2016, 2, 29, 9)),
     # Stored before the checks: no occurrence within the horizon, which each completion searches whole.
-    ("horizon, none: DAILY;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO", "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO", utc(2017, 1, 1, 9)),
-    ("horizon, none: YEARLY;INTERVAL=4;BYMONTH=2;BYMONTHDAY=29", "FREQ=YEARLY;INTERVAL=4;BYMONTH=2;BYMONTHDAY=29", utc(2029, 1, 1, 9)),
+    (
+        "horizon, none: DAILY;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO",
+        "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO",
+        utc(2017, 1, 1, 9),
+    ),
+    (
+        "horizon, none: YEARLY;INTERVAL=4;BYMONTH=2;BYMONTHDAY=29",
+        "FREQ=YEARLY;INTERVAL=4;BYMONTH=2;BYMONTHDAY=29",
+        utc(2029, 1, 1, 9),
+    ),
     ("stored, never: DAILY;INTERVAL=7;BYDAY=TU from 0001", "FREQ=DAILY;INTERVAL=7;BYDAY=TU", utc(1, 1, 1)),
     ("stored, never: YEARLY;BYMONTH=1;BYDAY=6MO", "FREQ=YEARLY;BYMONTH=1;BYDAY=6MO", utc(2026, 1, 1, 9)),
 ]
@@ -72,6 +85,8 @@ def test_bulk_complete_of_recurring_tasks(alice_client, alice, settings):
         created = len(response.json()["created"])
         rows.append((name, statistics.median(wall), statistics.median(cpu), created))
     plain = rows[0][1]
-    print(f"\n{'500 tasks completed in one bulk request':<70} {'wall ms':>8} {'cpu ms':>7} {'x plain':>7} {'spawned':>7}")
+    print(
+        f"\n{'500 tasks completed in one bulk request':<70} {'wall ms':>8} {'cpu ms':>7} {'x plain':>7} {'spawned':>7}"
+    )
     for name, wall_ms, cpu_ms, created in rows:
         print(f"{name:<70} {wall_ms:8.0f} {cpu_ms:7.0f} {wall_ms / plain:7.2f} {created:7d}")

@@ -32,6 +32,7 @@ def serve(requests: int) -> dict:
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "todo_project.settings")
     import django
+
     django.setup()
     from rest_framework.test import APIClient
 

@@ -70,12 +70,14 @@ def plans(dataset: Dataset) -> list[dict]:
                 plan = cursor.fetchone()[0]
             plan = plan if isinstance(plan, list) else json.loads(plan)
             scans = _scans(plan[0]["Plan"])
-            found.append({
-                "name": name,
-                "kind": _kind(sql),
-                "summary": ", ".join(dict.fromkeys(scans)),
-                "seq_scan": any(scan.startswith("Seq Scan") for scan in scans),
-                "ms": plan[0]["Execution Time"],
-                "sql": sql,
-            })
+            found.append(
+                {
+                    "name": name,
+                    "kind": _kind(sql),
+                    "summary": ", ".join(dict.fromkeys(scans)),
+                    "seq_scan": any(scan.startswith("Seq Scan") for scan in scans),
+                    "ms": plan[0]["Execution Time"],
+                    "sql": sql,
+                }
+            )
     return found

@@ -151,7 +151,13 @@ def main(argv=None) -> int:
     import subprocess
 
     if fresh:
-        subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=os.environ, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--noinput"],
+            cwd=ROOT,
+            env=os.environ,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         seed.seed(database_url, dataset)
     max_seeded = seed.seeded_max_task_id(database_url)
     run.setup_django(env)
@@ -164,9 +170,13 @@ def main(argv=None) -> int:
     from bench import baseline
     from todo_project.wsgi import application as api
 
-    print(f"{'scenario':<9} {'api ms':>8} {'baseline ms':>12} {'ratio':>7}   {'api CPU ms':>10} {'baseline CPU ms':>15} {'ratio':>7}")
+    print(
+        f"{'scenario':<9} {'api ms':>8} {'baseline ms':>12} {'ratio':>7}   {'api CPU ms':>10} {'baseline CPU ms':>15} {'ratio':>7}"
+    )
     try:
-        results = measure(api, baseline.application, users, args.scenarios.split(","), requests=args.requests, batches=args.batches)
+        results = measure(
+            api, baseline.application, users, args.scenarios.split(","), requests=args.requests, batches=args.batches
+        )
         for scenario, figures in results.items():
             ours, theirs = figures["api"], figures.get("baseline")
             if theirs is None:

@@ -29,7 +29,10 @@ def verdict(scenario: str, connections: int, cell: dict) -> str:
 
 def connections_verdict(run: dict) -> str:
     """The connection target (issue 8): no socket error or timeout, p99 under a second."""
-    ok = run["connect"] + run["read"] + run["write"] + run["timeout"] == 0 and run["p99_us"] < MAX_CONNECTIONS_P99_MS * 1000
+    ok = (
+        run["connect"] + run["read"] + run["write"] + run["timeout"] == 0
+        and run["p99_us"] < MAX_CONNECTIONS_P99_MS * 1000
+    )
     return f"{'met' if ok else 'MISSED'} (0 socket errors or timeouts, p99 < {MAX_CONNECTIONS_P99_MS} ms)"
 
 
@@ -46,19 +49,42 @@ def rows(results: dict) -> list[list[str]]:
     for key, cell in results["cells"].items():
         scenario, connections = key.split("@")
         api, base = cell["api"], cell["baseline"]
-        table.append([
-            scenario, connections, f"{api['rps']:.0f}", f"{base['rps']:.0f}", f"{ratio(cell):.2f}",
-            ms(api["p50_us"]), ms(api["p90_us"]), ms(api["p99_us"]), ms(base["p99_us"]),
-            f"{api['p99_us'] / base['p99_us']:.2f}" if base["p99_us"] else "-",
-            f"{api['rss_mb']:.0f}", f"{base['rss_mb']:.0f}", str(api["status"] + api["errors"]),
-            verdict(scenario, int(connections), cell),
-        ])
+        table.append(
+            [
+                scenario,
+                connections,
+                f"{api['rps']:.0f}",
+                f"{base['rps']:.0f}",
+                f"{ratio(cell):.2f}",
+                ms(api["p50_us"]),
+                ms(api["p90_us"]),
+                ms(api["p99_us"]),
+                ms(base["p99_us"]),
+                f"{api['p99_us'] / base['p99_us']:.2f}" if base["p99_us"] else "-",
+                f"{api['rss_mb']:.0f}",
+                f"{base['rss_mb']:.0f}",
+                str(api["status"] + api["errors"]),
+                verdict(scenario, int(connections), cell),
+            ]
+        )
     return table
 
 
 HEADER = [
-    "scenario", "conns", "api req/s", "base req/s", "ratio", "api p50", "api p90", "api p99", "base p99",
-    "p99 ratio", "api RSS MB", "base RSS MB", "api errors", "target",
+    "scenario",
+    "conns",
+    "api req/s",
+    "base req/s",
+    "ratio",
+    "api p50",
+    "api p90",
+    "api p99",
+    "base p99",
+    "p99 ratio",
+    "api RSS MB",
+    "base RSS MB",
+    "api errors",
+    "target",
 ]
 
 
@@ -70,9 +96,9 @@ def markdown_table(header: list[str], body: list[list[str]]) -> str:
 
 def table(results: dict) -> str:
     body = rows(results)
-    widths = [max(len(str(x)) for x in column) for column in zip(HEADER, *body)]
-    out = ["  ".join(h.ljust(w) for h, w in zip(HEADER, widths))]
-    out += ["  ".join(str(x).ljust(w) for x, w in zip(row, widths)) for row in body]
+    widths = [max(len(str(x)) for x in column) for column in zip(HEADER, *body, strict=True)]
+    out = ["  ".join(h.ljust(w) for h, w in zip(HEADER, widths, strict=True))]
+    out += ["  ".join(str(x).ljust(w) for x, w in zip(row, widths, strict=True)) for row in body]
     out += [line for line in extra_lines(results)]
     return "\n".join(out)
 
@@ -120,9 +146,12 @@ def extra_lines(results: dict) -> list[str]:
         parts = [
             f"{name} api {f['api']['cpu_ms']:.2f} ms, baseline {f['baseline']['cpu_ms']:.2f} ms "
             f"({f['baseline']['cpu_ms'] / f['api']['cpu_ms']:.2f}x)"
-            for name, f in in_process.items() if "baseline" in f
+            for name, f in in_process.items()
+            if "baseline" in f
         ]
-        lines.append("\nIn-process CPU per request (bench/inprocess.py, no server, request log off): " + "; ".join(parts))
+        lines.append(
+            "\nIn-process CPU per request (bench/inprocess.py, no server, request log off): " + "; ".join(parts)
+        )
         if me := in_process.get("me"):
             lines.append(
                 f"  a warm /api/me costs the API {me['api']['cpu_ms']:.2f} ms: Django's request cycle, its middleware, "
@@ -132,7 +161,10 @@ def extra_lines(results: dict) -> list[str]:
         lines.append("\nQueries per request: " + ", ".join(f"{k}: {v}" for k, v in queries.items()))
     if plans := results.get("explain"):
         seq = [p["name"] for p in plans if p["seq_scan"]]
-        lines.append(f"\nQuery plans: {len(plans)} list/filter queries, " + (f"sequential scans in: {', '.join(seq)}" if seq else "all index scans"))
+        lines.append(
+            f"\nQuery plans: {len(plans)} list/filter queries, "
+            + (f"sequential scans in: {', '.join(seq)}" if seq else "all index scans")
+        )
     return lines
 
 
@@ -155,10 +187,12 @@ def write(results: dict, out: Path) -> None:
     ]
     if plans := results.get("explain"):
         text += ["", "## Query plans (EXPLAIN ANALYZE, the user with the most tasks)", ""]
-        text.append(markdown_table(
-            ["request", "query", "plan", "ms"],
-            [[p["name"], p["kind"], p["summary"], f"{p['ms']:.2f}"] for p in plans],
-        ))
+        text.append(
+            markdown_table(
+                ["request", "query", "plan", "ms"],
+                [[p["name"], p["kind"], p["summary"], f"{p['ms']:.2f}"] for p in plans],
+            )
+        )
     text += ["", "![latency](latency.png)", ""]
     (out / "report.md").write_text("\n".join(text))
     chart(results, out / "latency.png")
@@ -172,7 +206,7 @@ def chart(results: dict, path: Path) -> None:
 
     scenarios = list(dict.fromkeys(key.split("@")[0] for key in results["cells"]))
     figure, axes = plt.subplots(1, len(scenarios), figsize=(3.2 * len(scenarios), 3.4), squeeze=False)
-    for ax, scenario in zip(axes[0], scenarios):
+    for ax, scenario in zip(axes[0], scenarios, strict=True):
         keys = [key for key in results["cells"] if key.startswith(f"{scenario}@")]
         connections = [int(key.split("@")[1]) for key in keys]
         for name, colour in (("api", "tab:blue"), ("baseline", "tab:grey")):

@@ -39,28 +39,51 @@ WRITES = {"create", "mixed"}  # scenarios that add tasks, removed again after ea
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--smoke", action="store_true", help="a few seconds end to end on tiny data; checks it works, times nothing")
-    parser.add_argument("--data", choices=list(seed.DATASETS), default="small", help="small: 200 users x 50 tasks; large: 1,000,000 tasks")
+    parser.add_argument(
+        "--smoke", action="store_true", help="a few seconds end to end on tiny data; checks it works, times nothing"
+    )
+    parser.add_argument(
+        "--data",
+        choices=list(seed.DATASETS),
+        default="small",
+        help="small: 200 users x 50 tasks; large: 1,000,000 tasks",
+    )
     parser.add_argument("--concurrency", default="8,32,128", help="wrk connections, comma-separated")
     parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
-    parser.add_argument("--rounds", type=int, default=3, help="runs per server and cell, interleaved; the median is reported")
-    parser.add_argument("--scenarios", default=",".join(SCENARIOS))
-    parser.add_argument("--connections", type=int, default=2000, help="keep-alive connections for the connection test (0 skips it)")
     parser.add_argument(
-        "--think-ms", default="1000,3000;4000,8000",
+        "--rounds", type=int, default=3, help="runs per server and cell, interleaved; the median is reported"
+    )
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS))
+    parser.add_argument(
+        "--connections", type=int, default=2000, help="keep-alive connections for the connection test (0 skips it)"
+    )
+    parser.add_argument(
+        "--think-ms",
+        default="1000,3000;4000,8000",
         help="connection test: each connection waits this long (min,max ms) between requests; several ranges, ';'-separated, "
         "each a run (2,000 connections offer about 1,000 req/s at 1-3 s, 330 at 4-8 s)",
     )
-    parser.add_argument("--soak", type=int, default=0, help="seconds of mixed load at 32 connections, sampling worker RSS")
-    parser.add_argument("--explain", action="store_true", help="EXPLAIN every list/filter query (always on with --data large)")
-    parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432", help="server URL, a user that may create databases")
-    parser.add_argument("--database", default=None, help="database name (default bench_<data>); dropped and created afresh")
     parser.add_argument(
-        "--redis", default="redis://127.0.0.1:6379/15",
+        "--soak", type=int, default=0, help="seconds of mixed load at 32 connections, sampling worker RSS"
+    )
+    parser.add_argument(
+        "--explain", action="store_true", help="EXPLAIN every list/filter query (always on with --data large)"
+    )
+    parser.add_argument(
+        "--postgres", default="postgres://postgres@127.0.0.1:5432", help="server URL, a user that may create databases"
+    )
+    parser.add_argument(
+        "--database", default=None, help="database name (default bench_<data>); dropped and created afresh"
+    )
+    parser.add_argument(
+        "--redis",
+        default="redis://127.0.0.1:6379/15",
         help="REDIS_URL for the API's throttle counters, as instances share them in production; empty: the database cache",
     )
     parser.add_argument(
-        "--against", type=Path, default=None,
+        "--against",
+        type=Path,
+        default=None,
         help="another checkout of this project (with its own .venv) served in the baseline's place: "
         "an A/B of two commits, ratios this checkout's over that one's",
     )
@@ -94,7 +117,11 @@ def redis_answers(url: str) -> bool:
 
 # Budgets no benchmark user can spend: every request still counts against them (a Redis INCR
 # each, the production cost), but none is answered 429, which would measure a cheaper answer.
-UNSPENDABLE_RATES = {"THROTTLE_READ_RATE": "10000000/min", "THROTTLE_WRITE_RATE": "10000000/min", "THROTTLE_ANON_RATE": "10000000/min"}
+UNSPENDABLE_RATES = {
+    "THROTTLE_READ_RATE": "10000000/min",
+    "THROTTLE_WRITE_RATE": "10000000/min",
+    "THROTTLE_ANON_RATE": "10000000/min",
+}
 
 
 def production_env(database_url: str, redis_url: str = "") -> dict[str, str]:
@@ -151,7 +178,11 @@ class Server:
         self.name, self.port = name, port
         self.log = log.open("w")
         self.process = subprocess.Popen(
-            shlex.split(command), cwd=cwd, env={**env, "PORT": str(port)}, stdout=self.log, stderr=subprocess.STDOUT,
+            shlex.split(command),
+            cwd=cwd,
+            env={**env, "PORT": str(port)},
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         deadline = time.monotonic() + 30
@@ -162,7 +193,9 @@ class Server:
 
     def _healthy(self) -> bool:
         try:
-            request = urllib.request.Request(f"http://127.0.0.1:{self.port}/healthz", headers={"X-Forwarded-Proto": "https"})
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{self.port}/healthz", headers={"X-Forwarded-Proto": "https"}
+            )
             with urllib.request.urlopen(request, timeout=1) as response:
                 return response.status == 200
         except (urllib.error.URLError, OSError):
@@ -188,7 +221,8 @@ class Server:
 
     def get(self, path: str, token: str) -> bytes:
         request = urllib.request.Request(
-            f"http://127.0.0.1:{self.port}{path}", headers={"Authorization": f"Bearer {token}", "X-Forwarded-Proto": "https"}
+            f"http://127.0.0.1:{self.port}{path}",
+            headers={"Authorization": f"Bearer {token}", "X-Forwarded-Proto": "https"},
         )
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.read()
@@ -239,11 +273,29 @@ class RssSampler:
         return max((rss for _, rss in self.samples), default=0.0)
 
 
-def wrk(server: Server, scenario: str, users: Path, *, connections: int, duration: float, think: tuple[int, int] | None = None, timeout: int = 5) -> dict:
+def wrk(
+    server: Server,
+    scenario: str,
+    users: Path,
+    *,
+    connections: int,
+    duration: float,
+    think: tuple[int, int] | None = None,
+    timeout: int = 5,
+) -> dict:
     threads = min(2, connections)
     command = [
-        "wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", f"--timeout={timeout}s",
-        "-s", str(ROOT / "bench" / "load.lua"), f"http://127.0.0.1:{server.port}", "--", scenario, str(users),
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{duration}s",
+        f"--timeout={timeout}s",
+        "-s",
+        str(ROOT / "bench" / "load.lua"),
+        f"http://127.0.0.1:{server.port}",
+        "--",
+        scenario,
+        str(users),
     ]
     if think:
         command += [str(think[0]), str(think[1])]
@@ -263,7 +315,10 @@ def wrk(server: Server, scenario: str, users: Path, *, connections: int, duratio
 
 def median_run(runs: list[dict]) -> dict:
     """Each figure's median over the rounds; error counts are summed."""
-    merged = {key: statistics.median(run[key] for run in runs) for key in ("rps", "p50_us", "p90_us", "p99_us", "max_us", "rss_mb")}
+    merged = {
+        key: statistics.median(run[key] for run in runs)
+        for key in ("rps", "p50_us", "p90_us", "p99_us", "max_us", "rss_mb")
+    }
     for key in ("errors", "status", "timeout", "requests"):
         merged[key] = sum(run[key] for run in runs)
     merged["runs"] = [{k: v for k, v in run.items() if k != "rss_samples"} for run in runs]
@@ -276,13 +331,22 @@ def check_same_json(app: Server, baseline: Server, token: str, task_id: str) -> 
     for path in ("/api/tasks?limit=50", f"/api/tasks/{task_id}"):
         ours, theirs = app.get(path, token), baseline.get(path, token)
         if ours != theirs:
-            problems.append(f"{path}: the API and the baseline answer different JSON\n  api:      {ours[:300]!r}\n  baseline: {theirs[:300]!r}")
+            problems.append(
+                f"{path}: the API and the baseline answer different JSON\n  api:      {ours[:300]!r}\n  baseline: {theirs[:300]!r}"
+            )
     return problems
 
 
 def setup_django(env: dict) -> None:
     """Django in this process, on the benchmark database, to mint tokens and EXPLAIN the API's queries."""
-    for name in ("DJANGO_DEBUG", "DJANGO_SECRET_KEY", "BETTER_AUTH_SECRET", "BETTER_AUTH_URL", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL"):
+    for name in (
+        "DJANGO_DEBUG",
+        "DJANGO_SECRET_KEY",
+        "BETTER_AUTH_SECRET",
+        "BETTER_AUTH_URL",
+        "DJANGO_ALLOWED_HOSTS",
+        "DATABASE_URL",
+    ):
         os.environ[name] = env[name]
     for name in ("REDIS_URL", *UNSPENDABLE_RATES):  # the same throttle cache, so query counts match the server's
         if name in env:
@@ -312,7 +376,9 @@ def main(argv=None) -> int:
         # The build step a deployment runs once, then the Procfile's release command.
         manage = [sys.executable, "manage.py"]
         for checkout in filter(None, (ROOT, args.against)):
-            subprocess.run([*manage, "collectstatic", "--noinput"], cwd=checkout, env=env, check=True, stdout=subprocess.DEVNULL)
+            subprocess.run(
+                [*manage, "collectstatic", "--noinput"], cwd=checkout, env=env, check=True, stdout=subprocess.DEVNULL
+            )
         subprocess.run(shlex.split(procfile("release")), cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
         seed.seed(env["DATABASE_URL"], dataset)
         setup_django(env)
@@ -326,10 +392,18 @@ def main(argv=None) -> int:
         if args.against:
             # The other checkout's own code and packages, on the same database and secrets.
             other_env = {**env, "PATH": f"{args.against / '.venv' / 'bin'}:{env['PATH']}"}
-            baseline = Server("baseline", web, other_env, free_port(), args.out / "baseline-server.log", cwd=args.against)
+            baseline = Server(
+                "baseline", web, other_env, free_port(), args.out / "baseline-server.log", cwd=args.against
+            )
             print(f"== baseline: {args.against} at {git_commit(args.against)}")
         else:
-            baseline = Server("baseline", web.replace("todo_project.wsgi", "bench.baseline:application"), env, free_port(), args.out / "baseline-server.log")
+            baseline = Server(
+                "baseline",
+                web.replace("todo_project.wsgi", "bench.baseline:application"),
+                env,
+                free_port(),
+                args.out / "baseline-server.log",
+            )
         servers.append(baseline)
         first_user = users.read_text().splitlines()[0].split()
         problems = check_same_json(app, baseline, first_user[0], first_user[1])
@@ -349,7 +423,9 @@ def main(argv=None) -> int:
             for round_number in range(args.rounds):
                 # Turns alternate (A B, B A, ...), so neither server always runs right after the other.
                 for server in servers if round_number % 2 == 0 else servers[::-1]:
-                    runs[server.name].append(wrk(server, scenario, users, connections=connections, duration=args.duration))
+                    runs[server.name].append(
+                        wrk(server, scenario, users, connections=connections, duration=args.duration)
+                    )
                     if scenario in WRITES:
                         seed.forget_writes(env["DATABASE_URL"], max_seeded)
             cell = {name: median_run(r) for name, r in runs.items()}
@@ -403,7 +479,9 @@ def main(argv=None) -> int:
         if not args.against:
             user_lines = [line.split() for line in users.read_text().splitlines()]
             size = {"requests": 20, "batches": 1} if args.smoke else {"requests": 200, "batches": 5}
-            results["in_process"] = inprocess.measure(api_app, baseline_app.application, user_lines, inprocess.SCENARIOS, **size)
+            results["in_process"] = inprocess.measure(
+                api_app, baseline_app.application, user_lines, inprocess.SCENARIOS, **size
+            )
             seed.forget_writes(env["DATABASE_URL"], max_seeded)
 
         for server in servers:
@@ -433,7 +511,9 @@ def scale_check(args, env: dict, large_app: Server, large_users: Path) -> dict:
         seed.seed(small_env["DATABASE_URL"], small)
         small_users = args.out / "small-users.txt"
         seed.users_file(small_env["DATABASE_URL"], small, small_users, token_for=token_for)
-        small_app = Server("api-small-data", procfile("web"), small_env, free_port(), args.out / "api-small-data-server.log")
+        small_app = Server(
+            "api-small-data", procfile("web"), small_env, free_port(), args.out / "api-small-data-server.log"
+        )
         wrk(small_app, "list", small_users, connections=8, duration=2)  # warm, as the others were
         runs: dict[str, list] = {"large": [], "small": []}
         for _ in range(args.rounds):
@@ -464,7 +544,9 @@ def query_counts(user_line: list[str]) -> dict:
 
 
 def git_commit(checkout: Path) -> str:
-    return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=checkout, capture_output=True, text=True).stdout.strip()
+    return subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=checkout, capture_output=True, text=True
+    ).stdout.strip()
 
 
 def meta(args, dataset) -> dict:
@@ -477,7 +559,11 @@ def meta(args, dataset) -> dict:
         "web": procfile("web"),
         "commit": git_commit(ROOT),
         "against": f"{args.against} at {git_commit(args.against)}" if args.against else None,
-        "env": {k: os.environ[k] for k in ("WEB_CONCURRENCY", "GUNICORN_THREADS", "GUNICORN_WORKER_CONNECTIONS") if k in os.environ},
+        "env": {
+            k: os.environ[k]
+            for k in ("WEB_CONCURRENCY", "GUNICORN_THREADS", "GUNICORN_WORKER_CONNECTIONS")
+            if k in os.environ
+        },
         "throttle_cache": args.redis or "database",
     }
 

@@ -61,7 +61,9 @@ class Progress:
             self.shown = percent
             bar = "#" * (percent // 4)
             rate = self.done / max(time.monotonic() - self.started, 1e-6)
-            sys.stderr.write(f"\r  {self.label:<12} [{bar:<25}] {percent:3d}% {self.done:>9,}/{self.total:,} ({rate:,.0f}/s)")
+            sys.stderr.write(
+                f"\r  {self.label:<12} [{bar:<25}] {percent:3d}% {self.done:>9,}/{self.total:,} ({rate:,.0f}/s)"
+            )
             if self.done >= self.total:
                 sys.stderr.write("\n")
             sys.stderr.flush()
@@ -110,10 +112,22 @@ def seed(conninfo: str, dataset: Dataset) -> None:
                     created = now - timedelta(minutes=count - i)
                     completed = i % 4 == 0
                     due = now + timedelta(days=(i % 30) - 10) if i % 2 else None
-                    copy.write_row((
-                        task_id, owner, f"Task {i} of user {n}", "Some words about it" if i % 3 else "",
-                        completed, created if completed else None, i % PRIORITIES, due, None, created, created, 1,
-                    ))
+                    copy.write_row(
+                        (
+                            task_id,
+                            owner,
+                            f"Task {i} of user {n}",
+                            "Some words about it" if i % 3 else "",
+                            completed,
+                            created if completed else None,
+                            i % PRIORITIES,
+                            due,
+                            None,
+                            created,
+                            created,
+                            1,
+                        )
+                    )
                     if i % 3 == 0:
                         links.append((task_id, n * TAGS_PER_USER + 1 + i % TAGS_PER_USER))
                 progress.advance(count)
@@ -132,14 +146,13 @@ def seed(conninfo: str, dataset: Dataset) -> None:
         conn.execute("VACUUM ANALYZE")
 
 
-def users_file(conninfo: str, dataset: Dataset, path, *, token_for, only_user: int | None = None, ids_per_user: int = 50) -> None:
+def users_file(
+    conninfo: str, dataset: Dataset, path, *, token_for, only_user: int | None = None, ids_per_user: int = 50
+) -> None:
     """Writes `<token> <task id>...` a line for wrk's load.lua. The heavy user (user 0 with
     `big_user_tasks`) is over the API's task limit, so a create would be a 409: it is left out
     unless asked for by `only_user` (bench/run.py measures its list on its own)."""
-    if only_user is not None:
-        numbers = [only_user]
-    else:
-        numbers = range(1 if dataset.big_user_tasks else 0, dataset.users)
+    numbers = [only_user] if only_user is not None else range(1 if dataset.big_user_tasks else 0, dataset.users)
     with psycopg.connect(conninfo) as conn, open(path, "w") as out:
         for n in numbers:
             ids = conn.execute(

@@ -75,7 +75,9 @@ def main() -> None:
         health, lists = [], []
         deadline = time.monotonic() + args.seconds
         while time.monotonic() < deadline:
-            health.append(timed(lambda: urllib.request.urlopen(f"http://127.0.0.1:{server.port}/healthz", timeout=10).read()))
+            health.append(
+                timed(lambda: urllib.request.urlopen(f"http://127.0.0.1:{server.port}/healthz", timeout=10).read())
+            )
             lists.append(timed(lambda: call(server.port, "GET", "/api/tasks", token=token, timeout=10)))
             time.sleep(0.25)
         dropped = sum(sender.dropped_at is not None for sender in senders)

@@ -34,7 +34,7 @@ _FastTimestamptzLoader = AdaptersMap()._get_optimised(TimestamptzLoader)
 class UtcTimestamptzLoader(Loader):
     """Delegates to the C loader (which cannot be subclassed); `timezone` is what Django reads."""
 
-    timezone = datetime.timezone.utc
+    timezone = datetime.UTC
 
     def __init__(self, oid: int, context=None):
         super().__init__(oid, context)
@@ -46,7 +46,7 @@ class UtcTimestamptzLoader(Loader):
 
 def use_fast_timestamps(sender, connection, **kwargs) -> None:
     """`connection_created` receiver: the C loader on a UTC PostgreSQL connection."""
-    if connection.vendor != "postgresql" or connection.timezone is not datetime.timezone.utc:
+    if connection.vendor != "postgresql" or connection.timezone is not datetime.UTC:
         return
     if connection.connection.info.parameter_status("TimeZone") != "UTC":
         return
@@ -81,11 +81,13 @@ class CompiledQuery:
         # As the ORM reads values() rows: the names in select order, and each column's converters.
         query = queryset.query
         self.names = [*query.extra_select, *query.values_select, *query.annotation_select]
-        self.converters = list(compiler.get_converters([column for column, *_ in compiler.select[: compiler.col_count]]).items())
+        self.converters = list(
+            compiler.get_converters([column for column, *_ in compiler.select[: compiler.col_count]]).items()
+        )
 
     def rows(self, **values) -> list[dict]:
         """The values() queryset's rows, as the ORM would give them."""
-        return [dict(zip(self.names, row)) for row in self._fetch(values)]
+        return [dict(zip(self.names, row, strict=True)) for row in self._fetch(values)]
 
     def _fetch(self, values: dict) -> list:
         connection = connections[self.queryset.db]

@@ -7,7 +7,9 @@ from rest_framework.views import APIView
 from core.errors import RETRY_AFTER_SECONDS, error_body
 from core.openapi import error_responses
 
-STATUS = inline_serializer("HealthStatus", {"status": serializers.CharField(), "database": serializers.CharField(required=False)})
+STATUS = inline_serializer(
+    "HealthStatus", {"status": serializers.CharField(), "database": serializers.CharField(required=False)}
+)
 
 
 class HealthView(APIView):

@@ -92,7 +92,9 @@ class BodySizeLimitMiddleware:
 
     @staticmethod
     def too_large(limit: int) -> ErrorResponse:
-        return ErrorResponse(error_body("request_too_large", f"The request body is larger than {limit} bytes."), status=413)
+        return ErrorResponse(
+            error_body("request_too_large", f"The request body is larger than {limit} bytes."), status=413
+        )
 
 
 class FairTurns:

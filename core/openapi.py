@@ -142,7 +142,9 @@ def _header_parameter(name: str, description: str, schema: dict | None = None) -
 
 
 ETAG = _header("The current version of what the body shows; send it back in `If-None-Match` or `If-Match`.")
-IF_NONE_MATCH = _header_parameter("If-None-Match", "An ETag received earlier: 304 without a body when it is still current.")
+IF_NONE_MATCH = _header_parameter(
+    "If-None-Match", "An ETag received earlier: 304 without a body when it is still current."
+)
 IF_MATCH = _header_parameter(
     "If-Match", "The task's ETag as last read: 412 and nothing written when the task changed since (no lost updates)."
 )
@@ -180,7 +182,10 @@ def _document_conditional_requests(path: str, method: str, operation: dict) -> N
     responses = operation["responses"]
     if method == "get":
         operation.setdefault("parameters", []).append(IF_NONE_MATCH)
-        responses["304"] = {"description": "Not modified: `If-None-Match` names the current ETag.", "headers": {"ETag": ETAG}}
+        responses["304"] = {
+            "description": "Not modified: `If-None-Match` names the current ETag.",
+            "headers": {"ETag": ETAG},
+        }
     elif "{id}" in path:
         operation.setdefault("parameters", []).extend([IF_MATCH, IF_NONE_MATCH_ON_WRITE])
         responses["412"] = {

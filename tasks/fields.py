@@ -6,7 +6,7 @@ way JavaScript's `trim()` does and measured after trimming.
 """
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from django.utils.translation import ngettext
 from rest_framework import serializers
@@ -15,9 +15,7 @@ from tasks.limits import RECURRENCE_MAX_LENGTH, TAG_MAX_LENGTH, TAGS_PER_TASK
 from tasks.models import Priority
 from tasks.recurrence import RRULE_PATTERN, InvalidRecurrence, recurrence_normalize
 
-RFC3339 = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-]\d{2}:\d{2})$"
-)
+RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-]\d{2}:\d{2})$")
 MAX_BIGINT = 2**63 - 1
 
 
@@ -32,10 +30,7 @@ def _rfc3339_pattern() -> str:
     years = "(?:000[2-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])"
     leap_years = "(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)"
     dates = f"(?:{years}-{any_day}|{leap_years}-02-29)"
-    return (
-        f"^(?:{dates}{time}(?:[Zz]|[+-]{hour}:{minute})"
-        f"|(?:0001|9999)-{any_day}{time}(?:[Zz]|[+-]00:00))$"
-    )
+    return f"^(?:{dates}{time}(?:[Zz]|[+-]{hour}:{minute})|(?:0001|9999)-{any_day}{time}(?:[Zz]|[+-]00:00))$"
 
 
 RFC3339_PATTERN = _rfc3339_pattern()
@@ -70,7 +65,7 @@ def parse_rfc3339(value: str) -> datetime:
     if not isinstance(value, str) or not RFC3339.match(value):
         raise ValueError("not RFC 3339")
     try:
-        return datetime.fromisoformat(value.upper()).astimezone(timezone.utc)
+        return datetime.fromisoformat(value.upper()).astimezone(UTC)
     except OverflowError as e:  # e.g. 9999-12-31T23:00:00-05:00
         raise ValueError("out of range") from e
 
@@ -207,7 +202,9 @@ class BoundedListField(serializers.ListField):
     def __init__(self, **kwargs):
         # DRF's own say "Ensure this field has at least 1 elements."
         messages = {
-            bound: ngettext(f"Must have at {word} {{{bound}}} item.", f"Must have at {word} {{{bound}}} items.", kwargs[bound])
+            bound: ngettext(
+                f"Must have at {word} {{{bound}}} item.", f"Must have at {word} {{{bound}}} items.", kwargs[bound]
+            )
             for bound, word in (("min_length", "least"), ("max_length", "most"))
             if kwargs.get(bound) is not None
         }

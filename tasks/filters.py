@@ -10,11 +10,11 @@ form field states its own schema, each filter its description.
 
 import django_filters
 from django import forms
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter
 from django.db.models import F, Q, Value
 from django.db.models.functions import Lower
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 
 from tasks.fields import RFC3339_PATTERN, parse_rfc3339, text_trim, trimmed_text_pattern
 from tasks.limits import SEARCH_MAX_LENGTH, TAG_MAX_LENGTH, TAGS_PER_TASK
@@ -215,12 +215,15 @@ class TaskFilter(django_filters.FilterSet):
         help_text="Tasks with any of these priorities; repeat the parameter or separate with commas.",
     )
     tag = TagListFilter(
-        method="filter_tags", help_text="Tasks carrying every one of these tags (case-insensitive); repeat the parameter."
+        method="filter_tags",
+        help_text="Tasks carrying every one of these tags (case-insensitive); repeat the parameter.",
     )
     due_before = RFC3339Filter(
         field_name="due_at", lookup_expr="lt", help_text=f"Due strictly before this moment. {DATE_TIME}"
     )
-    due_after = RFC3339Filter(field_name="due_at", lookup_expr="gte", help_text=f"Due at or after this moment. {DATE_TIME}")
+    due_after = RFC3339Filter(
+        field_name="due_at", lookup_expr="gte", help_text=f"Due at or after this moment. {DATE_TIME}"
+    )
     overdue = StrictBooleanFilter(
         method="filter_overdue", help_text="`true`: pending tasks whose due date has passed; `false`: all others."
     )

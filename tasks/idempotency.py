@@ -9,6 +9,7 @@ worker, and the retry takes the claim over. SQLite has no row locks: there, a cl
 over once ABANDONED_AFTER has passed. A create that fails releases the key.
 """
 
+import contextlib
 import functools
 import hashlib
 import re
@@ -66,7 +67,9 @@ def idempotency_claim(*, owner: User, key: str, fingerprint: str) -> tuple[Idemp
         now = timezone.now()
         try:
             with transaction.atomic():
-                return IdempotencyKey.objects.create(owner=owner, key=key, fingerprint=fingerprint, created_at=now), True
+                return IdempotencyKey.objects.create(
+                    owner=owner, key=key, fingerprint=fingerprint, created_at=now
+                ), True
         except IntegrityError as e:
             failure = e
         earlier = IdempotencyKey.objects.filter(owner=owner, key=key).first()
@@ -101,10 +104,8 @@ def idempotency_hold(claim: IdempotencyKey, *, ours: bool) -> IdempotencyKey:
 
 def _release(claim: IdempotencyKey) -> None:
     """Frees the key after a failed create; a database that is down leaves it to the lock check."""
-    try:
+    with contextlib.suppress(OperationalError, InterfaceError):
         IdempotencyKey.objects.filter(pk=claim.pk, response_status=None).delete()
-    except (OperationalError, InterfaceError):
-        pass
 
 
 def _replay(claim: IdempotencyKey) -> Response:
@@ -135,7 +136,9 @@ def idempotent_create(create):
                 response = create(view, request, *args, **kwargs)
                 claim.response_status = response.status_code
                 claim.response_body = response.data
-                claim.response_headers = {name: response[name] for name in REPLAYED_HEADERS if response.has_header(name)}
+                claim.response_headers = {
+                    name: response[name] for name in REPLAYED_HEADERS if response.has_header(name)
+                }
                 claim.save(update_fields=["response_status", "response_body", "response_headers"])
         except IdempotencyRequestInProgress:
             raise

@@ -60,7 +60,9 @@ class Task(models.Model):
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NONE)
     tags = models.ManyToManyField(Tag, related_name="tasks", blank=True)
     due_at = models.DateTimeField(null=True, blank=True)
-    recurrence = models.CharField(max_length=RECURRENCE_MAX_LENGTH, null=True, blank=True, help_text="An RFC 5545 RRULE.")
+    recurrence = models.CharField(
+        max_length=RECURRENCE_MAX_LENGTH, null=True, blank=True, help_text="An RFC 5545 RRULE."
+    )
     # The occurrence spawned when this recurring task was completed: one per task, ever.
     next_occurrence = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="previous_occurrence", editable=False

@@ -14,8 +14,8 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.db import router
 from django.db.models import BigIntegerField, CharField, Count, OuterRef, Prefetch, QuerySet, Subquery
 
-from tasks.models import Tag, Task
 from core.db import CompiledQuery, Param, arrays_in_rows
+from tasks.models import Tag, Task
 
 
 def caller_tasks(owner_id, using: str | None = None) -> QuerySet:

@@ -12,7 +12,7 @@ dateutil alone finds.
 
 import calendar
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from dateutil.rrule import rrule, rrulestr
 
@@ -82,7 +82,7 @@ def _numbers(part: str, value: str, *, signed: bool = False) -> list[int]:
 def _parse(rule: str) -> dict[str, str]:
     rule = rule.strip()
     if rule.upper().startswith("RRULE:"):
-        rule = rule[len("RRULE:"):]
+        rule = rule[len("RRULE:") :]
     parts: dict[str, str] = {}
     for item in filter(None, rule.upper().split(";")):
         name, equals, value = item.partition("=")
@@ -155,7 +155,7 @@ def recurrence_normalize(rule: str) -> str:
     _check(parts)
     canonical = _format(parts)
     try:
-        rrulestr(canonical, dtstart=datetime(2026, 1, 1, tzinfo=timezone.utc))
+        rrulestr(canonical, dtstart=datetime(2026, 1, 1, tzinfo=UTC))
     except (ValueError, TypeError) as e:
         raise InvalidRecurrence(f"Not a valid RRULE: {e}") from e
     return canonical

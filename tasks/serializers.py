@@ -1,4 +1,4 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from operator import attrgetter, itemgetter
 
 from django.conf import settings
@@ -63,8 +63,8 @@ STRICT_FIELDS = {
 
 def utc_datetime_text(value: datetime) -> str:
     """DRF's DateTimeField output with UTC as the current time zone: ISO 8601, "Z" for +00:00."""
-    if value.tzinfo is not timezone.utc:  # PostgreSQL's values already are (core/db.py)
-        value = value.astimezone(timezone.utc)
+    if value.tzinfo is not UTC:  # PostgreSQL's values already are (core/db.py)
+        value = value.astimezone(UTC)
     text = value.isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
@@ -172,7 +172,10 @@ class TaskSerializer(StrictSerializerMixin, serializers.ModelSerializer):
         plans = type(self).__dict__.get("_representation_plans")
         if plans is None:
             plans = {
-                kind: [(field.field_name, reader_of(field, row=kind), converter_of(field)) for field in self._readable_fields]
+                kind: [
+                    (field.field_name, reader_of(field, row=kind), converter_of(field))
+                    for field in self._readable_fields
+                ]
                 for kind in (False, True)
             }
             type(self)._representation_plans = plans
@@ -228,7 +231,9 @@ class BulkActionSerializer(StrictSerializerMixin, serializers.Serializer):
     """Body of `/api/tasks/bulk`: one action over up to 500 of the caller's tasks."""
 
     action = serializers.ChoiceField(choices=["complete", "reopen", "delete"])
-    ids = BoundedListField(child=StrictIntegerField(min_value=1, max_value=MAX_BIGINT), min_length=1, max_length=BULK_MAX_IDS)
+    ids = BoundedListField(
+        child=StrictIntegerField(min_value=1, max_value=MAX_BIGINT), min_length=1, max_length=BULK_MAX_IDS
+    )
 
 
 class BulkResultSerializer(serializers.Serializer):
@@ -238,7 +243,8 @@ class BulkResultSerializer(serializers.Serializer):
     ids = serializers.ListField(child=serializers.IntegerField(), help_text="The tasks acted on, without repeats.")
     changed = serializers.IntegerField(help_text="How many of them changed (completing a completed task does not).")
     created = serializers.ListField(
-        child=serializers.IntegerField(), help_text="Ids of the next occurrences that completing recurring tasks created."
+        child=serializers.IntegerField(),
+        help_text="Ids of the next occurrences that completing recurring tasks created.",
     )
 
 

@@ -106,7 +106,11 @@ def tasks_set_completed(*, tasks: list[Task], completed: bool) -> tuple[int, lis
     for owner_id, adding in Counter(task.owner_id for task, _ in following).items():
         _check_room(owner_id=owner_id, adding=adding)
     spawned = tasks_spawn_next_occurrences(following=following) if following else []
-    links = {"next_occurrence_id": _next_occurrences({task.pk: new.pk for (task, _), new in zip(following, spawned)})}
+    links = {
+        "next_occurrence_id": _next_occurrences(
+            {task.pk: new.pk for (task, _), new in zip(following, spawned, strict=True)}
+        )
+    }
     now = timezone.now()
     Task.objects.filter(pk__in=[task.pk for task in changing]).update(
         completed=completed,
@@ -147,7 +151,7 @@ def tasks_spawn_next_occurrences(*, following: list[tuple[Task, tuple[datetime, 
         ]
     )
     links = Task.tags.through.objects
-    spawned_for = {task.pk: new for (task, _), new in zip(following, spawned)}
+    spawned_for = {task.pk: new for (task, _), new in zip(following, spawned, strict=True)}
     tag_links = links.filter(task_id__in=list(spawned_for)).values_list("task_id", "tag_id")
     links.bulk_create([links.model(task_id=spawned_for[task_id].pk, tag_id=tag_id) for task_id, tag_id in tag_links])
     return spawned

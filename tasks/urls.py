@@ -3,9 +3,7 @@ from django.urls import re_path
 from tasks.views import TagListView, TaskViewSet
 
 task_list = TaskViewSet.as_view({"get": "list", "post": "create"})
-task_detail = TaskViewSet.as_view(
-    {"get": "retrieve", "put": "update", "patch": "partial_update", "delete": "destroy"}
-)
+task_detail = TaskViewSet.as_view({"get": "retrieve", "put": "update", "patch": "partial_update", "delete": "destroy"})
 task_complete = TaskViewSet.as_view({"patch": "complete"})
 task_bulk = TaskViewSet.as_view({"post": "bulk"})
 task_stats = TaskViewSet.as_view({"get": "stats"})

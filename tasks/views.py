@@ -14,6 +14,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
+from core.openapi import error_responses, names_pattern
 from tasks.conditional import etag_for, preconditions_check, task_etag
 from tasks.filters import TASK_LIST_PARAMETERS, TaskFilter
 from tasks.idempotency import idempotent_create
@@ -28,7 +29,6 @@ from tasks.serializers import (
     TaskSerializer,
 )
 from tasks.services import tags_prune, task_set_completed, tasks_set_completed
-from core.openapi import error_responses, names_pattern
 
 # The zones `tz=` accepts: those of the pinned tzdata package, the same on every machine (the
 # system's own database varies), so the schema can state them exactly.
@@ -163,7 +163,7 @@ class TaskViewSet(viewsets.ModelViewSet):
 
     @extend_schema(
         summary="Toggle or set a task's completion",
-        description="Without a body it toggles `completed`; `{\"completed\": true}` sets it. Completing a "
+        description='Without a body it toggles `completed`; `{"completed": true}` sets it. Completing a '
         "recurring task also creates its next occurrence: at the task limit that is a 409 and nothing changes.",
         request=TaskCompleteSerializer,
         responses={200: TaskSerializer, **error_responses(409)},
@@ -214,7 +214,11 @@ class TaskViewSet(viewsets.ModelViewSet):
         summary="Count the caller's tasks",
         parameters=[
             OpenApiParameter(
-                "tz", str, OpenApiParameter.QUERY, default="UTC", pattern=names_pattern(TIME_ZONES),
+                "tz",
+                str,
+                OpenApiParameter.QUERY,
+                default="UTC",
+                pattern=names_pattern(TIME_ZONES),
                 description="IANA time zone that decides what `due_today` means, e.g. `Europe/Paris`; "
                 "a name the time zone database does not know is a 400. The pattern lists the names the "
                 "server knows (the tz database of its tzdata package).",
@@ -248,7 +252,13 @@ def _zone_from(name: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         raise serializers.ValidationError(
-            {"tz": [serializers.ErrorDetail(f"Unknown time zone {name[:64]!r}; use an IANA name like Europe/Paris.", code="invalid")]}
+            {
+                "tz": [
+                    serializers.ErrorDetail(
+                        f"Unknown time zone {name[:64]!r}; use an IANA name like Europe/Paris.", code="invalid"
+                    )
+                ]
+            }
         ) from None
 
 
@@ -260,8 +270,4 @@ class TagListView(generics.ListAPIView):
     pagination_class = None  # at most MAX_TAGS_PER_USER, a bounded list
 
     def get_queryset(self):
-        return (
-            Tag.objects.filter(owner=self.request.user)
-            .annotate(count=Count("tasks"))
-            .order_by(Lower("name"), "id")
-        )
+        return Tag.objects.filter(owner=self.request.user).annotate(count=Count("tasks")).order_by(Lower("name"), "id")

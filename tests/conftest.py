@@ -58,7 +58,9 @@ def memories_on(better_auth_settings):
 
     def turn_on(*, user_seconds: int = 30, token_seconds: int = 600) -> None:
         better_auth_settings.BETTER_AUTH = {
-            **better_auth_settings.BETTER_AUTH, "USER_CACHE_SECONDS": user_seconds, "TOKEN_CACHE_SECONDS": token_seconds,
+            **better_auth_settings.BETTER_AUTH,
+            "USER_CACHE_SECONDS": user_seconds,
+            "TOKEN_CACHE_SECONDS": token_seconds,
         }
 
     recent_tokens.clear()
@@ -99,7 +101,9 @@ def static_files_from_the_apps(settings):
 @pytest.fixture
 def alice(db) -> User:
     """An API user the API saw moments ago, so her requests cost no last-seen write (so does Bob)."""
-    return User.objects.create(better_auth_id=ALICE_ID, email="alice@example.com", name="Alice", last_seen_at=timezone.now())
+    return User.objects.create(
+        better_auth_id=ALICE_ID, email="alice@example.com", name="Alice", last_seen_at=timezone.now()
+    )
 
 
 @pytest.fixture

@@ -29,9 +29,16 @@ def shared_cache(request, settings, transactional_db):
     if request.param == "redis":
         if not redis_answers():
             pytest.skip("needs Redis on 127.0.0.1:6379")
-        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:6379/0"}}
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": "redis://127.0.0.1:6379/0",
+            }
+        }
     else:
-        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "api_cache"}}
+        settings.CACHES = {
+            "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "api_cache"}
+        }
     settings.ADMIN_LOGIN_FAILURE_LIMIT = LIMIT
     settings.ADMIN_LOGIN_WINDOW_SECONDS = 900
 
@@ -57,7 +64,10 @@ def test_it_refuses_the_right_password_after_too_many_wrong_ones(client, shared_
 
     refused = sign_in(client, olivia.username, PASSWORD, mallory)
     assert refused.status_code == 200  # the sign-in page again, with the reason
-    assert "Too many failed sign-ins from this address or for this username. Try again in 15 minutes." in refused.content.decode()
+    assert (
+        "Too many failed sign-ins from this address or for this username. Try again in 15 minutes."
+        in refused.content.decode()
+    )
     assert "_auth_user_id" not in client.session
 
 

@@ -29,7 +29,10 @@ def test_the_benchmark_runs_end_to_end_in_smoke_mode(tmp_path):
 
     finished = subprocess.run(
         ["./bench/run.sh", "--smoke", "--postgres", server, "--database", database, "--out", str(tmp_path)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
     assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]

@@ -65,7 +65,10 @@ class Cluster:
         self.pg(["pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop"])
 
     def remove(self) -> None:
-        subprocess.run([*run_as_postgres(), str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"], capture_output=True)
+        subprocess.run(
+            [*run_as_postgres(), str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"],
+            capture_output=True,
+        )
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
@@ -95,7 +98,9 @@ def test_an_outage_is_a_quick_json_503_and_the_api_recovers_by_itself(cluster):
             title, key = f"task {uuid.uuid4().hex}", uuid.uuid4().hex
             while not stop.is_set():
                 started = time.monotonic()
-                answer = call(app.port, "POST", "/api/tasks", token=token, body={"title": title}, headers={"Idempotency-Key": key})
+                answer = call(
+                    app.port, "POST", "/api/tasks", token=token, body={"title": title}, headers={"Idempotency-Key": key}
+                )
                 log.append((started, time.monotonic() - started, title, answer))
                 if answer.status == 201:
                     break
@@ -120,7 +125,10 @@ def test_an_outage_is_a_quick_json_503_and_the_api_recovers_by_itself(cluster):
 
     statuses = {answer.status for *_, answer in log}
     first_503 = min(started + took for started, took, _, answer in log if answer.status == 503) - crashed_at
-    recovered = min(started + took for started, took, _, answer in log if answer.status == 201 and started > ready_at) - ready_at
+    recovered = (
+        min(started + took for started, took, _, answer in log if answer.status == 201 and started > ready_at)
+        - ready_at
+    )
     slowest = max(took for _, took, _, answer in log if answer.status == 503)
     answered_201 = [title for _, _, title, answer in log if answer.status == 201]
     with psycopg.connect(cluster.url) as db:

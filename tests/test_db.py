@@ -3,7 +3,6 @@ import datetime
 import pytest
 from django.db import connection
 from django.db.backends.postgresql.psycopg_any import register_tzloader
-
 from django.db.models import CharField
 
 from accounts.models import User
@@ -30,13 +29,13 @@ def test_values_are_the_ones_djangos_loader_gives():
         cursor.execute(VALUES)
         ours = cursor.fetchone()
     with connection.cursor() as cursor:
-        register_tzloader(datetime.timezone.utc, cursor.cursor)
+        register_tzloader(datetime.UTC, cursor.cursor)
         cursor.execute(VALUES)
         djangos = cursor.fetchone()
     assert ours == djangos
     assert ours[0] == datetime.datetime(2026, 3, 1, 12, 34, 56, 789012, tzinfo=datetime.UTC)
     assert ours[1] == datetime.datetime(2026, 3, 2, 4, 30, tzinfo=datetime.UTC)
-    assert all(value.tzinfo is datetime.timezone.utc for value in ours[:3])
+    assert all(value.tzinfo is datetime.UTC for value in ours[:3])
     assert ours[3] is None
 
 

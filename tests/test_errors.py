@@ -5,7 +5,6 @@ from django.test import Client
 from rest_framework.renderers import JSONRenderer
 
 from tasks.limits import BULK_MAX_IDS, TAGS_PER_TASK
-
 from tasks.views import TaskViewSet
 
 
@@ -130,7 +129,12 @@ def test_errors_from_outside_the_api_views_are_rendered_as_drf_renders_them(clie
     "body, field, code, message",
     [
         ({"action": "complete", "ids": []}, "ids", "min_length", "Must have at least 1 item."),
-        ({"action": "complete", "ids": list(range(1, BULK_MAX_IDS + 2))}, "ids", "max_length", f"Must have at most {BULK_MAX_IDS} items."),
+        (
+            {"action": "complete", "ids": list(range(1, BULK_MAX_IDS + 2))},
+            "ids",
+            "max_length",
+            f"Must have at most {BULK_MAX_IDS} items.",
+        ),
     ],
 )
 def test_a_list_of_the_wrong_length_is_told_so_in_a_sentence(alice_client, body, field, code, message):
@@ -140,5 +144,9 @@ def test_a_list_of_the_wrong_length_is_told_so_in_a_sentence(alice_client, body,
 
 
 def test_too_many_tags_is_told_so_in_a_sentence(alice_client):
-    response = alice_client.post("/api/tasks", {"title": "x", "tags": [f"t{i}" for i in range(TAGS_PER_TASK + 1)]}, format="json")
-    assert response.json()["fields"]["tags"] == [{"code": "max_length", "message": f"Must have at most {TAGS_PER_TASK} items."}]
+    response = alice_client.post(
+        "/api/tasks", {"title": "x", "tags": [f"t{i}" for i in range(TAGS_PER_TASK + 1)]}, format="json"
+    )
+    assert response.json()["fields"]["tags"] == [
+        {"code": "max_length", "message": f"Must have at most {TAGS_PER_TASK} items."}
+    ]

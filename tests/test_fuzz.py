@@ -12,7 +12,7 @@ examples never see each other's rows.
 
 import functools
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -112,7 +112,12 @@ def seed_tasks(owner: User) -> list[Task]:
     return [
         make_task(owner, title="Buy milk"),
         make_task(owner, title="File taxes", completed=True, priority=Priority.HIGH),
-        make_task(owner, title="Water plants", due_at=datetime(2026, 1, 5, 9, tzinfo=timezone.utc), recurrence="FREQ=WEEKLY;BYDAY=MO"),
+        make_task(
+            owner,
+            title="Water plants",
+            due_at=datetime(2026, 1, 5, 9, tzinfo=UTC),
+            recurrence="FREQ=WEEKLY;BYDAY=MO",
+        ),
     ]
 
 

@@ -213,7 +213,13 @@ def test_sigterm_finishes_the_in_flight_request_then_exits(gunicorn, tmp_path):
 
 
 def test_the_config_binds_port_and_sizes_for_two_cores(monkeypatch):
-    for name in ["WEB_CONCURRENCY", "GUNICORN_TIMEOUT", "GUNICORN_GRACEFUL_TIMEOUT", "DATABASE_STATEMENT_TIMEOUT_MS", "DATABASE_POOL_MAX_SIZE"]:
+    for name in [
+        "WEB_CONCURRENCY",
+        "GUNICORN_TIMEOUT",
+        "GUNICORN_GRACEFUL_TIMEOUT",
+        "DATABASE_STATEMENT_TIMEOUT_MS",
+        "DATABASE_POOL_MAX_SIZE",
+    ]:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PORT", "5123")
     config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
@@ -259,16 +265,24 @@ def test_many_requests_at_once_share_a_bounded_pool_of_database_connections():
     seen, done = [], threading.Event()
 
     def count_connections():
-        with psycopg.connect(f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/postgres", autocommit=True) as admin:
+        with psycopg.connect(
+            f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/postgres", autocommit=True
+        ) as admin:
             while not done.is_set():
-                seen.append(admin.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pool-test'").fetchone()[0])
+                seen.append(
+                    admin.execute(
+                        "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pool-test'"
+                    ).fetchone()[0]
+                )
                 time.sleep(0.02)
 
     counter = threading.Thread(target=count_connections)
     counter.start()
     try:
         with ThreadPoolExecutor(40) as clients:
-            statuses = list(clients.map(lambda _: call(app.port, "GET", "/api/tasks", token=token, timeout=30).status, range(200)))
+            statuses = list(
+                clients.map(lambda _: call(app.port, "GET", "/api/tasks", token=token, timeout=30).status, range(200))
+            )
     finally:
         done.set()
         counter.join(timeout=20)

@@ -55,7 +55,9 @@ def test_one_idempotency_key_sent_to_both_instances_creates_one_task(two_apps):
 
     with ThreadPoolExecutor(len(ports) * 2) as pool:
         raced = list(pool.map(send, ports * 2))
-    retried = [call(port, "POST", "/api/tasks", token=token, body={"title": "Pay rent"}, headers=headers) for port in ports]
+    retried = [
+        call(port, "POST", "/api/tasks", token=token, body={"title": "Pay rent"}, headers=headers) for port in ports
+    ]
 
     assert {answer.status for answer in raced} <= {201, 409}
     assert [answer.status for answer in retried] == [201, 201]

@@ -6,9 +6,9 @@ import logging
 
 import pytest
 
+from core.logs import JsonFormatter, RequestIdFilter
 from tasks.views import TaskViewSet
 from tests.auth import claims_for, client_with_token, sign
-from core.logs import JsonFormatter, RequestIdFilter
 
 
 @pytest.fixture

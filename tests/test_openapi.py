@@ -2,7 +2,7 @@
 
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from io import StringIO
 from pathlib import Path
 
@@ -52,9 +52,7 @@ def test_the_docs_pages_are_served_with_local_assets(client, db, path):
 
 def test_every_route_of_the_contract_is_documented(generated):
     operations = {
-        (method.upper(), path)
-        for path, methods in yaml.safe_load(generated)["paths"].items()
-        for method in methods
+        (method.upper(), path) for path, methods in yaml.safe_load(generated)["paths"].items() for method in methods
     }
     for prefix in ["/api", "/api/{user_id}"]:
         assert {
@@ -66,7 +64,12 @@ def test_every_route_of_the_contract_is_documented(generated):
             ("DELETE", f"{prefix}/tasks/{{id}}"),
             ("PATCH", f"{prefix}/tasks/{{id}}/complete"),
         } <= operations
-    assert {("POST", "/api/tasks/bulk"), ("GET", "/api/tasks/stats"), ("GET", "/api/tags"), ("GET", "/api/me")} <= operations
+    assert {
+        ("POST", "/api/tasks/bulk"),
+        ("GET", "/api/tasks/stats"),
+        ("GET", "/api/tags"),
+        ("GET", "/api/me"),
+    } <= operations
     assert not any("admin" in path for _, path in operations)
 
 
@@ -85,7 +88,9 @@ def test_the_bearer_scheme_lets_the_docs_authorize(generated):
         "description": schema["components"]["securitySchemes"]["BetterAuth"]["description"],
     }
     assert schema["paths"]["/api/tasks"]["get"]["security"] == [{"BetterAuth": []}]
-    assert "security" not in schema["paths"]["/healthz"]["get"] or schema["paths"]["/healthz"]["get"]["security"] == [{}]
+    assert "security" not in schema["paths"]["/healthz"]["get"] or schema["paths"]["/healthz"]["get"]["security"] == [
+        {}
+    ]
 
 
 def test_create_and_patch_bodies_are_different_components(generated):
@@ -108,7 +113,11 @@ def test_conditional_requests_and_idempotent_creates_are_documented(generated):
     def headers(operation):
         return {parameter["name"] for parameter in operation["parameters"] if parameter["in"] == "header"}
 
-    read, write, create = paths["/api/tasks/{id}"]["get"], paths["/api/tasks/{id}"]["patch"], paths["/api/tasks"]["post"]
+    read, write, create = (
+        paths["/api/tasks/{id}"]["get"],
+        paths["/api/tasks/{id}"]["patch"],
+        paths["/api/tasks"]["post"],
+    )
     assert "If-None-Match" in headers(read) and "304" in read["responses"]
     assert "ETag" in read["responses"]["200"]["headers"]
     assert {"If-Match", "If-None-Match"} <= headers(write)
@@ -126,7 +135,9 @@ def test_throttled_and_unavailable_answers_document_retry_after(generated):
 
 
 def test_the_documented_time_zones_are_exactly_the_ones_stats_accepts(generated, alice_client):
-    (tz,) = [p for p in yaml.safe_load(generated)["paths"]["/api/tasks/stats"]["get"]["parameters"] if p["name"] == "tz"]
+    (tz,) = [
+        p for p in yaml.safe_load(generated)["paths"]["/api/tasks/stats"]["get"]["parameters"] if p["name"] == "tz"
+    ]
     zones = [name for name in TIME_ZONES if re.fullmatch(tz["schema"]["pattern"], name)]
     assert zones == TIME_ZONES and {"UTC", "Europe/Paris", "America/New_York", "Etc/GMT+5"} <= set(zones)
     for name in zones:
@@ -142,7 +153,9 @@ def test_the_documented_time_zones_are_exactly_the_ones_stats_accepts(generated,
 
 TASK_REQUEST = yaml.safe_load(COMMITTED.read_text())["components"]["schemas"]["TaskRequest"]
 RULE = TASK_REQUEST["properties"]["recurrence"]
-DUE_DATES = st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59, 59), timezones=st.just(timezone.utc))
+DUE_DATES = st.datetimes(
+    min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59, 59), timezones=st.just(UTC)
+)
 
 
 def accepted(rule: str, due_at: datetime) -> bool:
@@ -163,12 +176,19 @@ def accepted(rule: str, due_at: datetime) -> bool:
 )
 def test_the_rules_at_the_ends_of_the_recurrence_pattern_are_accepted(rule):
     assert re.fullmatch(RULE["pattern"], rule)
-    for due_at in [datetime(1, 1, 1, tzinfo=timezone.utc), datetime(2026, 2, 28, tzinfo=timezone.utc), datetime(9999, 12, 31, tzinfo=timezone.utc)]:
+    for due_at in [
+        datetime(1, 1, 1, tzinfo=UTC),
+        datetime(2026, 2, 28, tzinfo=UTC),
+        datetime(9999, 12, 31, tzinfo=UTC),
+    ]:
         assert accepted(rule, due_at), (rule, due_at)
 
 
 @settings(max_examples=300, deadline=None, derandomize=True)
-@given(rule=st.from_regex(RULE["pattern"], fullmatch=True).filter(lambda rule: len(rule) <= RULE["maxLength"]), due_at=DUE_DATES)
+@given(
+    rule=st.from_regex(RULE["pattern"], fullmatch=True).filter(lambda rule: len(rule) <= RULE["maxLength"]),
+    due_at=DUE_DATES,
+)
 def test_every_rule_the_recurrence_pattern_admits_is_accepted_with_any_due_date(rule, due_at):
     assert accepted(rule, due_at)
 
@@ -187,7 +207,7 @@ def test_every_rule_the_recurrence_pattern_admits_is_accepted_with_any_due_date(
 )
 def test_rules_the_server_refuses_are_outside_the_recurrence_pattern(rule):
     assert not re.fullmatch(RULE["pattern"], rule)
-    assert not accepted(rule, datetime(2026, 1, 5, tzinfo=timezone.utc))
+    assert not accepted(rule, datetime(2026, 1, 5, tzinfo=UTC))
 
 
 def test_a_create_or_replace_with_a_rule_needs_a_due_date_in_the_schema_too(alice_client):

@@ -12,12 +12,11 @@ from rest_framework.utils.serializer_helpers import ReturnDict, ReturnList
 
 from core.renderers import FastJSONRenderer
 
-
 PAYLOADS = [
     {"id": 1, "title": "Buy milk", "completed": False, "completed_at": None, "tags": ["a", "B"]},
     [{"when": datetime(2026, 1, 31, 9, 0, 0, 123456, tzinfo=UTC)}, {"when": datetime(2026, 1, 31, tzinfo=UTC)}],
     {"day": date(2026, 1, 31), "span": timedelta(hours=1), "id": uuid.UUID(int=7), "amount": Decimal("1.50")},
-    {"text": "caf\u00e9 \u2603 \U0001f600 \u2028 \u2029 \"quoted\" \\ \n\t\x01"},
+    {"text": 'caf\u00e9 \u2603 \U0001f600 \u2028 \u2029 "quoted" \\ \n\t\x01'},
     {"code": ErrorDetail("Unknown field.", code="unknown_field"), "lazy": gettext_lazy("This field is required.")},
     ReturnDict({"a": ReturnList([1, 2], serializer=None)}, serializer=None),
     {1: "integer key"},

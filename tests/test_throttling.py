@@ -119,7 +119,9 @@ def test_counters_live_in_the_database_without_redis(alice_client, rates, settin
 @pytest.fixture
 def database_cache(settings, db):
     """The cache production uses without Redis, in a table this test creates."""
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "throttle_test_cache"}}
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "throttle_test_cache"}
+    }
     call_command("createcachetable", verbosity=0)
     caches["default"].clear()
     # A key too long for the table makes the throttle fail open: it must never get one.
@@ -172,7 +174,9 @@ def test_counters_live_in_redis_when_it_is_configured(alice_client, rates, setti
 
 
 @pytest.mark.skipif(not redis_answers(), reason="needs Redis on 127.0.0.1:6379")
-def test_a_redis_counter_costs_one_round_trip_and_expires_with_its_window(alice_client, alice, rates, settings, monkeypatch):
+def test_a_redis_counter_costs_one_round_trip_and_expires_with_its_window(
+    alice_client, alice, rates, settings, monkeypatch
+):
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -184,7 +188,9 @@ def test_a_redis_counter_costs_one_round_trip_and_expires_with_its_window(alice_
     assert alice_client.get("/api/tasks").status_code == 200  # loads the script into this Redis if new
     sent = []
     real_execute = Redis.execute_command
-    monkeypatch.setattr(Redis, "execute_command", lambda self, *a, **k: sent.append(a[0]) or real_execute(self, *a, **k))
+    monkeypatch.setattr(
+        Redis, "execute_command", lambda self, *a, **k: sent.append(a[0]) or real_execute(self, *a, **k)
+    )
     monkeypatch.setattr(Pipeline, "execute", lambda self, *a: sent.append("pipeline"))
     assert [alice_client.get("/api/tasks").status_code for _ in range(2)] == [200, 200]
     assert sent == ["EVALSHA", "EVALSHA"]

@@ -45,7 +45,9 @@ def node_project() -> Path:
 
 def test_the_typed_client_compiles_against_types_generated_from_the_schema(node_project):
     checked = _npm("run", "--silent", "check")
-    assert checked.returncode == 0, f"client.ts no longer compiles against openapi.yaml:\n{checked.stdout}{checked.stderr}"
+    assert checked.returncode == 0, (
+        f"client.ts no longer compiles against openapi.yaml:\n{checked.stdout}{checked.stderr}"
+    )
 
 
 def test_a_schema_change_that_breaks_a_frontend_fails_the_check(node_project, tmp_path):
@@ -56,6 +58,8 @@ def test_a_schema_change_that_breaks_a_frontend_fails_the_check(node_project, tm
     shutil.copytree(node_project, broken, ignore=shutil.ignore_patterns("node_modules"))
     (broken / "node_modules").symlink_to(node_project / "node_modules")
     (broken / "api.d.ts").write_text(types.replace("completed_at", "finished_at"))
-    checked = subprocess.run(["npm", "run", "--silent", "check"], cwd=broken, capture_output=True, text=True, timeout=600)
+    checked = subprocess.run(
+        ["npm", "run", "--silent", "check"], cwd=broken, capture_output=True, text=True, timeout=600
+    )
     assert checked.returncode != 0
     assert "completed_at" in checked.stdout

@@ -4,15 +4,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='last_seen_at',
-            field=models.DateTimeField(blank=True, editable=False, help_text="When the API last saw this user's token, to within a few minutes.", null=True, verbose_name='last seen'),
+            model_name="user",
+            name="last_seen_at",
+            field=models.DateTimeField(
+                blank=True,
+                editable=False,
+                help_text="When the API last saw this user's token, to within a few minutes.",
+                null=True,
+                verbose_name="last seen",
+            ),
         ),
     ]

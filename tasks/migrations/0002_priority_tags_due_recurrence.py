@@ -7,56 +7,75 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tasks', '0001_initial'),
+        ("tasks", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='task',
-            name='due_at',
+            model_name="task",
+            name="due_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='task',
-            name='next_occurrence',
-            field=models.OneToOneField(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='previous_occurrence', to='tasks.task'),
+            model_name="task",
+            name="next_occurrence",
+            field=models.OneToOneField(
+                blank=True,
+                editable=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="previous_occurrence",
+                to="tasks.task",
+            ),
         ),
         migrations.AddField(
-            model_name='task',
-            name='priority',
-            field=models.PositiveSmallIntegerField(choices=[(0, 'none'), (1, 'low'), (2, 'medium'), (3, 'high')], default=0),
+            model_name="task",
+            name="priority",
+            field=models.PositiveSmallIntegerField(
+                choices=[(0, "none"), (1, "low"), (2, "medium"), (3, "high")], default=0
+            ),
         ),
         migrations.AddField(
-            model_name='task',
-            name='recurrence',
-            field=models.CharField(blank=True, help_text='An RFC 5545 RRULE.', max_length=500, null=True),
+            model_name="task",
+            name="recurrence",
+            field=models.CharField(blank=True, help_text="An RFC 5545 RRULE.", max_length=500, null=True),
         ),
         migrations.CreateModel(
-            name='Tag',
+            name="Tag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=50)),
-                ('owner', models.ForeignKey(db_column='user_id', on_delete=django.db.models.deletion.CASCADE, related_name='tags', to=settings.AUTH_USER_MODEL, to_field='better_auth_id')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=50)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        db_column="user_id",
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tags",
+                        to=settings.AUTH_USER_MODEL,
+                        to_field="better_auth_id",
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='task',
-            name='tags',
-            field=models.ManyToManyField(blank=True, related_name='tasks', to='tasks.tag'),
+            model_name="task",
+            name="tags",
+            field=models.ManyToManyField(blank=True, related_name="tasks", to="tasks.tag"),
         ),
         migrations.AddIndex(
-            model_name='task',
-            index=models.Index(fields=['owner', 'due_at'], name='task_owner_due'),
+            model_name="task",
+            index=models.Index(fields=["owner", "due_at"], name="task_owner_due"),
         ),
         migrations.AddIndex(
-            model_name='task',
-            index=models.Index(fields=['owner', '-updated_at'], name='task_owner_updated'),
+            model_name="task",
+            index=models.Index(fields=["owner", "-updated_at"], name="task_owner_updated"),
         ),
         migrations.AddConstraint(
-            model_name='tag',
-            constraint=models.UniqueConstraint(models.F('owner'), django.db.models.functions.text.Lower('name'), name='tag_owner_name_ci_unique'),
+            model_name="tag",
+            constraint=models.UniqueConstraint(
+                models.F("owner"), django.db.models.functions.text.Lower("name"), name="tag_owner_name_ci_unique"
+            ),
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tasks', '0002_priority_tags_due_recurrence'),
+        ("tasks", "0002_priority_tags_due_recurrence"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='task',
-            name='version',
+            model_name="task",
+            name="version",
             field=models.PositiveIntegerField(default=1, editable=False),
         ),
     ]

@@ -6,19 +6,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tasks', '0004_idempotency_key'),
+        ("tasks", "0004_idempotency_key"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='task',
-            index=models.Index(fields=['owner', '-priority', '-id'], name='task_owner_priority'),
+            model_name="task",
+            index=models.Index(fields=["owner", "-priority", "-id"], name="task_owner_priority"),
         ),
         migrations.AddIndex(
-            model_name='task',
-            index=models.Index(models.F('owner'), django.db.models.functions.text.Lower('title'), models.OrderBy(models.F('id'), descending=True), name='task_owner_title'),
+            model_name="task",
+            index=models.Index(
+                models.F("owner"),
+                django.db.models.functions.text.Lower("title"),
+                models.OrderBy(models.F("id"), descending=True),
+                name="task_owner_title",
+            ),
         ),
     ]

@@ -9,7 +9,6 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from accounts.jwks import JWKSFetchError
 
-
 # The key type each algorithm signs with; RS* and PS* share RSA keys.
 KEY_TYPES = {"EdDSA": "Ed25519", "ES256": "P-256", "ES384": "P-384", "ES512": "P-521"}
 

@@ -49,7 +49,7 @@ class BetterAuthProcess:
     """One Better Auth instance run by the Node helper, with Alice signed up."""
 
     def __init__(self, algorithm: str):
-        self.log = tempfile.TemporaryFile(mode="w+")
+        self.log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed in stop())
         self.process = subprocess.Popen(
             ["node", "better-auth-server.mjs"],
             cwd=INTEROP,

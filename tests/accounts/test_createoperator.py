@@ -21,7 +21,12 @@ def operator_env(monkeypatch):
 def test_it_creates_a_superuser_who_can_sign_in_to_the_admin(operator_env, client):
     call_command("createoperator")
     olivia = User.objects.get(username="olivia")
-    assert (olivia.email, olivia.is_staff, olivia.is_superuser, olivia.is_active) == ("olivia@example.com", True, True, True)
+    assert (olivia.email, olivia.is_staff, olivia.is_superuser, olivia.is_active) == (
+        "olivia@example.com",
+        True,
+        True,
+        True,
+    )
     assert olivia.better_auth_id is None
     assert client.login(username="olivia", password=PASSWORD)
     assert client.get("/admin/").status_code == 200

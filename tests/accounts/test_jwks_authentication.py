@@ -186,7 +186,9 @@ def test_it_rejects_hs256_signed_with_the_public_key_when_shared_secrets_are_off
 
 
 def test_it_rejects_a_token_signed_by_a_foreign_key_under_a_known_kid(jwks_host):
-    forged = jwt.encode(claims_for(ALICE_ID), private_key("EdDSA", "mallory"), algorithm="EdDSA", headers={"kid": "key-1"})
+    forged = jwt.encode(
+        claims_for(ALICE_ID), private_key("EdDSA", "mallory"), algorithm="EdDSA", headers={"kid": "key-1"}
+    )
     assert_rejected(get_me(forged), "token_bad_signature")
 
 

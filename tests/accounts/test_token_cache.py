@@ -129,7 +129,9 @@ def test_it_is_bounded_by_bytes_whatever_the_size_of_the_tokens(cache_on, clocks
 def test_through_the_api_a_warm_request_skips_verification_but_not_refusals(alice, cache_on, monkeypatch):
     calls = []
     real_verify = tokens.BetterAuthTokenVerifier.verify
-    monkeypatch.setattr(tokens.BetterAuthTokenVerifier, "verify", lambda self, raw: calls.append(raw) or real_verify(self, raw))
+    monkeypatch.setattr(
+        tokens.BetterAuthTokenVerifier, "verify", lambda self, raw: calls.append(raw) or real_verify(self, raw)
+    )
     client = client_with_token(sign(claims_for(ALICE_ID, email=alice.email, name=alice.name)))
     assert client.get("/api/tasks").status_code == 200
     assert client.get("/api/tasks").status_code == 200

@@ -30,7 +30,10 @@ HS_HEADER = {"alg": "HS256", "typ": "JWT"}
 JWKS_HEADER = {"alg": "EdDSA", "kid": "key-1"}
 
 awkward_text = st.lists(
-    st.one_of(st.sampled_from(["\x00", "\ud800", "\udfff", "\ud83d", "\ufffd", "é", "😀", "\n", "[", "{", '"']), st.text(max_size=5)),
+    st.one_of(
+        st.sampled_from(["\x00", "\ud800", "\udfff", "\ud83d", "\ufffd", "é", "😀", "\n", "[", "{", '"']),
+        st.text(max_size=5),
+    ),
     max_size=12,
 ).map("".join)
 
@@ -46,7 +49,9 @@ def encoded(part: bytes) -> str:
 
 # Python's json module recurses once a level: about a thousand levels exhaust its stack.
 depths = st.one_of(st.integers(1, 50), st.integers(900, 6000))
-nested = st.builds(lambda opening, depth: opening * depth, st.sampled_from([b"[", b'{"a":', b'{"alg":"HS256","x":']), depths)
+nested = st.builds(
+    lambda opening, depth: opening * depth, st.sampled_from([b"[", b'{"a":', b'{"alg":"HS256","x":']), depths
+)
 not_base64 = st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0xFF), max_size=40)
 
 

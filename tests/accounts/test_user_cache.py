@@ -41,7 +41,11 @@ def test_a_warm_request_reads_no_user_row(alice, users, django_assert_num_querie
     with django_assert_num_queries(0):
         user = cache.user_for(alices_claims(alice))
     assert (user.pk, user.better_auth_id, user.email, user.name, user.is_active) == (
-        alice.pk, ALICE_ID, alice.email, alice.name, True,
+        alice.pk,
+        ALICE_ID,
+        alice.email,
+        alice.name,
+        True,
     )
 
 

@@ -11,7 +11,7 @@ from accounts.models import User
 from accounts.user_cache import forget_deleted_user, recent_users
 from tasks.models import Tag, Task
 from tests.accounts.expect import assert_rejected
-from tests.auth import ALICE_ID, client_for
+from tests.auth import ALICE_ID
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

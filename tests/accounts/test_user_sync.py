@@ -66,7 +66,9 @@ def test_a_subject_reads_the_same_user_as_the_orm_in_one_query(alice, bob, djang
     for expected in User.objects.filter(pk__in=[alice.pk, bob.pk]):
         with django_assert_num_queries(1):
             user = user_by_subject(expected.better_auth_id)
-        assert [getattr(user, name) for name in API_USER_FIELDS] == [getattr(expected, name) for name in API_USER_FIELDS]
+        assert [getattr(user, name) for name in API_USER_FIELDS] == [
+            getattr(expected, name) for name in API_USER_FIELDS
+        ]
         assert user.get_deferred_fields() == {f.attname for f in User._meta.concrete_fields} - set(API_USER_FIELDS)
     assert user_by_subject("no-such-user") is None
 

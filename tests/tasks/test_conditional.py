@@ -103,7 +103,9 @@ def test_the_list_etag_differs_between_queries_and_users(alice_client, bob_clien
 
 def test_a_write_with_the_current_etag_goes_through(alice_client, alice):
     task = make_task(alice)
-    response = alice_client.patch(f"/api/tasks/{task.id}", {"title": "Buy bread"}, HTTP_IF_MATCH=etag_of(alice_client, task))
+    response = alice_client.patch(
+        f"/api/tasks/{task.id}", {"title": "Buy bread"}, HTTP_IF_MATCH=etag_of(alice_client, task)
+    )
     assert response.status_code == 200
     assert response["ETag"] == f'"{task.id}-2"'
 

@@ -77,7 +77,11 @@ def test_a_tag_filter_looks_the_tag_up_as_its_unique_index_holds_it(alice_client
     tagged(alice, "Work")
     with CaptureQueriesContext(connection) as queries:
         assert len(ids(alice_client.get("/api/tasks", {"tag": "wORK"}))) == 1
-    page = next(query["sql"] for query in queries.captured_queries if 'FROM "tasks_task"' in query["sql"] and "COUNT" not in query["sql"])
+    page = next(
+        query["sql"]
+        for query in queries.captured_queries
+        if 'FROM "tasks_task"' in query["sql"] and "COUNT" not in query["sql"]
+    )
     # The index is (user_id, LOWER(name)): the lookup names both, so it is an index scan.
     assert 'LOWER("tasks_tag"."name") = ' in page and '"tasks_tag"."user_id" = ' in page, page
 
@@ -207,7 +211,7 @@ class TestSort:
 
 class TestPagination:
     def test_pages_are_stable_and_complete_under_a_sort_with_ties(self, alice_client, alice):
-        for i in range(7):
+        for _ in range(7):
             make_task(alice, title="same")
         Task.objects.update(created_at=NOW)
         seen = []

@@ -24,8 +24,13 @@ from tests.tasks.factories import make_task
 def tasks(alice, bob):
     work, home = Tag.objects.create(owner=alice, name="work"), Tag.objects.create(owner=alice, name="Home")
     made = [
-        make_task(alice, title=f"task {i}", priority=Priority.HIGH if i % 2 else Priority.NONE,
-                  due_at=datetime(2026, 1, i + 1, 9, tzinfo=UTC) if i % 3 else None, completed=i == 4)
+        make_task(
+            alice,
+            title=f"task {i}",
+            priority=Priority.HIGH if i % 2 else Priority.NONE,
+            due_at=datetime(2026, 1, i + 1, 9, tzinfo=UTC) if i % 3 else None,
+            completed=i == 4,
+        )
         for i in range(7)
     ]
     made[1].tags.set([work, home])

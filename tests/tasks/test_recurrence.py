@@ -3,7 +3,7 @@
 import re
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from dateutil.rrule import rrulestr
@@ -17,7 +17,7 @@ from tests.tasks.factories import make_task, row
 
 
 def utc(*args) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -35,7 +35,12 @@ def utc(*args) -> datetime:
         ("FREQ=YEARLY", utc(2028, 2, 29, 9), utc(2032, 2, 29, 9), "FREQ=YEARLY"),
         # COUNT counts what is left, this one included.
         ("FREQ=DAILY;COUNT=3", utc(2026, 1, 1, 9), utc(2026, 1, 2, 9), "FREQ=DAILY;COUNT=2"),
-        ("FREQ=DAILY;UNTIL=20260105T000000Z", utc(2026, 1, 1, 9), utc(2026, 1, 2, 9), "FREQ=DAILY;UNTIL=20260105T000000Z"),
+        (
+            "FREQ=DAILY;UNTIL=20260105T000000Z",
+            utc(2026, 1, 1, 9),
+            utc(2026, 1, 2, 9),
+            "FREQ=DAILY;UNTIL=20260105T000000Z",
+        ),
     ],
 )
 def test_the_next_occurrence_follows_the_rule(rule, due, expected_due, expected_rule):
@@ -62,8 +67,12 @@ def complete(client, task, **body):
 
 def test_completing_a_recurring_task_creates_the_next_with_the_same_fields(alice_client, alice):
     task = make_task(
-        alice, title="Standup", description="daily", priority=Priority.HIGH,
-        due_at=utc(2026, 3, 2, 9), recurrence="FREQ=WEEKLY;BYDAY=MO,WE;COUNT=5",
+        alice,
+        title="Standup",
+        description="daily",
+        priority=Priority.HIGH,
+        due_at=utc(2026, 3, 2, 9),
+        recurrence="FREQ=WEEKLY;BYDAY=MO,WE;COUNT=5",
     )
     task_set_tags(task=task, names=["work"])
     body = complete(alice_client, task)
@@ -301,10 +310,17 @@ def test_rare_rules_still_find_their_next_occurrence(rule, due, expected_due):
 
 
 RULES = [
-    "FREQ=DAILY", "FREQ=DAILY;INTERVAL=3;BYDAY=MO,FR", "FREQ=DAILY;BYMONTH=2,8;BYMONTHDAY=1,-1",
-    "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,SU;WKST=SU", "FREQ=WEEKLY;BYMONTH=12",
-    "FREQ=MONTHLY;BYDAY=-1FR", "FREQ=MONTHLY;INTERVAL=5;BYMONTHDAY=31,30", "FREQ=MONTHLY;BYDAY=2TU,4TU",
-    "FREQ=YEARLY;BYMONTH=11;BYDAY=4TH", "FREQ=YEARLY;BYDAY=20MO", "FREQ=YEARLY;BYMONTH=2,3;BYMONTHDAY=29",
+    "FREQ=DAILY",
+    "FREQ=DAILY;INTERVAL=3;BYDAY=MO,FR",
+    "FREQ=DAILY;BYMONTH=2,8;BYMONTHDAY=1,-1",
+    "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,SU;WKST=SU",
+    "FREQ=WEEKLY;BYMONTH=12",
+    "FREQ=MONTHLY;BYDAY=-1FR",
+    "FREQ=MONTHLY;INTERVAL=5;BYMONTHDAY=31,30",
+    "FREQ=MONTHLY;BYDAY=2TU,4TU",
+    "FREQ=YEARLY;BYMONTH=11;BYDAY=4TH",
+    "FREQ=YEARLY;BYDAY=20MO",
+    "FREQ=YEARLY;BYMONTH=2,3;BYMONTHDAY=29",
 ]
 
 
@@ -328,8 +344,14 @@ def test_the_admin_form_checks_the_rule_against_the_due_date(alice, rule, due, v
     from tasks.admin import TaskAdminForm
 
     form = TaskAdminForm(
-        data={"owner": alice.better_auth_id, "title": "x", "description": "", "priority": 0,
-              "due_at": due, "recurrence": rule}
+        data={
+            "owner": alice.better_auth_id,
+            "title": "x",
+            "description": "",
+            "priority": 0,
+            "due_at": due,
+            "recurrence": rule,
+        }
     )
     assert form.is_valid() is valid, form.errors
     if not valid:

@@ -5,7 +5,7 @@ At the limit, a completion that would spawn is a 409 `task_limit_reached` and no
 the limit, whichever path completes the task.
 """
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -14,7 +14,7 @@ from tasks.models import Task
 from tests.auth import ALICE_ID
 from tests.tasks.factories import make_task, row
 
-DUE = datetime(2026, 1, 1, 9, tzinfo=timezone.utc)
+DUE = datetime(2026, 1, 1, 9, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -41,7 +41,9 @@ COMPLETIONS = {
 
 
 @pytest.mark.parametrize("how", COMPLETIONS)
-def test_completing_a_recurring_task_at_the_limit_is_refused_and_changes_nothing(alice_client, alice, limit_of_three, how):
+def test_completing_a_recurring_task_at_the_limit_is_refused_and_changes_nothing(
+    alice_client, alice, limit_of_three, how
+):
     task = make_task(alice, title="Water plants", due_at=DUE, recurrence="FREQ=DAILY")
     make_task(alice)
     make_task(alice)
@@ -78,7 +80,13 @@ def test_a_plain_task_at_the_limit_completes(alice_client, alice, limit_of_three
 def test_creating_a_completed_recurring_task_needs_room_for_its_next_occurrence(alice_client, alice, limit_of_three):
     make_task(alice)
     make_task(alice)  # room for the task, not for its next occurrence
-    payload = {"title": "x", "completed": True, "due_at": "2026-01-01T09:00:00Z", "recurrence": "FREQ=DAILY", "tags": ["new"]}
+    payload = {
+        "title": "x",
+        "completed": True,
+        "due_at": "2026-01-01T09:00:00Z",
+        "recurrence": "FREQ=DAILY",
+        "tags": ["new"],
+    }
     assert_limit_reached(alice_client.post("/api/tasks", payload))
     assert Task.objects.filter(owner=alice).count() == 2
     assert not alice.tags.exists()

@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone as django_timezone
@@ -28,10 +28,10 @@ def test_a_new_user_has_all_zeros(bob_client, alice):
 
 def test_due_today_follows_the_time_zone_given(alice_client, alice, monkeypatch):
     # At 23:30 UTC on 1 March it is already 2 March in Tokyo and still 1 March in New York.
-    monkeypatch.setattr("tasks.views.timezone.now", lambda: datetime(2026, 3, 1, 23, 30, tzinfo=timezone.utc))
-    make_task(alice, due_at=datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc))  # today in Tokyo only
-    make_task(alice, due_at=datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc))  # today in New York and UTC
-    make_task(alice, due_at=datetime(2026, 3, 1, 13, 0, tzinfo=timezone.utc), completed=True)  # done: not counted
+    monkeypatch.setattr("tasks.views.timezone.now", lambda: datetime(2026, 3, 1, 23, 30, tzinfo=UTC))
+    make_task(alice, due_at=datetime(2026, 3, 2, 10, 0, tzinfo=UTC))  # today in Tokyo only
+    make_task(alice, due_at=datetime(2026, 3, 1, 12, 0, tzinfo=UTC))  # today in New York and UTC
+    make_task(alice, due_at=datetime(2026, 3, 1, 13, 0, tzinfo=UTC), completed=True)  # done: not counted
     assert alice_client.get(URL, {"tz": "Asia/Tokyo"}).json()["due_today"] == 1
     assert alice_client.get(URL, {"tz": "America/New_York"}).json()["due_today"] == 1
     assert alice_client.get(URL, {"tz": "UTC"}).json()["due_today"] == 1

@@ -47,10 +47,15 @@ def stored_list_json(task_ids: list[int]) -> bytes:
 @pytest.fixture
 def alices_varied_tasks(alice, bob) -> list[Task]:
     plain = make_task(alice, title="plain")
-    done = make_task(alice, title="done \u2603", description="caf\u00e9\n\"quoted\"", completed=True, priority=Priority.HIGH)
+    done = make_task(
+        alice, title="done \u2603", description='caf\u00e9\n"quoted"', completed=True, priority=Priority.HIGH
+    )
     due = make_task(
-        alice, title="due", due_at=datetime(2026, 1, 31, 9, 30, 0, 250000, tzinfo=UTC),
-        recurrence="FREQ=WEEKLY;BYDAY=MO", priority=Priority.LOW,
+        alice,
+        title="due",
+        due_at=datetime(2026, 1, 31, 9, 30, 0, 250000, tzinfo=UTC),
+        recurrence="FREQ=WEEKLY;BYDAY=MO",
+        priority=Priority.LOW,
     )
     tags = [Tag.objects.create(owner=alice, name=name) for name in ("work", "Errands", "home")]
     done.tags.set(tags)
@@ -87,7 +92,7 @@ def test_lists_answer_what_drf_renders_for_the_stored_tasks(alice_client, alice,
     assert response.status_code == 200
     ids = [task["id"] for task in response.json()]
     offset, limit = params.get("offset", 0), params.get("limit", 100)
-    assert ids == [task.pk for task in alices_varied_tasks][offset:offset + limit]
+    assert ids == [task.pk for task in alices_varied_tasks][offset : offset + limit]
     assert response.content == stored_list_json(ids)
 
 
@@ -105,7 +110,9 @@ def test_write_answers_are_what_drf_renders_for_the_stored_task(alice_client, al
     assert created.status_code == 201
     task_id = created.json()["id"]
     assert created.content == stored_json(task_id)
-    with_tags = alice_client.post(f"/api/{alice.better_auth_id}/tasks", {"title": "tagged", "tags": ["b", "A"]}, format="json")
+    with_tags = alice_client.post(
+        f"/api/{alice.better_auth_id}/tasks", {"title": "tagged", "tags": ["b", "A"]}, format="json"
+    )
     assert with_tags.content == stored_json(with_tags.json()["id"])
     for _ in range(2):  # complete, then reopen
         toggled = alice_client.patch(f"/api/tasks/{with_tags.json()['id']}/complete", format="json")
@@ -119,14 +126,24 @@ def test_write_answers_are_what_drf_renders_for_the_stored_task(alice_client, al
 
 
 def test_completing_a_recurring_task_answers_both_as_stored(alice_client, alice):
-    task = make_task(alice, title="weekly", due_at=datetime(2026, 1, 5, 9, tzinfo=UTC), recurrence="FREQ=WEEKLY", priority=Priority.HIGH)
+    task = make_task(
+        alice,
+        title="weekly",
+        due_at=datetime(2026, 1, 5, 9, tzinfo=UTC),
+        recurrence="FREQ=WEEKLY",
+        priority=Priority.HIGH,
+    )
     task.tags.set([Tag.objects.create(owner=alice, name="routine")])
     completed = alice_client.patch(f"/api/tasks/{task.pk}/complete", format="json")
     assert completed.content == stored_json(task.pk)
     task.refresh_from_db()
     following = alice_client.get(f"/api/tasks/{task.next_occurrence_id}").json()
     assert {k: following[k] for k in ("title", "description", "priority", "tags", "recurrence", "due_at")} == {
-        "title": "weekly", "description": "", "priority": "high", "tags": ["routine"], "recurrence": "FREQ=WEEKLY",
+        "title": "weekly",
+        "description": "",
+        "priority": "high",
+        "tags": ["routine"],
+        "recurrence": "FREQ=WEEKLY",
         "due_at": "2026-01-12T09:00:00Z",
     }
 
@@ -148,7 +165,11 @@ def field_for(model_field: models.Field):
         (models.BooleanField(default=False), [True, False], [1, 0, "true", "yes", None]),
         (models.CharField(max_length=5, blank=True, default=""), ["abc", " ab "], [5, True, ["a"], "abcdef"]),
         (models.TextField(blank=True), ["long text"], [5, False]),
-        (models.DateTimeField(null=True), ["2026-01-31T09:00:00Z", "2026-01-31T10:00:00+01:00"], ["2026-01-31T09:00:00", "2026-01-31", 5]),
+        (
+            models.DateTimeField(null=True),
+            ["2026-01-31T09:00:00Z", "2026-01-31T10:00:00+01:00"],
+            ["2026-01-31T09:00:00", "2026-01-31", 5],
+        ),
         (models.FloatField(default=0.0), [1.5, 2], ["1.5", True]),
     ],
     ids=["positive-integer", "integer", "big-integer", "boolean", "char", "text", "date-time", "float"],
@@ -170,7 +191,13 @@ def test_a_new_model_field_is_typed_as_strictly_as_the_existing_ones(model_field
         (models.CharField(max_length=9), ["", "caf\u00e9"]),
         (models.FloatField(), [0.5, 2.0]),
         (models.DecimalField(max_digits=5, decimal_places=2), [Decimal("1.50")]),
-        (models.DateTimeField(), [datetime(2026, 1, 31, 9, 30, 0, 250, tzinfo=UTC), datetime(2026, 1, 31, 9, tzinfo=ZoneInfo("Europe/Paris"))]),
+        (
+            models.DateTimeField(),
+            [
+                datetime(2026, 1, 31, 9, 30, 0, 250, tzinfo=UTC),
+                datetime(2026, 1, 31, 9, tzinfo=ZoneInfo("Europe/Paris")),
+            ],
+        ),
     ],
     ids=["integer", "boolean", "char", "float", "decimal", "date-time"],
 )

@@ -12,8 +12,12 @@ from tests.tasks.factories import make_task, row
 @pytest.fixture
 def task(alice) -> Task:
     task = make_task(
-        alice, title="Water the plants", description="the ferns", priority=Priority.HIGH,
-        due_at=datetime(2026, 3, 2, 9, tzinfo=UTC), recurrence="FREQ=WEEKLY;BYDAY=MO",
+        alice,
+        title="Water the plants",
+        description="the ferns",
+        priority=Priority.HIGH,
+        due_at=datetime(2026, 3, 2, 9, tzinfo=UTC),
+        recurrence="FREQ=WEEKLY;BYDAY=MO",
     )
     task.tags.set([Tag.objects.create(owner=alice, name="Home"), Tag.objects.create(owner=alice, name="garden")])
     return task
@@ -32,7 +36,9 @@ def test_setting_completed_to_the_value_it_has_keeps_the_task(alice_client, alic
     if completed:
         Task.objects.filter(pk=task.pk).update(completed=True, completed_at=datetime(2026, 3, 1, tzinfo=UTC))
     before = row(task)
-    response = alice_client.patch(path.format(alice=alice.better_auth_id, id=task.pk), {"completed": completed}, format="json")
+    response = alice_client.patch(
+        path.format(alice=alice.better_auth_id, id=task.pk), {"completed": completed}, format="json"
+    )
     assert_unchanged(response, task, before)
     assert response.json()["completed"] is completed
 
@@ -59,21 +65,39 @@ def test_a_patch_with_the_values_the_task_has_keeps_it(alice_client, alice, task
 def test_a_put_with_the_values_the_task_has_keeps_it(alice_client, task):
     before = row(task)
     body = alice_client.get(f"/api/tasks/{task.pk}").json()
-    writable = {name: body[name] for name in ("title", "description", "completed", "priority", "tags", "due_at", "recurrence")}
+    writable = {
+        name: body[name] for name in ("title", "description", "completed", "priority", "tags", "due_at", "recurrence")
+    }
     response = alice_client.put(f"/api/tasks/{task.pk}", writable, format="json", HTTP_IF_MATCH=f'"{task.pk}-1"')
     assert_unchanged(response, task, before)
 
 
 def test_the_etag_of_an_unchanged_write_still_guards_the_next_one(alice_client, task):
     etag = alice_client.get(f"/api/tasks/{task.pk}")["ETag"]
-    assert alice_client.patch(f"/api/tasks/{task.pk}", {"title": "Water the plants"}, format="json", HTTP_IF_MATCH=etag)["ETag"] == etag
-    changed = alice_client.patch(f"/api/tasks/{task.pk}", {"title": "Water the roses"}, format="json", HTTP_IF_MATCH=etag)
+    assert (
+        alice_client.patch(f"/api/tasks/{task.pk}", {"title": "Water the plants"}, format="json", HTTP_IF_MATCH=etag)[
+            "ETag"
+        ]
+        == etag
+    )
+    changed = alice_client.patch(
+        f"/api/tasks/{task.pk}", {"title": "Water the roses"}, format="json", HTTP_IF_MATCH=etag
+    )
     assert changed.status_code == 200 and changed["ETag"] != etag
-    assert alice_client.patch(f"/api/tasks/{task.pk}", {"title": "x"}, format="json", HTTP_IF_MATCH=etag).status_code == 412
+    assert (
+        alice_client.patch(f"/api/tasks/{task.pk}", {"title": "x"}, format="json", HTTP_IF_MATCH=etag).status_code
+        == 412
+    )
 
 
 @pytest.mark.parametrize(
-    "body", [{"title": "Water the roses"}, {"tags": ["garden"]}, {"tags": ["garden", "home", "new"]}, {"due_at": None, "recurrence": None}]
+    "body",
+    [
+        {"title": "Water the roses"},
+        {"tags": ["garden"]},
+        {"tags": ["garden", "home", "new"]},
+        {"due_at": None, "recurrence": None},
+    ],
 )
 def test_a_patch_that_changes_one_thing_is_a_new_version(alice_client, task, body):
     response = alice_client.patch(f"/api/tasks/{task.pk}", body, format="json")
