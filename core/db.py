@@ -21,6 +21,7 @@ built as the ORM builds them, or as the values() rows it would give, converters 
 """
 
 import datetime
+import re
 
 from django.db import connections
 from django.db.models import Expression, Field, QuerySet, prefetch_related_objects
@@ -75,8 +76,11 @@ class CompiledQuery:
     def __init__(self, queryset: QuerySet, *, suffix: str = ""):
         compiler = queryset.query.get_compiler(queryset.db)
         sql, params = compiler.as_sql()
-        if params:
-            raise ValueError(f"a compiled query takes its values as Params only, not {params!r}")
+        # Values the queryset itself holds (a rule such as `exclude(title=...)`) become named
+        # parameters too, bound on every run: the SQL takes named parameters only.
+        constants = iter(range(len(params)))
+        sql = re.sub(r"%([%s])", lambda m: "%%" if m[1] == "%" else f"%(_constant_{next(constants)})s", sql)
+        self.constants = {f"_constant_{n}": value for n, value in enumerate(params)}
         self.sql, self.queryset, self.compiler = sql + suffix, queryset, compiler
         # As the ORM reads values() rows: the names in select order, and each column's converters.
         query = queryset.query
@@ -92,7 +96,7 @@ class CompiledQuery:
     def _fetch(self, values: dict) -> list:
         connection = connections[self.queryset.db]
         with connection.cursor() as cursor:
-            cursor.execute(self.sql, values)
+            cursor.execute(self.sql, {**self.constants, **values})
             rows = cursor.fetchall()
         if self.converters:
             rows = [self._converted(list(row), connection) for row in rows]
@@ -122,6 +126,6 @@ class CompiledQuery:
     def value(self, **values):
         """The first column of the first row, or None without a row."""
         with connections[self.queryset.db].cursor() as cursor:
-            cursor.execute(self.sql, values)
+            cursor.execute(self.sql, {**self.constants, **values})
             row = cursor.fetchone()
         return row[0] if row else None

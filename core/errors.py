@@ -11,17 +11,18 @@ import logging
 import sys
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpResponse
+from django.utils.module_loading import import_string
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler, set_rollback
 
-from accounts.authentication import account_deleted_instead_of
 from core.throttling import throttle_failed_authentication
 
 logger = logging.getLogger("core.errors")
@@ -91,6 +92,14 @@ def _bearer_challenge(exc: exceptions.APIException) -> str | None:
     return header
 
 
+def _translated(exc: Exception, request) -> Exception:
+    """`exc` as each of settings.API_EXCEPTION_TRANSLATORS sees it: the apps' own readings of a
+    failure (say, a write that broke because its user was deleted), without the core importing them."""
+    for path in settings.API_EXCEPTION_TRANSLATORS:
+        exc = import_string(path)(exc, request)
+    return exc
+
+
 def api_exception_handler(exc: Exception, context: dict) -> Response:
     """DRF's handler, answering every exception in the one error shape."""
     if isinstance(exc, Http404):
@@ -102,7 +111,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
     elif isinstance(exc, (OperationalError, InterfaceError)):
         logger.warning("database unavailable: %s", exc.__class__.__name__)
         exc = DatabaseUnavailable()
-    exc = account_deleted_instead_of(exc, context.get("request"))
+    exc = _translated(exc, context.get("request"))
     exc = throttle_failed_authentication(exc, context.get("request"), context.get("view"))
 
     response = exception_handler(exc, context)

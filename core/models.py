@@ -1,1 +1,26 @@
-# No models: this module exists so that Django sends post_migrate for the core app (core.apps).
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+IDEMPOTENCY_KEY_MAX_LENGTH = 255  # printable ASCII characters
+
+
+class IdempotencyKey(models.Model):
+    """An Idempotency-Key sent with a create, and the response to replay to its retries (core.idempotency)."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=IDEMPOTENCY_KEY_MAX_LENGTH)
+    # SHA-256 of the request body: a retry must send the same bytes.
+    fingerprint = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Empty while the first request runs; written in that request's own transaction.
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    response_headers = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint("owner", "key", name="core_idempotency_owner_key_unique")]
+        indexes = [models.Index(fields=["created_at"], name="core_idempotency_created")]
+
+    def __str__(self) -> str:
+        return self.key

@@ -125,6 +125,31 @@ class StrictBigIntegerField(IntegersOnly, serializers.BigIntegerField):
     """A BigIntegerField that takes JSON integers only."""
 
 
+class RelatedIdField(serializers.Field):
+    """A foreign key as its id: a JSON integer naming a row of the caller's (`scope()`), or null
+    where the key may be empty. An id that is not the caller's is refused the same way whether
+    it is another user's or nobody's, so existence is not revealed."""
+
+    default_error_messages = {
+        "invalid": "Must be an integer.",
+        "does_not_exist": "No {noun} of yours has this id.",
+    }
+
+    def __init__(self, *, scope, noun: str, **kwargs):
+        self.scope, self.noun = scope, noun
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        if not 1 <= data <= MAX_BIGINT or not self.scope(self.context["request"]).filter(pk=data).exists():
+            self.fail("does_not_exist", noun=self.noun)
+        return data
+
+    def to_representation(self, value):
+        return value
+
+
 class StrictFloatField(serializers.FloatField):
     """A FloatField that takes JSON numbers only, not "5.0" or true."""
 

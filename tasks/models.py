@@ -6,7 +6,6 @@ from django.utils import timezone
 
 from tasks.limits import (
     DESCRIPTION_MAX_LENGTH,
-    IDEMPOTENCY_KEY_MAX_LENGTH,
     RECURRENCE_MAX_LENGTH,
     TAG_MAX_LENGTH,
     TITLE_MAX_LENGTH,
@@ -49,6 +48,13 @@ class Tag(models.Model):
         return self.name
 
 
+class TaskQuerySet(models.QuerySet):
+    def visible_to(self, owner_id) -> "TaskQuerySet":
+        """The tasks a caller may see: the one scoping rule of every task route and fast path
+        (tasks.queries.caller_tasks), and of a task's `list_id` checks elsewhere."""
+        return self.filter(owner_id=owner_id)
+
+
 class Task(models.Model):
     """One item on a user's todo list."""
 
@@ -70,8 +76,10 @@ class Task(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     # Stamped by save(), with the same moment as the write's other timestamps.
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
-    # Goes up by one with every write; the task's ETag (tasks.conditional) is made from it.
+    # Goes up by one with every write; the task's ETag (core.conditional) is made from it.
     version = models.PositiveIntegerField(default=1, editable=False)
+
+    objects = TaskQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -141,24 +149,3 @@ class Task(models.Model):
         if not (completed and self.completed):  # stamped anew when completing, cleared when reopening
             self.completed_at = None
         self.completed = completed
-
-
-class IdempotencyKey(models.Model):
-    """An Idempotency-Key sent with a create, and the response to replay to its retries."""
-
-    owner = owner_field(related_name="+")
-    key = models.CharField(max_length=IDEMPOTENCY_KEY_MAX_LENGTH)
-    # SHA-256 of the request body: a retry must send the same bytes.
-    fingerprint = models.CharField(max_length=64)
-    created_at = models.DateTimeField(default=timezone.now)
-    # Empty while the first request runs; written in that request's own transaction.
-    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_body = models.JSONField(null=True, blank=True)
-    response_headers = models.JSONField(default=dict, blank=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint("owner", "key", name="idempotency_owner_key_unique")]
-        indexes = [models.Index(fields=["created_at"], name="idempotency_created")]
-
-    def __str__(self) -> str:
-        return self.key

@@ -19,8 +19,10 @@ from tasks.models import Tag, Task
 
 
 def caller_tasks(owner_id, using: str | None = None) -> QuerySet:
-    """The tasks a caller may see: the one scoping rule of every task route."""
-    return Task.objects.using(using).filter(owner_id=owner_id)
+    """The tasks a caller may see (Task.objects.visible_to): where every task read starts, the
+    default page, one task, the locked task of a write, filtered lists, stats and bulk alike.
+    The compiled reads below are built from it, once per process."""
+    return Task.objects.using(using).visible_to(owner_id)
 
 
 def tasks_with_tag_names(tasks: QuerySet) -> QuerySet:
@@ -97,6 +99,10 @@ class DefaultPage:
 
     def count(self) -> int:
         return task_count(self.owner_id, router.db_for_read(Task))
+
+    def total_in(self, page: list[dict]) -> int | None:
+        """The caller's task count, which every row of a page carries (core.pagination.CarriesTotal)."""
+        return page[0]["total"] if page else None
 
 
 def caller_task_row(owner_id: str, task_id: int) -> dict | None:

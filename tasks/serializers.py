@@ -2,6 +2,7 @@ from datetime import UTC, datetime
 from operator import attrgetter, itemgetter
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from rest_framework import ISO_8601, serializers
 from rest_framework.settings import api_settings
 
@@ -10,6 +11,7 @@ from tasks.fields import (
     BoundedListField,
     PriorityField,
     RecurrenceField,
+    RelatedIdField,
     RFC3339DateTimeField,
     StrictBigIntegerField,
     StrictBooleanField,
@@ -101,16 +103,79 @@ def reader_of(field: serializers.Field, *, row: bool):
     return field.get_attribute
 
 
-class TaskSerializer(StrictSerializerMixin, serializers.ModelSerializer):
-    """A task as the API reads and writes it."""
+class StrictModelSerializer(StrictSerializerMixin, serializers.ModelSerializer):
+    """A ModelSerializer whose fields built from the model are strict (STRICT_FIELDS), whose
+    writable fields go back to the model's default on PUT, and whose foreign keys are ids.
 
-    # `Meta.fields` is the one list of a task's fields; those not declared below are built from
-    # the model, so adding a plain field is the model field, its migration and its name there.
+    A foreign key is named in `Meta.fields` by its column, `<name>_id`: it reads the stored id
+    on every route (a row or an instance) and takes a JSON integer naming one of the caller's
+    rows, through the related model's scoping rule (`visible_to(owner_id)` on its queryset).
+    Naming the relation itself (`list`) is refused when the class is built, as is a key to a
+    model without that rule: DRF's own related field reads `null` from a row and takes any id.
+    """
 
     serializer_field_mapping = {
         model_field: STRICT_FIELDS.get(field, field)
         for model_field, field in serializers.ModelSerializer.serializer_field_mapping.items()
     }
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        meta = getattr(cls, "Meta", None)
+        if meta is None or not hasattr(meta, "model"):
+            return
+        relations = {
+            field.name: field for field in meta.model._meta.get_fields() if field.is_relation and field.concrete
+        }
+        for name in getattr(meta, "fields", []):
+            if name in cls._declared_fields:
+                continue
+            if name in relations:
+                raise ImproperlyConfigured(
+                    f"{cls.__name__}.Meta.fields names the relation {name!r}: name its id {name + '_id'!r} "
+                    "instead (an integer scoped to the caller), or declare the field on the serializer."
+                )
+            relation = relations.get(name.removesuffix("_id")) if name.endswith("_id") else None
+            if relation is not None and not hasattr(relation.related_model._default_manager, "visible_to"):
+                raise ImproperlyConfigured(
+                    f"{cls.__name__}.Meta.fields names {name!r}, but {relation.related_model.__name__}'s queryset "
+                    "has no visible_to(owner_id) to scope it to the caller: add one, or declare the field."
+                )
+
+    def build_field(self, field_name, info, model_class, nested_depth):
+        relation = info.forward_relations.get(field_name.removesuffix("_id")) if field_name.endswith("_id") else None
+        if relation is not None and not relation.to_many:
+            return self.build_related_id_field(field_name, relation)
+        return super().build_field(field_name, info, model_class, nested_depth)
+
+    def build_related_id_field(self, field_name, relation):
+        """`<name>_id`: the id of a row of the caller's, null where the key may be empty (and then
+        the default of a PUT that leaves it out)."""
+        model = relation.related_model
+
+        def scope(request):
+            return model._default_manager.visible_to(request.user.better_auth_id)
+
+        kwargs = {"scope": scope, "noun": model._meta.verbose_name}
+        if relation.model_field.null:
+            kwargs.update(allow_null=True, default=None)
+        return RelatedIdField, kwargs
+
+    def build_standard_field(self, field_name, model_field):
+        field_class, kwargs = super().build_standard_field(field_name, model_field)
+        if model_field.has_default() and not kwargs.get("read_only"):
+            # PUT replaces the writable fields: what it leaves out goes back to the model's default.
+            # (Defaults never apply to PATCH, which changes only what it sends.)
+            kwargs.pop("required", None)
+            kwargs["default"] = model_field.get_default()
+        return field_class, kwargs
+
+
+class TaskSerializer(StrictModelSerializer):
+    """A task as the API reads and writes it."""
+
+    # `Meta.fields` is the one list of a task's fields; those not declared below are built from
+    # the model, so adding a plain field is the model field, its migration and its name there.
 
     user_id = serializers.CharField(source="owner_id", read_only=True)
     priority = PriorityField(default="none")
@@ -127,6 +192,15 @@ class TaskSerializer(StrictSerializerMixin, serializers.ModelSerializer):
         "further combinations (such as `BYMONTHDAY=31`, or BYDAY with a DAILY INTERVAL), and checks "
         "those against the due date.",
     )
+
+    # A recurring task needs a due date (`validate`): a create or a replace that sets `recurrence`
+    # sends `due_at` too. A PATCH can leave it out, as the stored task's due date counts.
+    openapi_request_rules = {
+        "anyOf": [
+            {"properties": {"recurrence": {"not": {"type": "string"}}}},  # left out, or null
+            {"required": ["due_at"], "properties": {"due_at": {"type": "string"}}},
+        ]
+    }
 
     class Meta:
         model = Task
@@ -145,15 +219,6 @@ class TaskSerializer(StrictSerializerMixin, serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["completed_at", "created_at", "updated_at"]
-
-    def build_standard_field(self, field_name, model_field):
-        field_class, kwargs = super().build_standard_field(field_name, model_field)
-        if model_field.has_default() and not kwargs.get("read_only"):
-            # PUT replaces the writable fields: what it leaves out goes back to the model's default.
-            # (Defaults never apply to PATCH, which changes only what it sends.)
-            kwargs.pop("required", None)
-            kwargs["default"] = model_field.get_default()
-        return field_class, kwargs
 
     def to_representation(self, task):
         # DRF's own loop (Serializer.to_representation), with each field's read and conversion

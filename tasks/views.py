@@ -14,10 +14,10 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
+from core.conditional import ConditionalWrites, etag_for
+from core.idempotency import idempotent_create
 from core.openapi import error_responses, names_pattern
-from tasks.conditional import etag_for, preconditions_check, task_etag
 from tasks.filters import TASK_LIST_PARAMETERS, TaskFilter
-from tasks.idempotency import idempotent_create
 from tasks.models import Tag, Task
 from tasks.queries import DefaultPage, caller_task_locked, caller_task_row, caller_tasks, task_rows, with_tag_names
 from tasks.serializers import (
@@ -84,13 +84,15 @@ def _header(name: str, description: str, statuses: list[int], schema=str) -> Ope
     ),
     destroy=extend_schema(summary="Delete a task"),
 )
-class TaskViewSet(viewsets.ModelViewSet):
+class TaskViewSet(ConditionalWrites, viewsets.ModelViewSet):
     """The caller's tasks, on `/api/tasks...` and on the Phase II `/api/{user_id}/tasks...`."""
 
-    # Each action reads top to bottom: its task (a row to read, or `task_for_write`: locked and
-    # checked against If-Match), the change, the answer with the task's ETag (`task_response`).
+    # Each action reads top to bottom: its task (a row to read, or `object_for_write`: locked and
+    # checked against If-Match), the change, the answer with the task's ETag (`object_response`).
 
     serializer_class = TaskSerializer
+    operation_noun = "Task"  # listTasks, createTask, getTask... (core.openapi)
+    page_items = "tasks"
     permission_classes = [permissions.IsAuthenticated, PathUserIsCaller]
     filter_backends = [DjangoFilterBackend]
     filterset_class = TaskFilter
@@ -99,25 +101,8 @@ class TaskViewSet(viewsets.ModelViewSet):
         # The one place that scopes tasks to the caller: another user's task is a 404 everywhere.
         return caller_tasks(self.request.user.better_auth_id)
 
-    def task_for_write(self) -> Task:
-        """The task the URL names, its row locked until the transaction ends, once the request's
-        If-Match and If-None-Match allow the write.
-
-        Checked against the locked row, so no other write comes between the check and this one;
-        a task deleted meanwhile is a 404, as if the delete had come first.
-        """
-        task = caller_task_locked(self.request.user.better_auth_id, int(self.kwargs["pk"]))
-        if task is None:
-            raise NotFound()
-        self.check_object_permissions(self.request, task)
-        preconditions_check(self.request, task, current=lambda: self.get_serializer(task).data)
-        return task
-
-    def task_response(self, task: Task, data=None, **kwargs) -> Response:
-        """The task as the API shows it, with its ETag."""
-        response = Response(self.get_serializer(task).data if data is None else data, **kwargs)
-        response["ETag"] = task_etag(task)
-        return response
+    def locked_object(self, pk: int) -> Task | None:
+        return caller_task_locked(self.request.user.better_auth_id, pk)
 
     def list(self, request, *args, **kwargs):
         if request.query_params.keys().isdisjoint(TaskFilter.base_filters):
@@ -139,19 +124,21 @@ class TaskViewSet(viewsets.ModelViewSet):
         serializer.is_valid(raise_exception=True)
         task = serializer.save(owner=request.user)
         location = request.build_absolute_uri(self.task_path(task.pk))
-        return self.task_response(task, serializer.data, status=status.HTTP_201_CREATED, headers={"Location": location})
+        return self.object_response(
+            task, serializer.data, status=status.HTTP_201_CREATED, headers={"Location": location}
+        )
 
     @transaction.atomic
     def update(self, request, *args, partial=False, **kwargs):
-        task = self.task_for_write()
+        task = self.object_for_write()
         serializer = self.get_serializer(task, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         task = serializer.save()
-        return self.task_response(task, serializer.data)
+        return self.object_response(task, serializer.data)
 
     @transaction.atomic
     def destroy(self, request, *args, **kwargs):
-        self.task_for_write().delete()
+        self.object_for_write().delete()
         tags_prune(owner=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -174,11 +161,11 @@ class TaskViewSet(viewsets.ModelViewSet):
         """Toggles `completed`, or sets it when the body says `{"completed": bool}`."""
         body = TaskCompleteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        task = self.task_for_write()
+        task = self.object_for_write()
         completed = body.validated_data.get("completed", not task.completed)
         if completed != task.completed:  # setting the value it has changes nothing, the version included
             task_set_completed(task=task, completed=completed)
-        return self.task_response(task)
+        return self.object_response(task)
 
     @extend_schema(
         operation_id="bulkTasks",

@@ -25,7 +25,7 @@ from schemathesis.checks import CheckContext
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from accounts.models import User
-from tasks.conditional import task_etag
+from core.conditional import etag_of as task_etag
 from tasks.models import Priority, Task
 from tests.auth import claims_for, sign
 from tests.tasks.factories import make_task

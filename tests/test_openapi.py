@@ -121,9 +121,9 @@ def test_conditional_requests_and_idempotent_creates_are_documented(generated):
     assert "If-None-Match" in headers(read) and "304" in read["responses"]
     assert "ETag" in read["responses"]["200"]["headers"]
     assert {"If-Match", "If-None-Match"} <= headers(write)
-    assert write["responses"]["412"]["content"]["application/json"]["schema"] == {
-        "$ref": "#/components/schemas/PreconditionFailed"
-    }
+    precondition_failed = write["responses"]["412"]["content"]["application/json"]["schema"]
+    assert precondition_failed["allOf"][0] == {"$ref": "#/components/schemas/Error"}
+    assert precondition_failed["allOf"][1]["properties"]["current"] == {"$ref": "#/components/schemas/Task"}
     assert "Idempotency-Key" in headers(create)
     assert {"409", "422"} <= set(create["responses"])
 

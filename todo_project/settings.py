@@ -325,7 +325,7 @@ REST_FRAMEWORK = {
     # DRF's JSON, byte for byte, from orjson (core/renderers.py).
     "DEFAULT_RENDERER_CLASSES": ["core.renderers.FastJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
-    "DEFAULT_PAGINATION_CLASS": "core.pagination.TaskPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.pagination.ApiPagination",
     "EXCEPTION_HANDLER": "core.errors.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "core.throttling.UserReadThrottle",
@@ -384,7 +384,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 TASKS = {
     "MAX_TASKS_PER_USER": env_int("TASKS_MAX_PER_USER", 10_000),
     "MAX_TAGS_PER_USER": env_int("TASKS_MAX_TAGS_PER_USER", 500),
+    "MAX_LISTS_PER_USER": env_int("LISTS_MAX_PER_USER", 100),
 }
+
+# The apps' readings of a failure, applied by the core's error handler in this order (each takes
+# the exception and the request, and returns the exception to answer).
+API_EXCEPTION_TRANSLATORS = ["accounts.authentication.account_deleted_instead_of"]
 
 # simplejwt supplies the Authorization header parsing; Better Auth issues the tokens.
 SIMPLE_JWT = {

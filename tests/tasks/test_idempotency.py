@@ -10,7 +10,8 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.utils import timezone
 
-from tasks.models import IdempotencyKey, Task
+from core.models import IdempotencyKey
+from tasks.models import Task
 from tasks.views import TaskViewSet
 from tests.auth import ALICE_ID, client_for
 
