@@ -125,7 +125,7 @@ class StrictBigIntegerField(IntegersOnly, serializers.BigIntegerField):
     """A BigIntegerField that takes JSON integers only."""
 
 
-class RelatedIdField(serializers.Field):
+class RelatedIdField(serializers.IntegerField):
     """A foreign key as its id: a JSON integer naming a row of the caller's (`scope()`), or null
     where the key may be empty. An id that is not the caller's is refused the same way whether
     it is another user's or nobody's, so existence is not revealed."""
@@ -145,9 +145,6 @@ class RelatedIdField(serializers.Field):
         if not 1 <= data <= MAX_BIGINT or not self.scope(self.context["request"]).filter(pk=data).exists():
             self.fail("does_not_exist", noun=self.noun)
         return data
-
-    def to_representation(self, value):
-        return value
 
 
 class StrictFloatField(serializers.FloatField):

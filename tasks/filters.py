@@ -15,10 +15,12 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
+from rest_framework.exceptions import NotFound
 
 from tasks.fields import RFC3339_PATTERN, parse_rfc3339, text_trim, trimmed_text_pattern
 from tasks.limits import SEARCH_MAX_LENGTH, TAG_MAX_LENGTH, TAGS_PER_TASK
 from tasks.models import Priority, Tag, Task
+from tasks.queries import caller_lists
 
 # `name__lower`: LOWER(name), the expression the tag's unique index holds.
 Tag._meta.get_field("name").register_lookup(Lower)
@@ -102,6 +104,32 @@ class TagListFormField(forms.Field):
                 f"Each tag is 1 to {self.max_length} characters, without NUL characters.", code="invalid"
             )
         return names
+
+
+class ListIdsFormField(forms.Field):
+    """Repeatable `?list=`: a list id, or `none` for the tasks in no list (the inbox)."""
+
+    widget = RepeatedValuesWidget
+    max_lists = 100
+    openapi_schema = {
+        "type": "array",
+        "maxItems": max_lists,
+        "items": {"type": "string", "pattern": "^(?:none|[1-9][0-9]{0,17})$"},
+    }
+
+    def to_python(self, value):
+        values = value or []
+        if len(values) > self.max_lists:
+            raise forms.ValidationError(f"At most {self.max_lists} lists.", code="max_length")
+        ids = []
+        for item in values:
+            if item == "none":
+                ids.append(None)
+            elif item.isascii() and item.isdigit() and len(item) <= 18 and int(item) > 0:
+                ids.append(int(item))
+            elif item:
+                raise forms.ValidationError("Each is a list id or `none`.", code="invalid")
+        return ids
 
 
 class SearchFormField(forms.CharField):
@@ -201,7 +229,34 @@ class TaskFilterForm(forms.Form):
         return super().clean()
 
 
-class TaskFilter(django_filters.FilterSet):
+class ListIdsFilter(django_filters.Filter):
+    field_class = ListIdsFormField
+
+
+class ListMembershipFilter(django_filters.FilterSet):
+    """`list=`: the tasks in any of these lists of the caller's, `none` for the inbox; shared by
+    the task list and the stats."""
+
+    list = ListIdsFilter(
+        method="filter_lists",
+        help_text="Tasks in any of these lists (repeat the parameter); `none`: tasks in no list (the inbox). "
+        "A list that is not the caller's is a 404, as `/api/lists/{id}` would answer.",
+    )
+
+    class Meta:
+        model = Task
+        fields = []
+        form = TaskFilterForm
+
+    def filter_lists(self, queryset, name, value):
+        ids = {list_id for list_id in value if list_id is not None}
+        if ids and caller_lists(self.request.user.better_auth_id).filter(pk__in=ids).count() != len(ids):
+            raise NotFound()
+        in_lists = Q(list_id__in=ids) if ids else Q(pk__in=[])
+        return queryset.filter(in_lists | Q(list__isnull=True) if None in value else in_lists)
+
+
+class TaskFilter(ListMembershipFilter):
     """The parameters of the task list."""
 
     status = django_filters.ChoiceFilter(
@@ -293,3 +348,4 @@ def filter_parameters(filterset: type[django_filters.FilterSet]) -> list[OpenApi
 
 
 TASK_LIST_PARAMETERS = filter_parameters(TaskFilter)
+LIST_MEMBERSHIP_PARAMETERS = filter_parameters(ListMembershipFilter)

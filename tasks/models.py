@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F
@@ -6,6 +8,7 @@ from django.utils import timezone
 
 from tasks.limits import (
     DESCRIPTION_MAX_LENGTH,
+    LIST_NAME_MAX_LENGTH,
     RECURRENCE_MAX_LENGTH,
     TAG_MAX_LENGTH,
     TITLE_MAX_LENGTH,
@@ -48,14 +51,70 @@ class Tag(models.Model):
         return self.name
 
 
+class Versioned:
+    """A model whose every save is a new `version` (its ETag, core.conditional), `updated_at`
+    stamped with the write's moment; `stamp()` sets what else that moment decides."""
+
+    def stamp(self) -> None:
+        pass
+
+    def save(self, *args, **kwargs):
+        self.updated_at = self.created_at if self._state.adding else timezone.now()
+        self.stamp()
+        if self._state.adding:
+            return super().save(*args, **kwargs)
+        if (update_fields := kwargs.get("update_fields")) is not None:
+            kwargs["update_fields"] = {*update_fields, "version", "updated_at"}
+        # Incremented by the database, so even a writer without the row lock (the admin) never
+        # reuses a version; the copy in memory is what this writer's own change made it.
+        saved_version = self.version
+        self.version = models.F("version") + 1
+        try:
+            super().save(*args, **kwargs)
+        finally:
+            self.version = saved_version
+        self.version += 1
+
+
+class TaskListQuerySet(models.QuerySet):
+    def visible_to(self, owner_id) -> TaskListQuerySet:
+        """The lists a caller may see: the one scoping rule of every list route (tasks.queries.caller_lists)
+        and of a task's `list_id`."""
+        return self.filter(owner_id=owner_id)
+
+
+class TaskList(Versioned, models.Model):
+    """A user's named group of tasks (a project, in other apps); tasks without one are in the inbox."""
+
+    owner = owner_field(related_name="lists")
+    name = models.CharField(max_length=LIST_NAME_MAX_LENGTH)
+    color = models.CharField(max_length=7, null=True, blank=True, help_text="#rrggbb")
+    # For a manual order; a new list goes last.
+    position = models.PositiveIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    objects = TaskListQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "list"
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint("owner", Lower("name"), name="list_owner_name_ci_unique")]
+        indexes = [models.Index(fields=["owner", "position", "id"], name="list_owner_position")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class TaskQuerySet(models.QuerySet):
-    def visible_to(self, owner_id) -> "TaskQuerySet":
+    def visible_to(self, owner_id) -> TaskQuerySet:
         """The tasks a caller may see: the one scoping rule of every task route and fast path
         (tasks.queries.caller_tasks), and of a task's `list_id` checks elsewhere."""
         return self.filter(owner_id=owner_id)
 
 
-class Task(models.Model):
+class Task(Versioned, models.Model):
     """One item on a user's todo list."""
 
     owner = owner_field(related_name="tasks")
@@ -64,6 +123,9 @@ class Task(models.Model):
     completed = models.BooleanField(default=False)
     completed_at = models.DateTimeField(null=True, blank=True, editable=False)
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NONE)
+    # Deleting a list deletes its tasks (as Todoist, Google Tasks and To Do do): a SET_NULL
+    # would change them without a new version.
+    list = models.ForeignKey(TaskList, null=True, blank=True, on_delete=models.CASCADE, related_name="tasks")
     tags = models.ManyToManyField(Tag, related_name="tasks", blank=True)
     due_at = models.DateTimeField(null=True, blank=True)
     recurrence = models.CharField(
@@ -99,25 +161,10 @@ class Task(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    def save(self, *args, **kwargs):
-        """Saves the task as a new version, its timestamps from one moment: a new task's
-        `updated_at` is its `created_at`, and a write that completes it sets `completed_at` too."""
-        self.updated_at = self.created_at if self._state.adding else timezone.now()
+    def stamp(self) -> None:
+        """A write that completes the task sets `completed_at` to its moment."""
         if self.completed and self.completed_at is None:
             self.completed_at = self.updated_at
-        if self._state.adding:
-            return super().save(*args, **kwargs)
-        if (update_fields := kwargs.get("update_fields")) is not None:
-            kwargs["update_fields"] = {*update_fields, "version", "updated_at"}
-        # Incremented by the database, so even a writer without the row lock (the admin) never
-        # reuses a version; the copy in memory is what this writer's own change made it.
-        saved_version = self.version
-        self.version = models.F("version") + 1
-        try:
-            super().save(*args, **kwargs)
-        finally:
-            self.version = saved_version
-        self.version += 1
 
     @property
     def tag_names(self) -> list[str]:

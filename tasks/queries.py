@@ -12,10 +12,11 @@ import functools
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import router
-from django.db.models import BigIntegerField, CharField, Count, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import BigIntegerField, CharField, Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from core.db import CompiledQuery, Param, arrays_in_rows
-from tasks.models import Tag, Task
+from tasks.models import Tag, Task, TaskList
 
 
 def caller_tasks(owner_id, using: str | None = None) -> QuerySet:
@@ -23,6 +24,21 @@ def caller_tasks(owner_id, using: str | None = None) -> QuerySet:
     default page, one task, the locked task of a write, filtered lists, stats and bulk alike.
     The compiled reads below are built from it, once per process."""
     return Task.objects.using(using).visible_to(owner_id)
+
+
+def caller_lists(owner_id, using: str | None = None) -> QuerySet:
+    """The lists a caller may see (TaskList.objects.visible_to): where every list read starts."""
+    return TaskList.objects.using(using).visible_to(owner_id)
+
+
+def lists_with_counts(lists: QuerySet) -> QuerySet:
+    """Lists with `task_count` and `open_count`, as subqueries (no GROUP BY, so a row can be locked)."""
+
+    def counted(condition: Q) -> Coalesce:
+        tasks = Task.objects.filter(condition, list_id=OuterRef("pk"))
+        return Coalesce(Subquery(tasks.order_by().values("list_id").annotate(n=Count("*")).values("n")), 0)
+
+    return lists.annotate(task_count=counted(Q()), open_count=counted(Q(completed=False)))
 
 
 def tasks_with_tag_names(tasks: QuerySet) -> QuerySet:

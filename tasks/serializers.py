@@ -1,8 +1,10 @@
+import re
 from datetime import UTC, datetime
 from operator import attrgetter, itemgetter
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.db import IntegrityError, transaction
 from rest_framework import ISO_8601, serializers
 from rest_framework.settings import api_settings
 
@@ -21,9 +23,9 @@ from tasks.fields import (
     TagListField,
 )
 from tasks.limits import BULK_MAX_IDS
-from tasks.models import Task
+from tasks.models import Task, TaskList
 from tasks.recurrence import HORIZON_TEXT, InvalidRecurrence, recurrence_check_schedule
-from tasks.services import task_check_room, task_set_completed, task_set_tags
+from tasks.services import list_check_room, list_next_position, task_check_room, task_set_completed, task_set_tags
 
 
 class StrictSerializerMixin:
@@ -156,7 +158,8 @@ class StrictModelSerializer(StrictSerializerMixin, serializers.ModelSerializer):
         def scope(request):
             return model._default_manager.visible_to(request.user.better_auth_id)
 
-        kwargs = {"scope": scope, "noun": model._meta.verbose_name}
+        noun = model._meta.verbose_name
+        kwargs = {"scope": scope, "noun": noun, "help_text": f"The id of one of the caller's {noun}s."}
         if relation.model_field.null:
             kwargs.update(allow_null=True, default=None)
         return RelatedIdField, kwargs
@@ -215,6 +218,7 @@ class TaskSerializer(StrictModelSerializer):
             "tags",
             "due_at",
             "recurrence",
+            "list_id",
             "created_at",
             "updated_at",
         ]
@@ -286,27 +290,117 @@ class TaskSerializer(StrictModelSerializer):
         return task
 
 
+class ColorField(StrictCharField):
+    """`#rrggbb`, stored in lower case."""
+
+    default_error_messages = {"invalid_color": "Must be a color written #rrggbb."}
+    PATTERN = "^#[0-9A-Fa-f]{6}$"
+
+    def openapi_request_schema(self) -> dict:
+        return {"pattern": self.PATTERN}
+
+    def to_internal_value(self, data):
+        color = super().to_internal_value(data)
+        if not re.fullmatch(self.PATTERN, color):
+            self.fail("invalid_color")
+        return color.lower()
+
+
+class TaskListSerializer(StrictModelSerializer):
+    """A list as the API reads and writes it, with how many tasks it holds and how many are open."""
+
+    color = ColorField(allow_null=True, default=None, help_text="`#rrggbb`, or null.")
+    task_count = serializers.IntegerField(read_only=True, help_text="Tasks in the list.")
+    open_count = serializers.IntegerField(read_only=True, help_text="Tasks in the list not completed.")
+
+    class Meta:
+        model = TaskList
+        fields = ["id", "name", "color", "position", "task_count", "open_count", "created_at", "updated_at"]
+        read_only_fields = ["position", "created_at", "updated_at"]
+
+    def validate_name(self, name: str) -> str:
+        same = TaskList.objects.visible_to(self.context["request"].user.better_auth_id).filter(name__iexact=name)
+        if self.instance is not None:
+            same = same.exclude(pk=self.instance.pk)
+        if same.exists():
+            raise serializers.ValidationError("You already have a list with this name.", code="unique")
+        return name
+
+    def create(self, validated_data):
+        owner = validated_data["owner"]
+        list_check_room(owner=owner)
+        task_list = self._saved(
+            lambda: TaskList.objects.create(**validated_data, position=list_next_position(owner=owner))
+        )
+        task_list.task_count = task_list.open_count = 0
+        return task_list
+
+    def update(self, task_list, validated_data):
+        """Writes what differs; a write that changes nothing keeps the version."""
+        changed = [name for name, value in validated_data.items() if getattr(task_list, name) != value]
+        for name in changed:
+            setattr(task_list, name, validated_data[name])
+        if changed:
+            self._saved(lambda: task_list.save(update_fields=changed))
+        return task_list
+
+    @staticmethod
+    def _saved(write):
+        # Two requests naming lists alike at once: the unique index decides, and the loser is a 400.
+        try:
+            with transaction.atomic():
+                return write()
+        except IntegrityError as e:
+            raise serializers.ValidationError(
+                {"name": [serializers.ErrorDetail("You already have a list with this name.", code="unique")]}
+            ) from e
+
+
 class TaskCompleteSerializer(StrictSerializerMixin, serializers.Serializer):
     """Body of `/complete`: empty to toggle, or `{"completed": bool}` to set."""
 
     completed = StrictBooleanField(required=False)
 
 
-class BulkActionSerializer(StrictSerializerMixin, serializers.Serializer):
-    """Body of `/api/tasks/bulk`: one action over up to 500 of the caller's tasks."""
+BULK_ACTIONS = ["complete", "reopen", "delete", "move"]
 
-    action = serializers.ChoiceField(choices=["complete", "reopen", "delete"])
+
+class BulkActionSerializer(StrictSerializerMixin, serializers.Serializer):
+    """Body of `/api/tasks/bulk`: one action over up to 500 of the caller's tasks; `move` takes
+    the `list_id` to put them in (null: the inbox)."""
+
+    action = serializers.ChoiceField(choices=BULK_ACTIONS)
     ids = BoundedListField(
         child=StrictIntegerField(min_value=1, max_value=MAX_BIGINT), min_length=1, max_length=BULK_MAX_IDS
     )
+    list_id = RelatedIdField(
+        scope=lambda request: TaskList.objects.visible_to(request.user.better_auth_id),
+        noun=TaskList._meta.verbose_name,
+        allow_null=True,
+        required=False,
+        help_text="With `move` only (and required there): one of the caller's lists, or null for the inbox.",
+    )
+
+    def validate(self, attrs):
+        if attrs["action"] == "move" and "list_id" not in attrs:
+            raise serializers.ValidationError(
+                {"list_id": [serializers.ErrorDetail("Required with `move`.", code="required")]}
+            )
+        if attrs["action"] != "move" and "list_id" in attrs:
+            raise serializers.ValidationError(
+                {"list_id": [serializers.ErrorDetail("Only with `move`.", code="unexpected")]}
+            )
+        return attrs
 
 
 class BulkResultSerializer(serializers.Serializer):
     """What a bulk action did."""
 
-    action = serializers.ChoiceField(choices=["complete", "reopen", "delete"])
+    action = serializers.ChoiceField(choices=BULK_ACTIONS)
     ids = serializers.ListField(child=serializers.IntegerField(), help_text="The tasks acted on, without repeats.")
-    changed = serializers.IntegerField(help_text="How many of them changed (completing a completed task does not).")
+    changed = serializers.IntegerField(
+        help_text="How many of them changed (completing a completed task, or moving a task where it is, does not)."
+    )
     created = serializers.ListField(
         child=serializers.IntegerField(),
         help_text="Ids of the next occurrences that completing recurring tasks created.",

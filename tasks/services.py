@@ -9,15 +9,15 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import router
-from django.db.models import F
+from django.db.models import F, Max
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 from django.utils import timezone
 from rest_framework import exceptions, status
 
 from accounts.models import User
-from tasks.models import Tag, Task
-from tasks.queries import task_count
+from tasks.models import Tag, Task, TaskList
+from tasks.queries import caller_lists, task_count
 from tasks.recurrence import recurrence_next
 
 
@@ -37,6 +37,26 @@ def _check_room(*, owner_id: str, adding: int) -> None:
     limit = settings.TASKS["MAX_TASKS_PER_USER"]
     if task_count(owner_id, router.db_for_write(Task)) + adding > limit:
         raise LimitReached(f"A user can have at most {limit} tasks.", code="task_limit_reached")
+
+
+def list_check_room(*, owner: User) -> None:
+    """Refuses a new list once the owner has as many as the settings allow (as `task_check_room`)."""
+    limit = settings.TASKS["MAX_LISTS_PER_USER"]
+    if caller_lists(owner.better_auth_id, router.db_for_write(TaskList)).count() + 1 > limit:
+        raise LimitReached(f"A user can have at most {limit} lists.", code="list_limit_reached")
+
+
+def list_next_position(*, owner: User) -> int:
+    """Where a new list goes: after the owner's last one."""
+    last = caller_lists(owner.better_auth_id).aggregate(last=Max("position"))["last"]
+    return 0 if last is None else last + 1
+
+
+def tasks_move(*, tasks: list[Task], list_id: int | None) -> int:
+    """Puts locked tasks in a list (None: the inbox), each moved task a new version; how many moved."""
+    moving = [task.pk for task in tasks if task.list_id != list_id]
+    Task.objects.filter(pk__in=moving).update(list_id=list_id, updated_at=timezone.now(), version=F("version") + 1)
+    return len(moving)
 
 
 def tags_resolve(*, owner: User, names: list[str]) -> list[Tag]:

@@ -8,6 +8,7 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
+from django_filters.utils import translate_validation
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -17,18 +18,28 @@ from rest_framework.response import Response
 from core.conditional import ConditionalWrites, etag_for
 from core.idempotency import idempotent_create
 from core.openapi import error_responses, names_pattern
-from tasks.filters import TASK_LIST_PARAMETERS, TaskFilter
+from tasks.filters import LIST_MEMBERSHIP_PARAMETERS, TASK_LIST_PARAMETERS, ListMembershipFilter, TaskFilter
 from tasks.models import Tag, Task
-from tasks.queries import DefaultPage, caller_task_locked, caller_task_row, caller_tasks, task_rows, with_tag_names
+from tasks.queries import (
+    DefaultPage,
+    caller_lists,
+    caller_task_locked,
+    caller_task_row,
+    caller_tasks,
+    lists_with_counts,
+    task_rows,
+    with_tag_names,
+)
 from tasks.serializers import (
     BulkActionSerializer,
     BulkResultSerializer,
     StatsSerializer,
     TagSerializer,
     TaskCompleteSerializer,
+    TaskListSerializer,
     TaskSerializer,
 )
-from tasks.services import tags_prune, task_set_completed, tasks_set_completed
+from tasks.services import tags_prune, task_set_completed, tasks_move, tasks_set_completed
 
 # The zones `tz=` accepts: those of the pinned tzdata package, the same on every machine (the
 # system's own database varies), so the schema can state them exactly.
@@ -169,8 +180,9 @@ class TaskViewSet(ConditionalWrites, viewsets.ModelViewSet):
 
     @extend_schema(
         operation_id="bulkTasks",
-        summary="Complete, reopen or delete several tasks at once",
+        summary="Complete, reopen, delete or move several tasks at once",
         description="All or nothing: when one id is not among the caller's tasks, nothing changes and the answer is 404; "
+        "`move` puts them in the list `list_id` names (null: the inbox), each moved task a new version; "
         "when the next occurrences of the recurring tasks completed would not all fit under the task limit, 409.",
         request=BulkActionSerializer,
         responses={200: BulkResultSerializer, **error_responses(404, 409)},
@@ -178,8 +190,8 @@ class TaskViewSet(ConditionalWrites, viewsets.ModelViewSet):
     @action(detail=False, methods=["post"])
     @transaction.atomic
     def bulk(self, request, *args, **kwargs):
-        """Completes, reopens or deletes several tasks: all of them, or none when one id is not the caller's."""
-        body = BulkActionSerializer(data=request.data)
+        """Completes, reopens, deletes or moves several tasks: all of them, or none when one id is not the caller's."""
+        body = BulkActionSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
         ids = set(body.validated_data["ids"])
         tasks = list(self.get_queryset().filter(pk__in=ids).select_for_update())
@@ -191,6 +203,8 @@ class TaskViewSet(ConditionalWrites, viewsets.ModelViewSet):
             Task.objects.filter(pk__in=ids).delete()
             changed = len(ids)
             tags_prune(owner=request.user)
+        elif verb == "move":
+            changed = tasks_move(tasks=tasks, list_id=body.validated_data["list_id"])
         else:
             changed, spawned = tasks_set_completed(tasks=tasks, completed=verb == "complete")
             created = sorted(task.pk for task in spawned)
@@ -209,19 +223,23 @@ class TaskViewSet(ConditionalWrites, viewsets.ModelViewSet):
                 description="IANA time zone that decides what `due_today` means, e.g. `Europe/Paris`; "
                 "a name the time zone database does not know is a 400. The pattern lists the names the "
                 "server knows (the tz database of its tzdata package).",
-            )
+            ),
+            *LIST_MEMBERSHIP_PARAMETERS,
         ],
         responses={200: StatsSerializer, **error_responses(400)},
     )
     @action(detail=False, methods=["get"])
     def stats(self, request, *args, **kwargs):
-        """Counts for the caller: total, pending, completed, overdue and due today (in `tz`)."""
+        """Counts for the caller (in the lists `list=` names): total, pending, completed, overdue and due today (in `tz`)."""
         zone = _zone_from(request.query_params.get("tz", "UTC"))
         now = timezone.now()
         today = datetime.combine(now.astimezone(zone).date(), time.min, tzinfo=zone)
         pending = Q(completed=False)
+        tasks = ListMembershipFilter(request.query_params, queryset=self.get_queryset(), request=request)
+        if not tasks.is_valid():
+            raise translate_validation(tasks.errors)
         # One query; the aliases differ from the field names, which aggregate() would refuse.
-        counts = self.get_queryset().aggregate(
+        counts = tasks.qs.aggregate(
             n_total=Count("id"),
             n_pending=Count("id", filter=pending),
             n_completed=Count("id", filter=Q(completed=True)),
@@ -258,3 +276,69 @@ class TagListView(generics.ListAPIView):
 
     def get_queryset(self):
         return Tag.objects.filter(owner=self.request.user).annotate(count=Count("tasks")).order_by(Lower("name"), "id")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List the caller's lists",
+        description="A JSON array in the lists' order (`position`, then id); `limit`/`offset` pages it.",
+        parameters=[
+            _header("X-Total-Count", "How many lists the caller has.", [200], int),
+            _header("Link", 'RFC 8288 links to the `rel="next"` and `rel="prev"` pages, when there are any.', [200]),
+        ],
+        responses={200: TaskListSerializer(many=True), **error_responses(400)},
+    ),
+    create=extend_schema(
+        summary="Create a list",
+        description="It goes after the caller's other lists.",
+        parameters=[_header("Location", "The new list's URL.", [201])],
+        responses={201: TaskListSerializer, **error_responses(409)},
+    ),
+    retrieve=extend_schema(summary="Get one list"),
+    update=extend_schema(summary="Replace a list's writable fields", description="`color` left out goes back to null."),
+    partial_update=extend_schema(summary="Change some of a list's fields"),
+    destroy=extend_schema(
+        summary="Delete a list and its tasks",
+        description="The list's tasks are deleted with it, in the same transaction (move them first to keep them).",
+    ),
+)
+class TaskListViewSet(ConditionalWrites, viewsets.ModelViewSet):
+    """The caller's lists, on `/api/lists...`."""
+
+    serializer_class = TaskListSerializer
+    operation_noun = "List"  # listLists, createList, getList... (core.openapi)
+    page_items = "lists"
+    idempotency_scope = "lists"  # a key used for a task is not replayed for a list (core.idempotency)
+
+    def get_queryset(self):
+        # The one place that scopes lists to the caller: another user's list is a 404 everywhere.
+        return lists_with_counts(caller_lists(self.request.user.better_auth_id)).order_by("position", "id")
+
+    def locked_object(self, pk: int):
+        return self.get_queryset().filter(pk=pk).select_for_update().first()
+
+    def retrieve(self, request, *args, **kwargs):
+        return self.object_response(self.get_object())
+
+    @idempotent_create
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        task_list = serializer.save(owner=request.user)
+        location = request.build_absolute_uri(reverse("list-detail", kwargs={"pk": task_list.pk}))
+        return self.object_response(
+            task_list, serializer.data, status=status.HTTP_201_CREATED, headers={"Location": location}
+        )
+
+    @transaction.atomic
+    def update(self, request, *args, partial=False, **kwargs):
+        task_list = self.object_for_write()
+        serializer = self.get_serializer(task_list, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        return self.object_response(serializer.save(), serializer.data)
+
+    @transaction.atomic
+    def destroy(self, request, *args, **kwargs):
+        self.object_for_write().delete()  # its tasks go with it (Task.list: CASCADE)
+        tags_prune(owner=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -18,6 +18,7 @@ def test_it_returns_the_callers_task(alice_client, alice):
         "tags": [],
         "due_at": None,
         "recurrence": None,
+        "list_id": None,
         "created_at": body["created_at"],
         "updated_at": body["updated_at"],
     }
