@@ -26,7 +26,8 @@ MAX_TASKS_PER_USER = 10_000
 
 PRIORITIES = ["none", "low", "medium", "high"]
 COLUMNS = (
-    "id, user_id, title, description, completed, completed_at, priority, due_at, recurrence, created_at, updated_at"
+    "id, user_id, title, description, completed, completed_at, priority, due_at, recurrence, list_id, created_at,"
+    " updated_at"
 )
 # Reads bring each task's tag names along, as the API's do on PostgreSQL (tasks.serializers.task_rows).
 TAG_NAMES = (
@@ -37,6 +38,11 @@ ROWS_WITH_TAGS = f"SELECT {COLUMNS}, {TAG_NAMES} FROM tasks_task"
 PAGE = (
     f"SELECT {COLUMNS}, {TAG_NAMES}, (SELECT COUNT(*) FROM tasks_task WHERE user_id = %s) FROM tasks_task"
     " WHERE user_id = %s ORDER BY created_at DESC, id DESC LIMIT %s OFFSET %s"
+)
+# The same page of one of the caller's lists (`list=`), as the API's filtered list reads it.
+PAGE_IN_LIST = (
+    f"SELECT {COLUMNS}, {TAG_NAMES}, (SELECT COUNT(*) FROM tasks_task WHERE user_id = %s AND list_id = %s)"
+    " FROM tasks_task WHERE user_id = %s AND list_id = %s ORDER BY created_at DESC, id DESC LIMIT %s OFFSET %s"
 )
 DETAIL = re.compile(r"^/api/tasks/([0-9]{1,18})(/complete)?/?$")
 
@@ -59,7 +65,20 @@ def borrowed_connection():
 
 
 def task_json(row: tuple, tags: list[str]) -> dict:
-    (id_, user_id, title, description, completed, completed_at, priority, due_at, recurrence, created, updated) = row
+    (
+        id_,
+        user_id,
+        title,
+        description,
+        completed,
+        completed_at,
+        priority,
+        due_at,
+        recurrence,
+        list_id,
+        created,
+        updated,
+    ) = row
     return {
         "id": id_,
         "user_id": user_id,
@@ -71,6 +90,7 @@ def task_json(row: tuple, tags: list[str]) -> dict:
         "tags": sorted(tags, key=str.casefold),
         "due_at": due_at,
         "recurrence": recurrence,
+        "list_id": list_id,
         "created_at": created,
         "updated_at": updated,
     }
@@ -106,9 +126,20 @@ def list_tasks(environ, user_id: str):
     offset = int(query.get("offset", ["0"])[0])
     if not 1 <= limit <= 500 or offset < 0:
         raise Answer(400, {"code": "validation_failed", "message": "limit or offset out of range"})
+    in_list = query.get("list", [None])[0]
     with connection().cursor() as cur:
+        if in_list is not None:
+            if (
+                not in_list.isdigit()
+                or not cur.execute(
+                    "SELECT 1 FROM tasks_tasklist WHERE id = %s AND user_id = %s", (int(in_list), user_id)
+                ).fetchone()
+            ):
+                raise Answer(404, {"code": "not_found", "message": "Not found."})
+            rows = cur.execute(PAGE_IN_LIST, (user_id, int(in_list), user_id, int(in_list), limit, offset)).fetchall()
+        else:
+            rows = cur.execute(PAGE, (user_id, user_id, limit, offset)).fetchall()
         # A page past the end has no row to carry the total: it counts apart, as the API does.
-        rows = cur.execute(PAGE, (user_id, user_id, limit, offset)).fetchall()
         if rows:
             total = rows[0][-1]
         else:

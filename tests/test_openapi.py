@@ -69,6 +69,12 @@ def test_every_route_of_the_contract_is_documented(generated):
         ("GET", "/api/tasks/stats"),
         ("GET", "/api/tags"),
         ("GET", "/api/me"),
+        ("GET", "/api/lists"),
+        ("POST", "/api/lists"),
+        ("GET", "/api/lists/{id}"),
+        ("PUT", "/api/lists/{id}"),
+        ("PATCH", "/api/lists/{id}"),
+        ("DELETE", "/api/lists/{id}"),
     } <= operations
     assert not any("admin" in path for _, path in operations)
 
@@ -77,6 +83,23 @@ def test_operation_ids_are_unique_and_readable(generated):
     ids = [op["operationId"] for methods in yaml.safe_load(generated)["paths"].values() for op in methods.values()]
     assert len(ids) == len(set(ids))
     assert all(op_id.isalnum() for op_id in ids), ids
+    tasks = {"listTasks", "createTask", "getTask", "replaceTask", "updateTask", "deleteTask", "completeTask"}
+    user_tasks = {op_id.replace("Task", "UserTask", 1) for op_id in tasks}
+    lists = {"listLists", "createList", "getList", "replaceList", "updateList", "deleteList"}
+    assert tasks | user_tasks | lists | {"bulkTasks", "getTaskStats"} <= set(ids)
+
+
+def test_lists_document_conditional_writes_and_idempotent_creates(generated):
+    paths = yaml.safe_load(generated)["paths"]
+    create = paths["/api/lists"]["post"]
+    assert "Idempotency-Key" in {p["name"] for p in create["parameters"] if p["in"] == "header"}
+    for method in ("put", "patch", "delete"):
+        write = paths["/api/lists/{id}"][method]
+        assert "If-Match" in {p["name"] for p in write["parameters"] if p["in"] == "header"}
+        schema = write["responses"]["412"]["content"]["application/json"]["schema"]
+        assert schema["allOf"][1]["properties"]["current"] == {"$ref": "#/components/schemas/TaskList"}
+    bulk = paths["/api/tasks/bulk"]["post"]
+    assert "412" not in bulk["responses"]
 
 
 def test_the_bearer_scheme_lets_the_docs_authorize(generated):

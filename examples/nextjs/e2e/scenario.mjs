@@ -89,7 +89,7 @@ async function fillCredentials(page, person) {
 }
 
 /** Fills the task form's fields that are given; `due` is a datetime-local value. */
-async function fillTaskForm(page, { title, description, priority, tags, due }) {
+async function fillTaskForm(page, { title, description, priority, tags, due, list }) {
   await page.bringToFront();
   const replace = async (selector, text) => {
     await page.$eval(selector, (el) => (el.value = ""));
@@ -100,7 +100,27 @@ async function fillTaskForm(page, { title, description, priority, tags, due }) {
   if (priority !== undefined) await page.select("form [name=priority]", priority);
   if (tags !== undefined) await replace("form [name=tags]", tags);
   if (due !== undefined) await page.$eval("form [name=due_at]", (el, value) => (el.value = value), due);
+  if (list !== undefined) await page.select("form [name=list_id]", list);
   await page.click("form button[type=submit]");
+}
+
+/** The sidebar's list named `name`, once it shows. */
+async function sidebarList(page, name) {
+  return page.waitForSelector(`aside.lists li[data-list-name="${name}"]`, WAIT);
+}
+
+async function addList(page, name) {
+  await page.bringToFront();
+  await page.$eval("aside [name=list-name]", (el) => (el.value = ""));
+  await page.type("aside [name=list-name]", name);
+  await page.click("#add-list");
+  await sidebarList(page, name);
+}
+
+async function listsOf(person) {
+  const { status, body } = await apiAs(person, "/api/lists");
+  assert.equal(status, 200);
+  return body;
 }
 
 async function toggle(page, title) {
@@ -457,6 +477,77 @@ step("The list pages through many tasks", async () => {
   await waitForList(alice, firstPage);
   const list = await apiAs(ALICE, "/api/tasks?limit=10");
   assert.equal(list.headers.get("x-total-count"), "12");
+});
+
+let aliceLists;
+
+step("Alice makes two lists and files a task in each", async () => {
+  await alice.goto(`${APP_URL}/tasks`);
+  await waitForText(alice, "Alice’s tasks");
+  await addList(alice, "Work");
+  await addList(alice, "Home");
+  aliceLists = Object.fromEntries((await listsOf(ALICE)).map((list) => [list.name, list.id]));
+  assert.deepEqual(Object.keys(aliceLists), ["Work", "Home"]);
+  await fillTaskForm(alice, { title: "Plan the week", list: String(aliceLists.Work) });
+  await waitForText(alice, "13 tasks");
+  await fillTaskForm(alice, { title: "Water the plants", list: String(aliceLists.Home) });
+  await waitForText(alice, "14 tasks");
+  assert.equal((await taskOf(ALICE, "Plan the week")).list_id, aliceLists.Work);
+  assert.equal((await taskOf(ALICE, "Water the plants")).list_id, aliceLists.Home);
+  // Showing one list shows its tasks only.
+  await (await sidebarList(alice, "Work")).$eval("button", (button) => button.click());
+  await waitForList(alice, [["Plan the week", false]]);
+});
+
+step("Alice moves a task from one list to the other", async () => {
+  const task = await taskOf(ALICE, "Plan the week");
+  await openEdit(alice, task.id);
+  await fillTaskForm(alice, { list: String(aliceLists.Home) });
+  await waitForText(alice, "Saved.");
+  const moved = await taskOf(ALICE, "Plan the week");
+  assert.equal(moved.list_id, aliceLists.Home);
+  assert.notEqual(moved.updated_at, task.updated_at, "a move is a write");
+  const home = await apiAs(ALICE, `/api/tasks?list=${aliceLists.Home}&sort=title`);
+  assert.deepEqual(
+    home.body.map((t) => t.title),
+    ["Plan the week", "Water the plants"],
+  );
+});
+
+step("Alice deletes a list, and its tasks go with it", async () => {
+  await alice.goto(`${APP_URL}/tasks`);
+  const home = await sidebarList(alice, "Home");
+  alice.once("dialog", (dialog) => dialog.accept());
+  await home.$eval("button.delete", (button) => button.click());
+  await alice.waitForFunction(() => !document.querySelector('aside.lists li[data-list-name="Home"]'), WAIT);
+  await waitForText(alice, "12 tasks");
+  assert.deepEqual(
+    (await listsOf(ALICE)).map((list) => list.name),
+    ["Work"],
+  );
+  const titles = (await tasksOf(ALICE)).map((t) => t.title);
+  assert.ok(!titles.includes("Plan the week") && !titles.includes("Water the plants"), "the list's tasks are gone");
+  assert.equal((await apiAs(ALICE, `/api/lists/${aliceLists.Home}`)).status, 404);
+});
+
+step("Bob cannot see Alice's lists or put a task in one", async () => {
+  await bob.goto(`${APP_URL}/tasks`);
+  await waitForText(bob, "Bob’s tasks");
+  assert.equal(await bob.$$eval("aside.lists li[data-list-id]", (items) => items.length), 0);
+  assert.deepEqual(await listsOf(BOB), []);
+  assert.equal((await apiAs(BOB, `/api/lists/${aliceLists.Work}`)).status, 404);
+  assert.equal((await apiAs(BOB, `/api/tasks?list=${aliceLists.Work}`)).status, 404);
+  // A form tampered with to name Alice's list: the API refuses it and the form says why.
+  await bob.$eval(
+    "form [name=list_id]",
+    (select, id) => select.add(new Option("Alice's Work", String(id))),
+    aliceLists.Work,
+  );
+  await fillTaskForm(bob, { title: "Sneaky", list: String(aliceLists.Work) });
+  await bob.waitForSelector("form .field-error", WAIT);
+  const field = await bob.$eval("form .field-error", (e) => e.parentElement.querySelector("[name]").name);
+  assert.equal(field, "list_id");
+  assert.deepEqual(await tasksOf(BOB), []);
 });
 
 // ---------------------------------------------------------------------------------------------

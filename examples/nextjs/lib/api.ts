@@ -9,6 +9,7 @@ export type Task = components["schemas"]["Task"];
 // openapi-typescript turns into a union; a form fills the alternative that lists the fields.
 export type NewTask = Extract<components["schemas"]["TaskRequest"], { title: string }>;
 export type ApiError = components["schemas"]["Error"];
+export type TaskList = components["schemas"]["TaskList"];
 
 export const API_URL = process.env.NEXT_PUBLIC_API_URL ?? "http://127.0.0.1:8000";
 

@@ -2,7 +2,8 @@
 
 import Link from "next/link";
 import { useCallback, useEffect, useState } from "react";
-import { type ApiError, type NewTask, type Task, api, errorMessage, pageLinks } from "@/lib/api";
+import { type ApiError, type NewTask, type Task, type TaskList, api, errorMessage, pageLinks } from "@/lib/api";
+import { ListsSidebar, type Shown } from "./lists-sidebar";
 import { TaskForm } from "./task-form";
 import { useSignedIn } from "./use-signed-in";
 
@@ -11,23 +12,33 @@ const STATUSES = ["all", "pending", "completed"] as const;
 
 type Page = { tasks: Task[]; total: number; next?: number; prev?: number };
 
-/** The signed-in user's tasks: one page of the list, a status filter, and a form to add one. */
+/** The signed-in user's tasks: their lists, one page of the tasks shown, a status filter, and a
+ * form to add one. */
 export default function TasksPage() {
   const { user, signOut } = useSignedIn();
+  const [lists, setLists] = useState<TaskList[]>([]);
+  const [shown, setShown] = useState<Shown>("all");
   const [status, setStatus] = useState<(typeof STATUSES)[number]>("all");
   const [offset, setOffset] = useState(0);
   const [page, setPage] = useState<Page | null>(null);
   const [error, setError] = useState<string | null>(null);
 
   const load = useCallback(async () => {
-    const { data, error, response } = await api.GET("/api/tasks", {
-      params: { query: { status, limit: PAGE_SIZE, offset } },
-    });
+    const [tasks, listed] = await Promise.all([
+      api.GET("/api/tasks", {
+        params: {
+          query: { status, limit: PAGE_SIZE, offset, ...(shown !== "all" && { list: [String(shown)] }) },
+        },
+      }),
+      api.GET("/api/lists", { params: { query: { limit: 100 } } }),
+    ]);
+    if (listed.data) setLists(listed.data);
+    const { data, error, response } = tasks;
     if (!data) return setError(errorMessage(error, response));
     setError(null);
     const total = Number(response.headers.get("X-Total-Count") ?? data.length);
     setPage({ tasks: data, total, ...pageLinks(response.headers.get("Link")) });
-  }, [status, offset]);
+  }, [status, offset, shown]);
 
   const userId = user?.id;
   useEffect(() => {
@@ -68,6 +79,16 @@ export default function TasksPage() {
           Sign out
         </button>
       </header>
+
+      <ListsSidebar
+        lists={lists}
+        shown={shown}
+        onShow={(next) => {
+          setShown(next);
+          setOffset(0);
+        }}
+        onChanged={load}
+      />
 
       <label>
         Show{" "}
@@ -127,7 +148,12 @@ export default function TasksPage() {
       )}
 
       <h2>New task</h2>
-      <TaskForm submitLabel="Add task" onSubmit={create} />
+      <TaskForm
+        submitLabel="Add task"
+        lists={lists}
+        listId={typeof shown === "number" ? shown : null}
+        onSubmit={create}
+      />
     </>
   );
 }

@@ -1,17 +1,22 @@
 "use client";
 
 import { type FormEvent, useState } from "react";
-import type { ApiError, NewTask, Task } from "@/lib/api";
+import type { ApiError, NewTask, Task, TaskList } from "@/lib/api";
 
 const PRIORITIES = ["none", "low", "medium", "high"] as const;
 
-/** The writable fields of a task as a form; shows the API's message and each field's errors. */
+/** The writable fields of a task as a form (its list too, when `lists` are given); shows the
+ * API's message and each field's errors. */
 export function TaskForm({
   task,
+  lists,
+  listId,
   submitLabel,
   onSubmit,
 }: {
   task?: Task;
+  lists?: TaskList[];
+  listId?: number | null;
   submitLabel: string;
   onSubmit: (task: NewTask) => Promise<ApiError | null>;
 }) {
@@ -33,6 +38,7 @@ export function TaskForm({
         .map((tag) => tag.trim())
         .filter(Boolean),
       due_at: due ? new Date(due).toISOString() : null,
+      ...(lists && { list_id: values.get("list_id") ? Number(values.get("list_id")) : null }),
     });
     setBusy(false);
     setError(failure);
@@ -62,6 +68,20 @@ export function TaskForm({
         Tags (comma-separated) <input name="tags" defaultValue={task?.tags?.join(", ")} />
         <FieldErrors error={error} field="tags" />
       </label>
+      {lists && (
+        <label>
+          List
+          <select name="list_id" key={listId ?? ""} defaultValue={String(task?.list_id ?? listId ?? "")}>
+            <option value="">Inbox</option>
+            {lists.map((list) => (
+              <option key={list.id} value={list.id}>
+                {list.name}
+              </option>
+            ))}
+          </select>
+          <FieldErrors error={error} field="list_id" />
+        </label>
+      )}
       <label>
         Due <input name="due_at" type="datetime-local" defaultValue={localDateTime(task?.due_at)} />
         <FieldErrors error={error} field="due_at" />
