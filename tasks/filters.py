@@ -20,7 +20,7 @@ from rest_framework.exceptions import NotFound
 from tasks.fields import RFC3339_PATTERN, parse_rfc3339, text_trim, trimmed_text_pattern
 from tasks.limits import SEARCH_MAX_LENGTH, TAG_MAX_LENGTH, TAGS_PER_TASK
 from tasks.models import Priority, Tag, Task
-from tasks.queries import caller_lists
+from tasks.queries import caller_lists, caller_tasks
 
 # `name__lower`: LOWER(name), the expression the tag's unique index holds.
 Tag._meta.get_field("name").register_lookup(Lower)
@@ -132,6 +132,21 @@ class ListIdsFormField(forms.Field):
         return ids
 
 
+class ParentFormField(forms.Field):
+    """`?parent=`: a task id (its subtasks), or `none` (top-level tasks only)."""
+
+    openapi_schema = {"type": "string", "pattern": "^(?:none|[1-9][0-9]{0,17})$"}
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if value == "none":
+            return "none"
+        if value.isascii() and value.isdigit() and len(value) <= 18 and int(value) > 0:
+            return int(value)
+        raise forms.ValidationError("A task id or `none`.", code="invalid")
+
+
 class SearchFormField(forms.CharField):
     """Text to look for, trimmed as task text is."""
 
@@ -153,6 +168,7 @@ SORT_KEYS = {
     "title": (Lower("title"), False),
     "due_date": (F("due_at"), False),
     "priority": (F("priority"), True),
+    "position": (F("position"), False),
 }
 
 
@@ -189,7 +205,9 @@ def sort_ordering(keys: list[str]) -> list:
         # Tasks without a due date come last in both directions.
         nulls_last = True if name == "due_date" else None
         ordering.append(expression.desc(nulls_last=nulls_last) if descending else expression.asc(nulls_last=nulls_last))
-    return [*ordering, F("id").desc()]
+    # The manual order breaks its ties as the move that made them did: the older task first.
+    last_is_position = keys[-1] == "position"
+    return [*ordering, F("id").asc() if last_is_position else F("id").desc()]
 
 
 class RFC3339Filter(django_filters.Filter):
@@ -206,6 +224,10 @@ class PriorityListFilter(django_filters.Filter):
 
 class TagListFilter(django_filters.Filter):
     field_class = TagListFormField
+
+
+class ParentFilter(django_filters.Filter):
+    field_class = ParentFormField
 
 
 class SortFilter(django_filters.Filter):
@@ -290,11 +312,17 @@ class TaskFilter(ListMembershipFilter):
     updated_since = RFC3339Filter(
         field_name="updated_at", lookup_expr="gte", help_text=f"Changed at or after this moment, for sync. {DATE_TIME}"
     )
+    parent = ParentFilter(
+        method="filter_parent",
+        help_text="A task id: that task's subtasks; `none`: top-level tasks only. Left out: every task, "
+        "each with its `parent_id`. A task that is not the caller's is a 404, as `/api/tasks/{id}` would answer.",
+    )
     sort = SortFilter(
         method="sort_by",
         help_text="Comma-separated keys, each in its natural direction: `created` and `updated` newest first, "
-        "`title` A to Z, `due_date` soonest first, `priority` most urgent first. A leading `-` reverses a "
-        "key; tasks without a due date stay last. Ties end with the newest id. Default: `created`.",
+        "`title` A to Z, `due_date` soonest first, `priority` most urgent first, `position` the manual order "
+        "(first to last). A leading `-` reverses a key; tasks without a due date stay last. Ties end with the "
+        "newest id, or the oldest after `position`. Default: `created`.",
     )
 
     class Meta:
@@ -318,6 +346,13 @@ class TaskFilter(ListMembershipFilter):
     def filter_overdue(self, queryset, name, value):
         overdue = Q(completed=False, due_at__lt=timezone.now())
         return queryset.filter(overdue) if value else queryset.exclude(overdue)
+
+    def filter_parent(self, queryset, name, value):
+        if value == "none":
+            return queryset.filter(parent__isnull=True)
+        if not caller_tasks(self.request.user.better_auth_id).filter(pk=value).exists():
+            raise NotFound()
+        return queryset.filter(parent_id=value)
 
     def filter_search(self, queryset, name, value):
         return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value))

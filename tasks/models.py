@@ -89,8 +89,8 @@ class TaskList(Versioned, models.Model):
     owner = owner_field(related_name="lists")
     name = models.CharField(max_length=LIST_NAME_MAX_LENGTH)
     color = models.CharField(max_length=7, null=True, blank=True, help_text="#rrggbb")
-    # For a manual order; a new list goes last.
-    position = models.PositiveIntegerField(default=0, editable=False)
+    # Its rank in the owner's manual order (tasks.positions): a new list goes last.
+    position = models.BigIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
     version = models.PositiveIntegerField(default=1, editable=False)
@@ -126,6 +126,11 @@ class Task(Versioned, models.Model):
     # Deleting a list deletes its tasks (as Todoist, Google Tasks and To Do do): a SET_NULL
     # would change them without a new version.
     list = models.ForeignKey(TaskList, null=True, blank=True, on_delete=models.CASCADE, related_name="tasks")
+    # A subtask's parent (one level deep: tasks.serializers checks it); deleting a task deletes
+    # its subtasks. A subtask is always in its parent's list.
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="subtasks")
+    # Its rank among its siblings (same list, same parent) in the manual order: tasks.positions.
+    position = models.BigIntegerField(default=0, editable=False)
     tags = models.ManyToManyField(Tag, related_name="tasks", blank=True)
     due_at = models.DateTimeField(null=True, blank=True)
     recurrence = models.CharField(
@@ -156,6 +161,9 @@ class Task(Versioned, models.Model):
             # with 100,000 tasks had every one of them read and sorted for a page of 50.
             models.Index(fields=["owner", "-priority", "-id"], name="task_owner_priority"),
             models.Index(F("owner"), Lower("title"), F("id").desc(), name="task_owner_title"),
+            # sort=position within a list, and a move's neighbours.
+            models.Index(fields=["owner", "list", "position", "id"], name="task_owner_list_position"),
+            models.Index(fields=["parent", "position", "id"], name="task_parent_position"),
         ]
 
     def __str__(self) -> str:
@@ -176,6 +184,26 @@ class Task(Versioned, models.Model):
     @tag_names.setter
     def tag_names(self, names: list[str]) -> None:
         self._tag_names = names
+
+    @property
+    def subtask_count(self) -> int:
+        """How many subtasks the task has: as its query counted them (tasks.queries), else counted now."""
+        count = self.__dict__.get("_subtask_count")
+        return count if count is not None else self.subtasks.count()
+
+    @subtask_count.setter
+    def subtask_count(self, count: int) -> None:
+        self._subtask_count = count
+
+    @property
+    def open_subtask_count(self) -> int:
+        """How many of its subtasks are not completed (as `subtask_count`)."""
+        count = self.__dict__.get("_open_subtask_count")
+        return count if count is not None else self.subtasks.filter(completed=False).count()
+
+    @open_subtask_count.setter
+    def open_subtask_count(self, count: int) -> None:
+        self._open_subtask_count = count
 
     def next_occurrence_values(self) -> dict:
         """What the next occurrence of this task copies: every field a client or an operator

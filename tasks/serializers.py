@@ -5,12 +5,15 @@ from operator import attrgetter, itemgetter
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
 from rest_framework import ISO_8601, serializers
 from rest_framework.settings import api_settings
 
 from tasks.fields import (
     MAX_BIGINT,
     BoundedListField,
+    PositionField,
     PriorityField,
     RecurrenceField,
     RelatedIdField,
@@ -25,7 +28,15 @@ from tasks.fields import (
 from tasks.limits import BULK_MAX_IDS
 from tasks.models import Task, TaskList
 from tasks.recurrence import HORIZON_TEXT, InvalidRecurrence, recurrence_check_schedule
-from tasks.services import list_check_room, list_next_position, task_check_room, task_set_completed, task_set_tags
+from tasks.services import (
+    list_check_room,
+    list_next_position,
+    subtask_check_room,
+    task_check_room,
+    task_new_position,
+    task_set_completed,
+    task_set_tags,
+)
 
 
 class StrictSerializerMixin:
@@ -184,6 +195,14 @@ class TaskSerializer(StrictModelSerializer):
     priority = PriorityField(default="none")
     tags = TagListField(source="tag_names", default=list)
     due_at = RFC3339DateTimeField(allow_null=True, default=None)
+    position = PositionField(
+        required=False,
+        help_text="The task's rank among its siblings (the top-level tasks of its list or of the inbox, or "
+        "its parent's subtasks): `sort=position` orders by it, ascending. Read-only but for a create, which "
+        'may send `"top"` to put the task first (default: `"bottom"`, last); `/move` changes it.',
+    )
+    subtask_count = serializers.IntegerField(read_only=True, help_text="How many subtasks the task has.")
+    open_subtask_count = serializers.IntegerField(read_only=True, help_text="How many of them are not completed.")
     recurrence = RecurrenceField(
         allow_null=True,
         default=None,
@@ -219,6 +238,10 @@ class TaskSerializer(StrictModelSerializer):
             "due_at",
             "recurrence",
             "list_id",
+            "parent_id",
+            "position",
+            "subtask_count",
+            "open_subtask_count",
             "created_at",
             "updated_at",
         ]
@@ -258,13 +281,47 @@ class TaskSerializer(StrictModelSerializer):
                 recurrence_check_schedule(recurrence, due_at)
             except InvalidRecurrence as e:
                 raise serializers.ValidationError({"recurrence": [serializers.ErrorDetail(str(e), code=e.code)]}) from e
+        if "parent_id" in attrs or "list_id" in attrs:
+            self._validate_nesting(attrs)
         return attrs
+
+    def _validate_nesting(self, attrs) -> None:
+        """One level deep, never its own parent; a subtask is in its parent's list (`list_id` follows it)."""
+        task = self.instance
+        parent_id = attrs.get("parent_id", getattr(task, "parent_id", None))
+        if parent_id is None:
+            return
+
+        def refuse(field: str, message: str, code: str):
+            raise serializers.ValidationError({field: [serializers.ErrorDetail(message, code=code)]})
+
+        if task is not None and parent_id == task.pk:
+            refuse("parent_id", "A task cannot be its own parent.", "own_parent")
+        parent = Task.objects.only("parent_id", "list_id").get(pk=parent_id)
+        if parent.parent_id is not None:
+            refuse("parent_id", "A subtask cannot have subtasks: subtasks are one level deep.", "too_deep")
+        if task is not None and task.parent_id is None and task.subtask_count:
+            refuse(
+                "parent_id", "A task with subtasks cannot become a subtask: subtasks are one level deep.", "too_deep"
+            )
+        if "list_id" in self.initial_data and attrs.get("list_id") != parent.list_id:
+            refuse("list_id", "A subtask is in its parent's list: move the parent instead.", "follows_parent")
+        attrs["list_id"] = parent.list_id
 
     def create(self, validated_data):
         task_check_room(owner=validated_data["owner"])
+        if validated_data.get("parent_id") is not None:
+            subtask_check_room(parent_id=validated_data["parent_id"])
         completed = validated_data.pop("completed", False)
         tag_names = validated_data.pop("tag_names", [])
+        validated_data["position"] = task_new_position(
+            owner_id=validated_data["owner"].better_auth_id,
+            list_id=validated_data.get("list_id"),
+            parent_id=validated_data.get("parent_id"),
+            top=validated_data.pop("position", "bottom") == "top",
+        )
         task = Task.objects.create(**validated_data)
+        task.subtask_count = task.open_subtask_count = 0
         if tag_names:
             task_set_tags(task=task, names=tag_names)
         else:
@@ -278,8 +335,16 @@ class TaskSerializer(StrictModelSerializer):
         completed = validated_data.pop("completed", task.completed)
         tag_names = validated_data.pop("tag_names", None)
         changed = [name for name, value in validated_data.items() if getattr(task, name) != value]
+        if "parent_id" in changed and validated_data["parent_id"] is not None:
+            subtask_check_room(parent_id=validated_data["parent_id"])
         for name in changed:
             setattr(task, name, validated_data[name])
+        if "parent_id" in changed or "list_id" in changed:
+            # A task that changes siblings goes last among its new ones; its subtasks follow it.
+            task.position = task_new_position(owner_id=task.owner_id, list_id=task.list_id, parent_id=task.parent_id)
+            changed.append("position")
+            if "list_id" in changed and task.subtask_count:
+                task.subtasks.update(list_id=task.list_id, updated_at=timezone.now(), version=F("version") + 1)
         retag = tag_names is not None and {n.casefold() for n in tag_names} != {n.casefold() for n in task.tag_names}
         if changed or retag:
             task.save(update_fields=changed)  # Task.save adds version and updated_at
@@ -362,6 +427,54 @@ class TaskCompleteSerializer(StrictSerializerMixin, serializers.Serializer):
     completed = StrictBooleanField(required=False)
 
 
+def _caller_tasks_field(**kwargs) -> RelatedIdField:
+    return RelatedIdField(
+        scope=lambda request: Task.objects.visible_to(request.user.better_auth_id),
+        noun=Task._meta.verbose_name,
+        **kwargs,
+    )
+
+
+def _caller_list_field(**kwargs) -> RelatedIdField:
+    return RelatedIdField(
+        scope=lambda request: TaskList.objects.visible_to(request.user.better_auth_id),
+        noun=TaskList._meta.verbose_name,
+        **kwargs,
+    )
+
+
+class MoveSerializer(StrictSerializerMixin, serializers.Serializer):
+    """Body of `/move`: where the row goes, just `before` or just `after` a sibling (not both);
+    neither puts it last."""
+
+    def validate(self, attrs):
+        if "before" in attrs and "after" in attrs:
+            raise serializers.ValidationError(
+                {"after": [serializers.ErrorDetail("Send `before` or `after`, not both.", code="unexpected")]}
+            )
+        return attrs
+
+
+class TaskMoveSerializer(MoveSerializer):
+    """Body of `POST /api/tasks/{id}/move`."""
+
+    before = _caller_tasks_field(required=False, help_text="Put the task just before this sibling.")
+    after = _caller_tasks_field(required=False, help_text="Put the task just after this sibling.")
+    list_id = _caller_list_field(
+        allow_null=True,
+        required=False,
+        help_text="The list the task goes to (null: the inbox); alone, it goes last there. "
+        "Left out: the task stays in its list. Not for a subtask, which follows its parent.",
+    )
+
+
+class ListMoveSerializer(MoveSerializer):
+    """Body of `POST /api/lists/{id}/move`."""
+
+    before = _caller_list_field(required=False, help_text="Put the list just before this one.")
+    after = _caller_list_field(required=False, help_text="Put the list just after this one.")
+
+
 BULK_ACTIONS = ["complete", "reopen", "delete", "move"]
 
 
@@ -373,15 +486,23 @@ class BulkActionSerializer(StrictSerializerMixin, serializers.Serializer):
     ids = BoundedListField(
         child=StrictIntegerField(min_value=1, max_value=MAX_BIGINT), min_length=1, max_length=BULK_MAX_IDS
     )
-    list_id = RelatedIdField(
-        scope=lambda request: TaskList.objects.visible_to(request.user.better_auth_id),
-        noun=TaskList._meta.verbose_name,
+    list_id = _caller_list_field(
         allow_null=True,
         required=False,
-        help_text="With `move` only (and required there): one of the caller's lists, or null for the inbox.",
+        help_text="With `move` only (and required there): one of the caller's lists, or null for the inbox. "
+        "The tasks go last there, in their current order, their subtasks with them.",
+    )
+    include_subtasks = StrictBooleanField(
+        required=False,
+        help_text="With `complete` or `reopen` only: `true` acts on the subtasks of these tasks too "
+        "(completing a task alone leaves its subtasks as they are).",
     )
 
     def validate(self, attrs):
+        if attrs["action"] not in ("complete", "reopen") and "include_subtasks" in attrs:
+            raise serializers.ValidationError(
+                {"include_subtasks": [serializers.ErrorDetail("Only with `complete` or `reopen`.", code="unexpected")]}
+            )
         if attrs["action"] == "move" and "list_id" not in attrs:
             raise serializers.ValidationError(
                 {"list_id": [serializers.ErrorDetail("Required with `move`.", code="required")]}

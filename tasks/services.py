@@ -9,14 +9,16 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import router
-from django.db.models import F, Max
+from django.db.models import Count, F, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 from django.utils import timezone
 from rest_framework import exceptions, status
 
 from accounts.models import User
+from tasks.limits import SUBTASKS_PER_TASK
 from tasks.models import Tag, Task, TaskList
+from tasks.positions import POSITION_STEP, position_at_end, position_at_top, position_place
 from tasks.queries import caller_lists, task_count
 from tasks.recurrence import recurrence_next
 
@@ -48,15 +50,68 @@ def list_check_room(*, owner: User) -> None:
 
 def list_next_position(*, owner: User) -> int:
     """Where a new list goes: after the owner's last one."""
-    last = caller_lists(owner.better_auth_id).aggregate(last=Max("position"))["last"]
-    return 0 if last is None else last + 1
+    return position_at_end(caller_lists(owner.better_auth_id))
+
+
+def task_siblings(*, owner_id: str, list_id: int | None, parent_id: int | None) -> QuerySet:
+    """The tasks that share a manual order: a list's (or the inbox's) top-level tasks, or one task's subtasks."""
+    if parent_id is not None:
+        return Task.objects.filter(owner_id=owner_id, parent_id=parent_id)
+    return Task.objects.filter(owner_id=owner_id, list_id=list_id, parent__isnull=True)
+
+
+def task_new_position(*, owner_id: str, list_id: int | None, parent_id: int | None, top: bool = False) -> int:
+    """Where a task added to its siblings goes: after the last, or before the first (`top`)."""
+    group = task_siblings(owner_id=owner_id, list_id=list_id, parent_id=parent_id)
+    return position_at_top(group) if top else position_at_end(group)
+
+
+def task_move(*, task: Task, list_id: int | None, before: Task | None = None, after: Task | None = None) -> bool:
+    """Moves a locked task just before or after one of its future siblings, or to the end of the
+    list `list_id` (None: the inbox); its subtasks follow it to another list. Whether it moved.
+
+    The caller holds the owner's lock (tasks.positions.owner_lock), taken before the task's.
+    """
+    group = task_siblings(owner_id=task.owner_id, list_id=list_id, parent_id=task.parent_id)
+    position = position_place(row=task, group=group, in_group=task.list_id == list_id, before=before, after=after)
+    if position is None:
+        return False
+    changed = ["position"]
+    if task.list_id != list_id:
+        changed.append("list")
+        task.list_id = list_id
+        task.subtasks.update(list_id=list_id, updated_at=timezone.now(), version=F("version") + 1)
+    task.position = position
+    task.save(update_fields=changed)  # Task.save adds version and updated_at
+    return True
 
 
 def tasks_move(*, tasks: list[Task], list_id: int | None) -> int:
-    """Puts locked tasks in a list (None: the inbox), each moved task a new version; how many moved."""
-    moving = [task.pk for task in tasks if task.list_id != list_id]
-    Task.objects.filter(pk__in=moving).update(list_id=list_id, updated_at=timezone.now(), version=F("version") + 1)
+    """Puts locked top-level tasks at the end of a list (None: the inbox), in their current order,
+    their subtasks with them; each moved task a new version. How many moved."""
+    moving = sorted(
+        (task for task in tasks if task.list_id != list_id), key=lambda t: (t.list_id or 0, t.position, t.pk)
+    )
+    if not moving:
+        return 0
+    start = position_at_end(task_siblings(owner_id=moving[0].owner_id, list_id=list_id, parent_id=None))
+    ranks = {task.pk: start + index * POSITION_STEP for index, task in enumerate(moving)}
+    whens = " ".join(f"WHEN {int(pk)} THEN {int(position)}" for pk, position in ranks.items())
+    now = timezone.now()
+    Task.objects.filter(pk__in=list(ranks)).update(
+        list_id=list_id,
+        position=RawSQL(f"CASE id {whens} ELSE position END", ()),
+        updated_at=now,
+        version=F("version") + 1,
+    )
+    Task.objects.filter(parent_id__in=list(ranks)).update(list_id=list_id, updated_at=now, version=F("version") + 1)
     return len(moving)
+
+
+def subtask_check_room(*, parent_id: int, adding: int = 1) -> None:
+    """Refuses a subtask past SUBTASKS_PER_TASK under one parent."""
+    if Task.objects.filter(parent_id=parent_id).count() + adding > SUBTASKS_PER_TASK:
+        raise LimitReached(f"A task can have at most {SUBTASKS_PER_TASK} subtasks.", code="subtask_limit_reached")
 
 
 def tags_resolve(*, owner: User, names: list[str]) -> list[Tag]:
@@ -102,7 +157,7 @@ def task_set_completed(*, task: Task, completed: bool) -> Task | None:
     """
     following = _following(task) if completed and not task.completed else None
     if following is not None:
-        _check_room(owner_id=task.owner_id, adding=1)
+        _check_room(owner_id=task.owner_id, adding=1 + task.subtask_count)
     changed = ["completed", "completed_at"]
     spawned = None
     if following is not None:
@@ -123,8 +178,12 @@ def tasks_set_completed(*, tasks: list[Task], completed: bool) -> tuple[int, lis
     """
     changing = [task for task in tasks if task.completed != completed]
     following = [(task, after) for task in changing if completed and (after := _following(task)) is not None]
-    for owner_id, adding in Counter(task.owner_id for task, _ in following).items():
-        _check_room(owner_id=owner_id, adding=adding)
+    subtasks = _subtask_counts([task.pk for task, _ in following])
+    adding = Counter()
+    for task, _ in following:
+        adding[task.owner_id] += 1 + subtasks.get(task.pk, 0)
+    for owner_id, count in adding.items():
+        _check_room(owner_id=owner_id, adding=count)
     spawned = tasks_spawn_next_occurrences(following=following) if following else []
     links = {
         "next_occurrence_id": _next_occurrences(
@@ -158,20 +217,56 @@ def _following(task: Task) -> tuple[datetime, str] | None:
     return recurrence_next(task.recurrence, task.due_at)
 
 
+def _subtask_counts(task_ids: list[int]) -> dict[int, int]:
+    if not task_ids:
+        return {}
+    counts = Task.objects.filter(parent_id__in=task_ids).values("parent_id").annotate(n=Count("*"))
+    return dict(counts.values_list("parent_id", "n"))
+
+
 def tasks_spawn_next_occurrences(*, following: list[tuple[Task, tuple[datetime, str]]]) -> list[Task]:
-    """Creates each task's next occurrence: same fields and tags, the given due date and rule.
+    """Creates each task's next occurrence: same fields, tags and subtasks (reopened), the given
+    due date and rule, at the end of its siblings.
 
     The caller links each task to its occurrence (`next_occurrence`) in the write that
     completes it.
     """
+    ends = {}
+
+    def at_end(task: Task) -> int:
+        key = (task.owner_id, task.list_id, task.parent_id)
+        if key not in ends:
+            ends[key] = task_new_position(owner_id=task.owner_id, list_id=task.list_id, parent_id=task.parent_id)
+        else:
+            ends[key] += POSITION_STEP
+        return ends[key]
+
     spawned = Task.objects.bulk_create(
         [
-            Task(**{**task.next_occurrence_values(), "due_at": due_at, "recurrence": rule})
+            Task(**{**task.next_occurrence_values(), "due_at": due_at, "recurrence": rule, "position": at_end(task)})
             for task, (due_at, rule) in following
         ]
     )
+    copies = {task.pk: new for (task, _), new in zip(following, spawned, strict=True)}
+    # Their subtasks, reopened, under the new occurrence; a subtask keeps no series of its own there.
+    subtasks = list(Task.objects.filter(parent_id__in=list(copies)).order_by("position", "id"))
+    subtask_copies = Task.objects.bulk_create(
+        [
+            Task(
+                **{
+                    **subtask.next_occurrence_values(),
+                    "parent_id": copies[subtask.parent_id].pk,
+                    "list_id": copies[subtask.parent_id].list_id,
+                    "due_at": subtask.due_at,
+                    "recurrence": subtask.recurrence,
+                    "position": subtask.position,
+                }
+            )
+            for subtask in subtasks
+        ]
+    )
+    copies.update({subtask.pk: new for subtask, new in zip(subtasks, subtask_copies, strict=True)})
     links = Task.tags.through.objects
-    spawned_for = {task.pk: new for (task, _), new in zip(following, spawned, strict=True)}
-    tag_links = links.filter(task_id__in=list(spawned_for)).values_list("task_id", "tag_id")
-    links.bulk_create([links.model(task_id=spawned_for[task_id].pk, tag_id=tag_id) for task_id, tag_id in tag_links])
+    tag_links = links.filter(task_id__in=list(copies)).values_list("task_id", "tag_id")
+    links.bulk_create([links.model(task_id=copies[task_id].pk, tag_id=tag_id) for task_id, tag_id in tag_links])
     return spawned

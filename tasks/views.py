@@ -20,6 +20,7 @@ from core.idempotency import idempotent_create
 from core.openapi import error_responses, names_pattern
 from tasks.filters import LIST_MEMBERSHIP_PARAMETERS, TASK_LIST_PARAMETERS, ListMembershipFilter, TaskFilter
 from tasks.models import Tag, Task
+from tasks.positions import owner_lock, position_place
 from tasks.queries import (
     DefaultPage,
     caller_lists,
@@ -33,13 +34,15 @@ from tasks.queries import (
 from tasks.serializers import (
     BulkActionSerializer,
     BulkResultSerializer,
+    ListMoveSerializer,
     StatsSerializer,
     TagSerializer,
     TaskCompleteSerializer,
     TaskListSerializer,
+    TaskMoveSerializer,
     TaskSerializer,
 )
-from tasks.services import tags_prune, task_set_completed, tasks_move, tasks_set_completed
+from tasks.services import tags_prune, task_move, task_set_completed, tasks_move, tasks_set_completed
 
 # The zones `tz=` accepts: those of the pinned tzdata package, the same on every machine (the
 # system's own database varies), so the schema can state them exactly.
@@ -179,6 +182,44 @@ class TaskViewSet(ConditionalWrites, viewsets.ModelViewSet):
         return self.object_response(task)
 
     @extend_schema(
+        operation_id="moveTask",
+        summary="Move a task in the manual order, or to another list",
+        description="`before` or `after` a sibling (a top-level task of the destination list, or a subtask of "
+        "the same parent), or `list_id` alone: the end of that list (null: the inbox). With `list_id` and "
+        "an anchor, the anchor is in that list. The task's subtasks follow it to another list. Only the moved "
+        "task is written, and its version bumps, except when the gap between its new neighbours has run out: "
+        "then its siblings are renumbered in the same request, and each renumbered one gets a new version too "
+        "(docs/api.md, Manual order). A move to where the task already stands changes nothing, its version "
+        "included. An anchor that is not one of the caller's tasks is a 400 `does_not_exist`; one that is "
+        "not a sibling, a 400 `not_a_sibling`.",
+        request=TaskMoveSerializer,
+        responses={200: TaskSerializer, **error_responses(400)},
+    )
+    @action(detail=True, methods=["post"])
+    @transaction.atomic
+    def move(self, request, *args, **kwargs):
+        """Moves the task before or after a sibling, or to the end of a list."""
+        body = TaskMoveSerializer(data=request.data, context={"request": request})
+        body.is_valid(raise_exception=True)
+        owner_lock(owner_id=request.user.better_auth_id)  # moves run one at a time: no equal positions
+        task = self.object_for_write()
+        place = body.validated_data
+        list_id = place.get("list_id", task.list_id)
+        if task.parent_id is not None and list_id != task.list_id:
+            _refuse("list_id", "A subtask is in its parent's list: move the parent instead.", "follows_parent")
+        anchors = {}
+        for side in ("before", "after"):
+            if side in place:
+                anchor = self.get_queryset().get(pk=place[side])
+                if anchor.pk == task.pk:
+                    _refuse(side, "A task cannot be moved next to itself.", "invalid")
+                if anchor.parent_id != task.parent_id or (task.parent_id is None and anchor.list_id != list_id):
+                    _refuse(side, "Not a sibling of the task in the destination.", "not_a_sibling")
+                anchors[side] = anchor
+        task_move(task=task, list_id=list_id, **anchors)
+        return self.object_response(task)
+
+    @extend_schema(
         operation_id="bulkTasks",
         summary="Complete, reopen, delete or move several tasks at once",
         description="All or nothing: when one id is not among the caller's tasks, nothing changes and the answer is 404; "
@@ -193,11 +234,18 @@ class TaskViewSet(ConditionalWrites, viewsets.ModelViewSet):
         """Completes, reopens, deletes or moves several tasks: all of them, or none when one id is not the caller's."""
         body = BulkActionSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
+        if body.validated_data["action"] == "move":
+            owner_lock(owner_id=request.user.better_auth_id)  # before the tasks' locks, as /move takes them
         ids = set(body.validated_data["ids"])
         tasks = list(self.get_queryset().filter(pk__in=ids).select_for_update())
         if len(tasks) != len(ids):
             raise NotFound("One or more of these tasks do not exist; nothing was changed.")
         verb = body.validated_data["action"]
+        if verb == "move" and any(task.parent_id is not None for task in tasks):
+            _refuse("ids", "A subtask is in its parent's list: move the parent instead.", "follows_parent")
+        if body.validated_data.get("include_subtasks"):
+            tasks += list(self.get_queryset().filter(parent_id__in=ids).exclude(pk__in=ids).select_for_update())
+            ids |= {task.pk for task in tasks}
         created = []
         if verb == "delete":
             Task.objects.filter(pk__in=ids).delete()
@@ -248,6 +296,10 @@ class TaskViewSet(ConditionalWrites, viewsets.ModelViewSet):
         )
         counts = {name.removeprefix("n_"): value for name, value in counts.items()}
         return Response(StatsSerializer(counts).data)
+
+
+def _refuse(field: str, message: str, code: str):
+    raise serializers.ValidationError({field: [serializers.ErrorDetail(message, code=code)]})
 
 
 def _zone_from(name: str) -> ZoneInfo:
@@ -342,3 +394,34 @@ class TaskListViewSet(ConditionalWrites, viewsets.ModelViewSet):
         self.object_for_write().delete()  # its tasks go with it (Task.list: CASCADE)
         tags_prune(owner=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        operation_id="moveList",
+        summary="Move a list in the caller's order of lists",
+        description="Just `before` or just `after` another of the caller's lists; neither puts it last. Written "
+        "as a task's move is (docs/api.md, Manual order): the moved list's version bumps, and the others' "
+        "only when the gap ran out and they were renumbered. An id that is not one of the caller's lists is "
+        "a 400 `does_not_exist`.",
+        request=ListMoveSerializer,
+        responses={200: TaskListSerializer, **error_responses(400)},
+    )
+    @action(detail=True, methods=["post"])
+    @transaction.atomic
+    def move(self, request, *args, **kwargs):
+        """Moves the list before or after another, or last."""
+        body = ListMoveSerializer(data=request.data, context={"request": request})
+        body.is_valid(raise_exception=True)
+        owner_lock(owner_id=request.user.better_auth_id)
+        task_list = self.object_for_write()
+        anchors = {
+            side: caller_lists(request.user.better_auth_id).get(pk=pk) for side, pk in body.validated_data.items()
+        }
+        if any(anchor.pk == task_list.pk for anchor in anchors.values()):
+            _refuse(next(iter(anchors)), "A list cannot be moved next to itself.", "invalid")
+        position = position_place(
+            row=task_list, group=caller_lists(request.user.better_auth_id), in_group=True, **anchors
+        )
+        if position is not None:
+            task_list.position = position
+            task_list.save(update_fields=["position"])
+        return self.object_response(task_list)

@@ -5,6 +5,7 @@ from django.core.exceptions import ImproperlyConfigured
 from rest_framework import serializers
 
 from tasks.models import Task, TaskList
+from tasks.positions import POSITION_STEP
 from tasks.serializers import StrictModelSerializer
 from tests.tasks.factories import make_task
 
@@ -23,11 +24,11 @@ def test_it_creates_lists_in_order_with_counts(alice_client, slash):
     assert {k: first.json()[k] for k in ("name", "color", "position", "task_count", "open_count")} == {
         "name": "Work",
         "color": "#a1b2c3",
-        "position": 0,
+        "position": POSITION_STEP,
         "task_count": 0,
         "open_count": 0,
     }
-    assert second.json()["position"] == 1 and second.json()["color"] is None
+    assert second.json()["position"] == 2 * POSITION_STEP and second.json()["color"] is None
     listed = alice_client.get(f"/api/lists{slash}")
     assert [item["name"] for item in listed.json()] == ["Work", "Home"]
     assert listed["X-Total-Count"] == "2"

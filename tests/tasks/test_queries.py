@@ -42,7 +42,8 @@ def tasks(alice, bob):
 def shown(task: Task) -> dict:
     """Everything stored for a task, and its tag names, as a row has them."""
     values = {field.attname: getattr(task, field.attname) for field in Task._meta.concrete_fields}
-    return {**values, "tag_names": sorted(task.tag_names)}
+    counts = {"subtask_count": task.subtask_count, "open_subtask_count": task.open_subtask_count}
+    return {**values, **counts, "tag_names": sorted(task.tag_names)}
 
 
 def sorted_tags(row: dict) -> dict:

@@ -19,6 +19,10 @@ def test_it_returns_the_callers_task(alice_client, alice):
         "due_at": None,
         "recurrence": None,
         "list_id": None,
+        "parent_id": None,
+        "position": task.position,
+        "subtask_count": 0,
+        "open_subtask_count": 0,
         "created_at": body["created_at"],
         "updated_at": body["updated_at"],
     }
