@@ -96,7 +96,33 @@ class TaskAdminForm(forms.ModelForm):
         task_list = cleaned.get("list")
         if owner and task_list and task_list.owner_id != owner.better_auth_id:
             self.add_error("list", "The list must belong to the task's owner.")
+        parent = cleaned.get("parent")
+        if parent is not None:
+            if owner and parent.owner_id != owner.better_auth_id:
+                self.add_error("parent", "The parent must belong to the task's owner.")
+            elif parent.parent_id is not None or parent.pk == self.instance.pk or self.instance.subtasks.exists():
+                self.add_error("parent", "Subtasks are one level deep: a subtask's parent is a top-level task.")
+            elif task_list != parent.list:
+                self.add_error("list", "A subtask is in its parent's list.")
         return cleaned
+
+
+class SubtaskInline(admin.TabularInline):
+    """A task's subtasks, in their order; each is changed on its own page."""
+
+    model = Task
+    fk_name = "parent"
+    fields = ["title", "completed", "position"]
+    readonly_fields = fields
+    ordering = ["position", "id"]
+    show_change_link = True
+    extra = 0
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Task)
@@ -109,8 +135,9 @@ class TaskAdmin(admin.ModelAdmin):
     list_filter = ["completed", "priority", DueFilter, ("list", admin.EmptyFieldListFilter)]
     search_fields = ["title"]
     search_help_text = "A title, or an owner's email (anything with an @)."
-    autocomplete_fields = ["owner", "tags", "list"]
-    readonly_fields = ["completed_at", "created_at", "updated_at"]
+    autocomplete_fields = ["owner", "tags", "list", "parent"]
+    readonly_fields = ["position", "completed_at", "created_at", "updated_at"]
+    inlines = [SubtaskInline]
     list_select_related = ["owner", "list"]
     # Newest first by primary key: an index scan, where created_at would sort every row.
     ordering = ["-pk"]

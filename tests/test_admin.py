@@ -187,7 +187,23 @@ def test_the_task_form_picks_the_owner_by_autocomplete_with_read_only_timestamps
     assert 'class="admin-autocomplete' in html and 'data-field-name="owner"' in html
     assert html.count("<option") < 10  # never one option per user
     form = response.context["adminform"]
-    assert {"created_at", "updated_at", "completed_at"} <= set(form.readonly_fields)
+    assert {"created_at", "updated_at", "completed_at", "position"} <= set(form.readonly_fields)
+
+
+def test_the_task_page_shows_its_subtasks_inline_in_order(operator, alice):
+    parent = make_task(alice, title="Pack")
+    make_task(alice, title="shirts", parent=parent, position=2)
+    make_task(alice, title="socks", parent=parent, position=1)
+    html = operator.get(f"{TASKS}{parent.pk}/change/").content.decode()
+    assert html.index("socks") < html.index("shirts")
+
+
+def test_the_task_form_refuses_a_subtask_of_a_subtask(operator, alice):
+    parent = make_task(alice, title="Pack")
+    child = make_task(alice, title="socks", parent=parent)
+    task = make_task(alice, title="x")
+    response = operator.post(f"{TASKS}{task.pk}/change/", _task_form(task, parent=child.pk))
+    assert response.status_code == 200 and "one level deep" in response.content.decode()
 
 
 def _task_form(task: Task, **changes) -> dict:
@@ -200,6 +216,9 @@ def _task_form(task: Task, **changes) -> dict:
         "due_at_1": "",
         "recurrence": "",
         "tags": [],
+        # The subtasks inline (read-only) still sends its management form.
+        "subtasks-TOTAL_FORMS": 0,
+        "subtasks-INITIAL_FORMS": 0,
     }
     data.update(changes)
     return {k: v for k, v in data.items() if v is not None}
