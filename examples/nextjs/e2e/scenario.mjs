@@ -32,7 +32,7 @@ async function waitForText(page, text) {
 
 /** The list's rows as [title, completed], in page order. */
 async function listedTasks(page) {
-  return page.$$eval("ul.tasks li", (rows) =>
+  return page.$$eval("ul.tasks > li", (rows) =>
     rows.map((row) => [row.querySelector(".title").textContent, row.querySelector("input[type=checkbox]").checked]),
   );
 }
@@ -41,7 +41,7 @@ async function waitForList(page, expected) {
   await page
     .waitForFunction(
       (want) => {
-        const rows = [...document.querySelectorAll("ul.tasks li")].map((row) => [
+        const rows = [...document.querySelectorAll("ul.tasks > li")].map((row) => [
           row.querySelector(".title").textContent,
           row.querySelector("input[type=checkbox]").checked,
         ]);
@@ -54,7 +54,7 @@ async function waitForList(page, expected) {
 }
 
 async function row(page, title) {
-  const rows = await page.$$("ul.tasks li");
+  const rows = await page.$$("ul.tasks > li");
   for (const candidate of rows) {
     if ((await candidate.$eval(".title", (el) => el.textContent)) === title) return candidate;
   }
@@ -528,6 +528,60 @@ step("Alice deletes a list, and its tasks go with it", async () => {
   const titles = (await tasksOf(ALICE)).map((t) => t.title);
   assert.ok(!titles.includes("Plan the week") && !titles.includes("Water the plants"), "the list's tasks are gone");
   assert.equal((await apiAs(ALICE, `/api/lists/${aliceLists.Home}`)).status, 404);
+});
+
+step("Alice puts three tasks of a list in her own order, and a reload keeps it", async () => {
+  const showWorkInMyOrder = async () => {
+    await (await sidebarList(alice, "Work")).$eval("button", (button) => button.click());
+    await alice.waitForSelector("[name=manual]", WAIT);
+    if (!(await alice.$eval("[name=manual]", (box) => box.checked))) await alice.click("[name=manual]");
+  };
+  await showWorkInMyOrder();
+  for (const title of ["One", "Two", "Three"]) {
+    await fillTaskForm(alice, { title, list: String(aliceLists.Work) });
+    await waitForText(alice, title);
+  }
+  await waitForList(alice, [["One", false], ["Two", false], ["Three", false]]);
+  await (await row(alice, "One")).$eval("button.down", (button) => button.click());
+  await waitForList(alice, [["Two", false], ["One", false], ["Three", false]]);
+  await (await row(alice, "Three")).$eval("button.up", (button) => button.click());
+  await waitForList(alice, [["Two", false], ["Three", false], ["One", false]]);
+  await alice.reload();
+  await waitForText(alice, "Alice’s tasks");
+  await showWorkInMyOrder();
+  await waitForList(alice, [["Two", false], ["Three", false], ["One", false]]);
+  const inOrder = await apiAs(ALICE, `/api/tasks?list=${aliceLists.Work}&sort=position`);
+  assert.deepEqual(
+    inOrder.body.map((t) => t.title),
+    ["Two", "Three", "One"],
+  );
+});
+
+step("Alice breaks a task into two steps, checks one off, and deleting the task takes both", async () => {
+  for (const step of ["Step A", "Step B"]) {
+    const parent = await row(alice, "Two");
+    await parent.$eval("[name=subtask-title]", (input) => input.focus());
+    await alice.keyboard.type(step);
+    await parent.$eval("button.add-subtask", (button) => button.click());
+    await alice.waitForFunction(
+      (title) => [...document.querySelectorAll(".subtask-title")].some((el) => el.textContent === title),
+      WAIT,
+      step,
+    );
+  }
+  await alice.click('[aria-label="Complete Step A"]');
+  await alice.waitForFunction(
+    () => document.querySelector('[aria-label="Complete Step A"]')?.checked === true,
+    WAIT,
+  );
+  const two = await taskOf(ALICE, "Two");
+  assert.equal(two.subtask_count, 2);
+  assert.equal(two.open_subtask_count, 1);
+  assert.equal((await taskOf(ALICE, "Step A")).parent_id, two.id);
+  await (await row(alice, "Two")).$$eval("button", (buttons) => buttons.find((b) => b.textContent === "Delete").click());
+  await waitForList(alice, [["Three", false], ["One", false]]);
+  const titles = (await tasksOf(ALICE)).map((t) => t.title);
+  assert.ok(!["Two", "Step A", "Step B"].some((title) => titles.includes(title)), "the task and its steps are gone");
 });
 
 step("Bob cannot see Alice's lists or put a task in one", async () => {

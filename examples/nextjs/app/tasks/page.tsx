@@ -21,13 +21,23 @@ export default function TasksPage() {
   const [status, setStatus] = useState<(typeof STATUSES)[number]>("all");
   const [offset, setOffset] = useState(0);
   const [page, setPage] = useState<Page | null>(null);
+  // The manual order (sort=position) instead of newest first; reordering needs one list shown.
+  const [manual, setManual] = useState(false);
+  const [subtasks, setSubtasks] = useState<Record<number, Task[]>>({});
   const [error, setError] = useState<string | null>(null);
 
   const load = useCallback(async () => {
     const [tasks, listed] = await Promise.all([
       api.GET("/api/tasks", {
         params: {
-          query: { status, limit: PAGE_SIZE, offset, ...(shown !== "all" && { list: [String(shown)] }) },
+          query: {
+            status,
+            limit: PAGE_SIZE,
+            offset,
+            parent: "none", // subtasks show under their parent
+            ...(manual && { sort: "position" }),
+            ...(shown !== "all" && { list: [String(shown)] }),
+          },
         },
       }),
       api.GET("/api/lists", { params: { query: { limit: 100 } } }),
@@ -37,8 +47,15 @@ export default function TasksPage() {
     if (!data) return setError(errorMessage(error, response));
     setError(null);
     const total = Number(response.headers.get("X-Total-Count") ?? data.length);
+    const parents = data.filter((task) => task.subtask_count > 0);
+    const steps = await Promise.all(
+      parents.map((task) =>
+        api.GET("/api/tasks", { params: { query: { parent: String(task.id), sort: "position", limit: 100 } } }),
+      ),
+    );
+    setSubtasks(Object.fromEntries(parents.map((task, i) => [task.id, steps[i]!.data ?? []])));
     setPage({ tasks: data, total, ...pageLinks(response.headers.get("Link")) });
-  }, [status, offset, shown]);
+  }, [status, offset, shown, manual]);
 
   const userId = user?.id;
   useEffect(() => {
@@ -59,6 +76,25 @@ export default function TasksPage() {
   async function toggle(task: Task) {
     const { error, response } = await api.PATCH("/api/tasks/{id}/complete", {
       params: { path: { id: String(task.id) } },
+    });
+    if (!response.ok) setError(errorMessage(error, response));
+    await load();
+  }
+
+  /** Puts `task` just before or after its neighbour on the page (the manual order). */
+  async function move(task: Task, place: { before: number } | { after: number }) {
+    const { error, response } = await api.POST("/api/tasks/{id}/move", {
+      params: { path: { id: String(task.id) } },
+      body: place,
+    });
+    if (!response.ok) setError(errorMessage(error, response));
+    await load();
+  }
+
+  async function addSubtask(parent: Task, title: string) {
+    const { error, response } = await api.POST("/api/tasks", {
+      body: { title, parent_id: parent.id },
+      params: { header: { "Idempotency-Key": crypto.randomUUID() } },
     });
     if (!response.ok) setError(errorMessage(error, response));
     await load();
@@ -104,6 +140,10 @@ export default function TasksPage() {
             <option key={s}>{s}</option>
           ))}
         </select>
+      </label>{" "}
+      <label>
+        <input type="checkbox" name="manual" checked={manual} onChange={(event) => setManual(event.target.checked)} />{" "}
+        My order
       </label>
       {error && (
         <p className="error" role="alert">
@@ -117,7 +157,7 @@ export default function TasksPage() {
             {page.total === 0 ? "No tasks." : `${page.total} task${page.total === 1 ? "" : "s"}`}
           </p>
           <ul className="tasks">
-            {page.tasks.map((task) => (
+            {page.tasks.map((task, index) => (
               <li key={task.id} className={task.completed ? "done" : ""} data-task-id={task.id}>
                 <input
                   type="checkbox"
@@ -133,6 +173,34 @@ export default function TasksPage() {
                 <button type="button" onClick={() => remove(task)}>
                   Delete
                 </button>
+                {manual && shown !== "all" && (
+                  <>
+                    <button
+                      type="button"
+                      className="up"
+                      aria-label={`Move ${task.title} up`}
+                      disabled={index === 0}
+                      onClick={() => move(task, { before: page.tasks[index - 1]!.id })}
+                    >
+                      ↑
+                    </button>
+                    <button
+                      type="button"
+                      className="down"
+                      aria-label={`Move ${task.title} down`}
+                      disabled={index === page.tasks.length - 1}
+                      onClick={() => move(task, { after: page.tasks[index + 1]!.id })}
+                    >
+                      ↓
+                    </button>
+                  </>
+                )}
+                <Subtasks
+                  parent={task}
+                  subtasks={subtasks[task.id] ?? []}
+                  onToggle={toggle}
+                  onAdd={(title) => addSubtask(task, title)}
+                />
               </li>
             ))}
           </ul>
@@ -155,5 +223,57 @@ export default function TasksPage() {
         onSubmit={create}
       />
     </>
+  );
+}
+
+/** A task's subtasks, each checked off on its own, and a field to add one. */
+function Subtasks({
+  parent,
+  subtasks,
+  onToggle,
+  onAdd,
+}: {
+  parent: Task;
+  subtasks: Task[];
+  onToggle: (task: Task) => Promise<void>;
+  onAdd: (title: string) => Promise<void>;
+}) {
+  const [title, setTitle] = useState("");
+  return (
+    <div className="subtasks">
+      {subtasks.length > 0 && (
+        <ul>
+          {subtasks.map((subtask) => (
+            <li key={subtask.id} className={subtask.completed ? "done" : ""} data-subtask-id={subtask.id}>
+              <input
+                type="checkbox"
+                aria-label={`Complete ${subtask.title}`}
+                checked={subtask.completed}
+                onChange={() => onToggle(subtask)}
+              />
+              <span className="subtask-title">{subtask.title}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+      <input
+        name="subtask-title"
+        aria-label={`New step of ${parent.title}`}
+        placeholder="Add a step"
+        value={title}
+        onChange={(event) => setTitle(event.target.value)}
+      />
+      <button
+        type="button"
+        className="add-subtask"
+        disabled={!title.trim()}
+        onClick={async () => {
+          await onAdd(title);
+          setTitle("");
+        }}
+      >
+        Add step
+      </button>
+    </div>
   );
 }
