@@ -262,21 +262,16 @@ class TagListField(BoundedListField):
 
 
 class PositionField(serializers.IntegerField):
-    """`position`: shown as the task's rank (tasks.positions); a create may send `"top"` to put
-    the task first (or `"bottom"`, the default); a change of place is `/move`."""
+    """`position` on a create: `"top"` puts the task first, `"bottom"` (the default) last; shown
+    as the task's rank (tasks.positions)."""
 
     PLACES = ["top", "bottom"]
-    default_error_messages = {
-        "invalid_place": 'Must be "top" or "bottom".',
-        "use_move": "A task's place changes with POST /api/tasks/{{id}}/move.",
-    }
+    default_error_messages = {"invalid_place": 'Must be "top" or "bottom".'}
 
     def openapi_request_schema(self) -> dict:
         return {"type": "string", "enum": self.PLACES}
 
     def to_internal_value(self, data):
-        if self.parent is not None and self.parent.instance is not None:
-            self.fail("use_move")
         if data not in self.PLACES:
             self.fail("invalid_place")
         return data

@@ -195,11 +195,10 @@ class TaskSerializer(StrictModelSerializer):
     priority = PriorityField(default="none")
     tags = TagListField(source="tag_names", default=list)
     due_at = RFC3339DateTimeField(allow_null=True, default=None)
-    position = PositionField(
-        required=False,
+    position = serializers.IntegerField(
+        read_only=True,
         help_text="The task's rank among its siblings (the top-level tasks of its list or of the inbox, or "
-        "its parent's subtasks): `sort=position` orders by it, ascending. Read-only but for a create, which "
-        'may send `"top"` to put the task first (default: `"bottom"`, last); `/move` changes it.',
+        "its parent's subtasks): `sort=position` orders by it, ascending. `/move` changes it.",
     )
     subtask_count = serializers.IntegerField(read_only=True, help_text="How many subtasks the task has.")
     open_subtask_count = serializers.IntegerField(read_only=True, help_text="How many of them are not completed.")
@@ -353,6 +352,16 @@ class TaskSerializer(StrictModelSerializer):
         if completed != task.completed:
             task_set_completed(task=task, completed=completed)
         return task
+
+
+class NewTaskSerializer(TaskSerializer):
+    """A task as `POST /api/tasks` takes it: the task's fields, and where it goes among its siblings."""
+
+    position = PositionField(
+        required=False,
+        help_text='`"bottom"` (the default) puts the new task after its siblings, `"top"` before them. '
+        "Shown as the task's rank (`sort=position` orders by it); `/move` changes it.",
+    )
 
 
 class ColorField(StrictCharField):

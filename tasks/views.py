@@ -35,6 +35,7 @@ from tasks.serializers import (
     BulkActionSerializer,
     BulkResultSerializer,
     ListMoveSerializer,
+    NewTaskSerializer,
     StatsSerializer,
     TagSerializer,
     TaskCompleteSerializer,
@@ -78,10 +79,11 @@ def _header(name: str, description: str, statuses: list[int], schema=str) -> Ope
                 [200],
             ),
         ],
-        responses={200: TaskSerializer(many=True), **error_responses(400)},
+        responses={200: TaskSerializer(many=True), **error_responses(400, 404)},
     ),
     create=extend_schema(
         summary="Create a task",
+        request=NewTaskSerializer,
         parameters=[_header("Location", "The new task's URL.", [201])],
         responses={201: TaskSerializer, **error_responses(409)},
     ),
@@ -134,7 +136,7 @@ class TaskViewSet(ConditionalWrites, viewsets.ModelViewSet):
 
     @idempotent_create
     def create(self, request, *args, **kwargs):
-        serializer = self.get_serializer(data=request.data)
+        serializer = NewTaskSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         task = serializer.save(owner=request.user)
         location = request.build_absolute_uri(self.task_path(task.pk))

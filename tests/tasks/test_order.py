@@ -49,7 +49,7 @@ def test_it_rejects_a_position_other_than_top_or_bottom(alice_client, place):
 def test_it_rejects_a_position_on_a_change(alice_client, abc):
     response = alice_client.patch(f"/api/tasks/{abc[0]['id']}", {"position": "top"}, format="json")
     assert response.status_code == 400
-    assert response.json()["fields"]["position"][0]["code"] == "use_move"
+    assert response.json()["fields"]["position"][0]["code"] == "read_only_field"
 
 
 def test_it_moves_a_task_before_and_after_another_writing_only_that_task(alice_client, abc):

@@ -7,7 +7,7 @@ import { apiToken } from "./token";
 export type Task = components["schemas"]["Task"];
 // The schema also says "a recurrence needs due_at" as alternatives of TaskRequest, which
 // openapi-typescript turns into a union; a form fills the alternative that lists the fields.
-export type NewTask = Extract<components["schemas"]["TaskRequest"], { title: string }>;
+export type NewTask = Extract<components["schemas"]["NewTaskRequest"], { title: string }>;
 export type ApiError = components["schemas"]["Error"];
 export type TaskList = components["schemas"]["TaskList"];
 
