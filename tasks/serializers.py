@@ -381,6 +381,14 @@ class BulkActionSerializer(StrictSerializerMixin, serializers.Serializer):
         help_text="With `move` only (and required there): one of the caller's lists, or null for the inbox.",
     )
 
+    # What `validate` says, for the schema: `list_id` with `move` and only there.
+    openapi_request_rules = {
+        "anyOf": [
+            {"required": ["list_id"], "properties": {"action": {"enum": ["move"]}}},
+            {"properties": {"action": {"enum": [a for a in BULK_ACTIONS if a != "move"]}, "list_id": {"not": {}}}},
+        ]
+    }
+
     def validate(self, attrs):
         if attrs["action"] == "move" and "list_id" not in attrs:
             raise serializers.ValidationError(

@@ -75,7 +75,7 @@ def _header(name: str, description: str, statuses: list[int], schema=str) -> Ope
                 [200],
             ),
         ],
-        responses={200: TaskSerializer(many=True), **error_responses(400)},
+        responses={200: TaskSerializer(many=True), **error_responses(400, 404)},
     ),
     create=extend_schema(
         summary="Create a task",
@@ -226,7 +226,7 @@ class TaskViewSet(ConditionalWrites, viewsets.ModelViewSet):
             ),
             *LIST_MEMBERSHIP_PARAMETERS,
         ],
-        responses={200: StatsSerializer, **error_responses(400)},
+        responses={200: StatsSerializer, **error_responses(400, 404)},
     )
     @action(detail=False, methods=["get"])
     def stats(self, request, *args, **kwargs):
