@@ -129,11 +129,10 @@ class ApiAutoSchema(AutoSchema):
         if direction == "response" and isinstance(serializer, serializers.ModelSerializer):
             # A model's representation shows every field, always (null where it has no value).
             schema["required"] = list(schema["properties"])
-        elif direction == "request" and self.method != "PATCH":
+        elif direction == "request" and self.method != "PATCH" and hasattr(serializer, "openapi_request_rules"):
             # Rules across fields that a serializer states for its create and replace bodies; put in
             # place by postprocess_schema, after drf-spectacular has named the enums.
-            if rules := getattr(serializer, "openapi_request_rules", None):
-                schema[REQUEST_RULES] = rules
+            schema[REQUEST_RULES] = serializer.openapi_request_rules
         return schema
 
     def get_filter_backends(self):
