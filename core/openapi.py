@@ -129,9 +129,10 @@ class ApiAutoSchema(AutoSchema):
         if direction == "response" and isinstance(serializer, serializers.ModelSerializer):
             # A model's representation shows every field, always (null where it has no value).
             schema["required"] = list(schema["properties"])
-        elif direction == "request" and self.method != "PATCH":
-            # Rules across fields that a serializer states for its create and replace bodies.
-            schema.update(getattr(serializer, "openapi_request_rules", {}))
+        elif direction == "request" and self.method != "PATCH" and hasattr(serializer, "openapi_request_rules"):
+            # Rules across fields that a serializer states for its create and replace bodies; put in
+            # place by postprocess_schema, after drf-spectacular has named the enums.
+            schema[REQUEST_RULES] = serializer.openapi_request_rules
         return schema
 
     def get_filter_backends(self):
@@ -206,6 +207,9 @@ IDEMPOTENCY_KEY = _header_parameter(
 )
 
 
+REQUEST_RULES = "x-request-rules"
+
+
 def precondition_failed(component: str) -> dict:
     """A 412's body: the error, and in `current` the row as it is now, shown as `component`."""
     return {
@@ -260,6 +264,7 @@ def postprocess_schema(result, generator, request, public):
             continue
         if name.endswith("Request"):
             component["additionalProperties"] = False
+        component.update(component.pop(REQUEST_RULES, {}))
         if name.startswith("Patched"):
             # A PATCH leaves out what it does not change: no defaults apply.
             for field in component["properties"].values():

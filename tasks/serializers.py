@@ -507,6 +507,14 @@ class BulkActionSerializer(StrictSerializerMixin, serializers.Serializer):
         "(completing a task alone leaves its subtasks as they are).",
     )
 
+    # What `validate` says, for the schema: `list_id` with `move` and only there.
+    openapi_request_rules = {
+        "anyOf": [
+            {"required": ["list_id"], "properties": {"action": {"enum": ["move"]}}},
+            {"properties": {"action": {"enum": [a for a in BULK_ACTIONS if a != "move"]}, "list_id": {"not": {}}}},
+        ]
+    }
+
     def validate(self, attrs):
         if attrs["action"] not in ("complete", "reopen") and "include_subtasks" in attrs:
             raise serializers.ValidationError(

@@ -276,7 +276,7 @@ class TaskViewSet(ConditionalWrites, viewsets.ModelViewSet):
             ),
             *LIST_MEMBERSHIP_PARAMETERS,
         ],
-        responses={200: StatsSerializer, **error_responses(400)},
+        responses={200: StatsSerializer, **error_responses(400, 404)},
     )
     @action(detail=False, methods=["get"])
     def stats(self, request, *args, **kwargs):
