@@ -76,15 +76,15 @@ valid_requests = load(fuzz_config("positive", max_examples=10))
 per_example = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
-# The one rule a request cannot show: whether the stored task has a due date, which a PATCH
-# setting `recurrence` (or clearing `due_at`) relies on. Everything else the server refuses,
-# the document states (tests/test_openapi.py), so a valid request is never refused otherwise.
-# So are the rows a body names: a parent, an anchor, a list (any method, "*").
+# The rules a request cannot show: whether the stored task has a due date, which a PATCH
+# setting `recurrence` (or clearing `due_at`) relies on; and what the rows a body names are (a
+# parent or a move's anchor that is not the caller's task, or not a sibling; a subtask whose
+# list follows its parent), any method ("*"). Everything else the server refuses, the document
+# states (tests/test_openapi.py), so a valid request is never refused otherwise.
 STORED_TASK_RULES = {
     ("PATCH", "recurrence", "needs_due_at"),
-    *(("*", field, code) for field in ("parent_id", "before", "after", "list_id") for code in ("does_not_exist",)),
-    *(("*", "parent_id", code) for code in ("too_deep", "own_parent")),
-    *(("*", field, code) for field in ("before", "after") for code in ("not_a_sibling", "invalid")),
+    *(("*", "parent_id", code) for code in ("does_not_exist", "too_deep", "own_parent")),
+    *(("*", field, code) for field in ("before", "after") for code in ("does_not_exist", "not_a_sibling", "invalid")),
     ("*", "list_id", "follows_parent"),
     ("*", "ids", "follows_parent"),
 }
