@@ -90,7 +90,7 @@ class TaskList(Versioned, models.Model):
     name = models.CharField(max_length=LIST_NAME_MAX_LENGTH)
     color = models.CharField(max_length=7, null=True, blank=True, help_text="#rrggbb")
     # Its rank in the owner's manual order (tasks.positions): a new list goes last.
-    position = models.BigIntegerField(default=0, editable=False)
+    position = models.BigIntegerField(default=0, db_default=0, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
     version = models.PositiveIntegerField(default=1, editable=False)
@@ -130,7 +130,8 @@ class Task(Versioned, models.Model):
     # its subtasks. A subtask is always in its parent's list.
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="subtasks")
     # Its rank among its siblings (same list, same parent) in the manual order: tasks.positions.
-    position = models.BigIntegerField(default=0, editable=False)
+    # The database default lets code without the field (a release being rolled out) still insert.
+    position = models.BigIntegerField(default=0, db_default=0, editable=False)
     tags = models.ManyToManyField(Tag, related_name="tasks", blank=True)
     due_at = models.DateTimeField(null=True, blank=True)
     recurrence = models.CharField(

@@ -35,12 +35,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="task",
             name="position",
-            field=models.BigIntegerField(default=0, editable=False),
+            field=models.BigIntegerField(db_default=0, default=0, editable=False),
         ),
         migrations.AlterField(
             model_name="tasklist",
             name="position",
-            field=models.BigIntegerField(default=0, editable=False),
+            field=models.BigIntegerField(db_default=0, default=0, editable=False),
         ),
         migrations.AddIndex(
             model_name="task",
