@@ -25,8 +25,11 @@ DATABASE_URL = os.environ["DATABASE_URL"]
 MAX_TASKS_PER_USER = 10_000
 
 PRIORITIES = ["none", "low", "medium", "high"]
+# Each task's subtask counts come in its own row, as the API's (tasks.queries.tasks_with_subtask_counts).
 COLUMNS = (
-    "id, user_id, title, description, completed, completed_at, priority, due_at, recurrence, list_id, created_at,"
+    "id, user_id, title, description, completed, completed_at, priority, due_at, recurrence, list_id, parent_id,"
+    " position, (SELECT COUNT(*) FROM tasks_task s WHERE s.parent_id = tasks_task.id),"
+    " (SELECT COUNT(*) FROM tasks_task s WHERE s.parent_id = tasks_task.id AND NOT s.completed), created_at,"
     " updated_at"
 )
 # Reads bring each task's tag names along, as the API's do on PostgreSQL (tasks.serializers.task_rows).
@@ -76,6 +79,10 @@ def task_json(row: tuple, tags: list[str]) -> dict:
         due_at,
         recurrence,
         list_id,
+        parent_id,
+        position,
+        subtask_count,
+        open_subtask_count,
         created,
         updated,
     ) = row
@@ -91,6 +98,10 @@ def task_json(row: tuple, tags: list[str]) -> dict:
         "due_at": due_at,
         "recurrence": recurrence,
         "list_id": list_id,
+        "parent_id": parent_id,
+        "position": position,
+        "subtask_count": subtask_count,
+        "open_subtask_count": open_subtask_count,
         "created_at": created,
         "updated_at": updated,
     }
@@ -186,9 +197,11 @@ def create_task(environ, user_id: str):
         if count >= MAX_TASKS_PER_USER:
             raise Answer(409, {"code": "task_limit_reached", "message": "Too many tasks."})
         row = cur.execute(
-            "INSERT INTO tasks_task (user_id, title, description, completed, priority, created_at, updated_at, version)"
-            f" VALUES (%s, %s, %s, false, %s, %s, %s, 1) RETURNING {COLUMNS}",
-            (user_id, title, description, PRIORITIES.index(priority), now, now),
+            "INSERT INTO tasks_task"
+            " (user_id, title, description, completed, priority, created_at, updated_at, version, position)"
+            " VALUES (%s, %s, %s, false, %s, %s, %s, 1, (SELECT COALESCE(MAX(position), 0) + 65536 FROM tasks_task"
+            f" WHERE user_id = %s AND list_id IS NULL AND parent_id IS NULL)) RETURNING {COLUMNS}",
+            (user_id, title, description, PRIORITIES.index(priority), now, now, user_id),
         ).fetchone()
     location = f"{environ.get('HTTP_X_FORWARDED_PROTO', 'http')}://{environ['HTTP_HOST']}/api/tasks/{row[0]}"
     return 201, task_json(row, []), [("Location", location)]

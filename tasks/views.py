@@ -212,7 +212,9 @@ class TaskViewSet(ConditionalWrites, viewsets.ModelViewSet):
         anchors = {}
         for side in ("before", "after"):
             if side in place:
-                anchor = self.get_queryset().get(pk=place[side])
+                anchor = self.get_queryset().filter(pk=place[side]).first()
+                if anchor is None:  # deleted since the body was checked
+                    _refuse(side, "No task of yours has this id.", "does_not_exist")
                 if anchor.pk == task.pk:
                     _refuse(side, "A task cannot be moved next to itself.", "invalid")
                 if anchor.parent_id != task.parent_id or (task.parent_id is None and anchor.list_id != list_id):
