@@ -418,8 +418,11 @@ class TaskListViewSet(ConditionalWrites, viewsets.ModelViewSet):
         owner_lock(owner_id=request.user.better_auth_id)
         task_list = self.object_for_write()
         anchors = {
-            side: caller_lists(request.user.better_auth_id).get(pk=pk) for side, pk in body.validated_data.items()
+            side: caller_lists(request.user.better_auth_id).filter(pk=pk).first()
+            for side, pk in body.validated_data.items()
         }
+        if None in anchors.values():  # deleted since the body was checked
+            _refuse(next(iter(anchors)), "No list of yours has this id.", "does_not_exist")
         if any(anchor.pk == task_list.pk for anchor in anchors.values()):
             _refuse(next(iter(anchors)), "A list cannot be moved next to itself.", "invalid")
         position = position_place(
