@@ -13,8 +13,20 @@ compute the same midpoint.
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import F, Max, Min, Q, QuerySet
+from django.db.models import (
+    BigIntegerField,
+    Expression,
+    ExpressionWrapper,
+    F,
+    Max,
+    Min,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
@@ -42,6 +54,22 @@ def position_at_top(group: QuerySet) -> int:
     """Where a row added before every row of `group` goes."""
     first = group.aggregate(first=Min("position"))["first"]
     return POSITION_STEP if first is None else first - POSITION_STEP
+
+
+def position_at_end_of(group: QuerySet) -> Expression:
+    """`position_at_end` as an expression for the row's INSERT, so that a create reads no row first;
+    the position field's database default has the insert return the value (RETURNING)."""
+    return _next_to(group, "-position", POSITION_STEP)
+
+
+def position_at_top_of(group: QuerySet) -> Expression:
+    """`position_at_top` as an expression for the row's INSERT."""
+    return _next_to(group, "position", -POSITION_STEP)
+
+
+def _next_to(group: QuerySet, order: str, step: int) -> Expression:
+    edge = Subquery(group.order_by(order).values("position")[:1], output_field=BigIntegerField())
+    return ExpressionWrapper(Coalesce(edge, Value(0)) + Value(step), output_field=BigIntegerField())
 
 
 def _after(row) -> Q:

@@ -34,6 +34,7 @@ from tasks.services import (
     subtask_check_room,
     task_check_room,
     task_new_position,
+    task_new_position_expression,
     task_set_completed,
     task_set_tags,
 )
@@ -313,13 +314,15 @@ class TaskSerializer(StrictModelSerializer):
             subtask_check_room(parent_id=validated_data["parent_id"])
         completed = validated_data.pop("completed", False)
         tag_names = validated_data.pop("tag_names", [])
-        validated_data["position"] = task_new_position(
+        validated_data["position"] = task_new_position_expression(
             owner_id=validated_data["owner"].better_auth_id,
             list_id=validated_data.get("list_id"),
             parent_id=validated_data.get("parent_id"),
             top=validated_data.pop("position", "bottom") == "top",
         )
         task = Task.objects.create(**validated_data)
+        if hasattr(task.position, "resolve_expression"):  # a database without INSERT ... RETURNING
+            task.refresh_from_db(fields=["position"])
         task.subtask_count = task.open_subtask_count = 0
         if tag_names:
             task_set_tags(task=task, names=tag_names)

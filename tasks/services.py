@@ -9,7 +9,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import router
-from django.db.models import Count, F, QuerySet
+from django.db.models import Count, Expression, F, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -18,7 +18,14 @@ from rest_framework import exceptions, status
 from accounts.models import User
 from tasks.limits import SUBTASKS_PER_TASK
 from tasks.models import Tag, Task, TaskList
-from tasks.positions import POSITION_STEP, position_at_end, position_at_top, position_place
+from tasks.positions import (
+    POSITION_STEP,
+    position_at_end,
+    position_at_end_of,
+    position_at_top,
+    position_at_top_of,
+    position_place,
+)
 from tasks.queries import caller_lists, task_count
 from tasks.recurrence import recurrence_next
 
@@ -64,6 +71,14 @@ def task_new_position(*, owner_id: str, list_id: int | None, parent_id: int | No
     """Where a task added to its siblings goes: after the last, or before the first (`top`)."""
     group = task_siblings(owner_id=owner_id, list_id=list_id, parent_id=parent_id)
     return position_at_top(group) if top else position_at_end(group)
+
+
+def task_new_position_expression(
+    *, owner_id: str, list_id: int | None, parent_id: int | None, top: bool = False
+) -> Expression:
+    """`task_new_position` as an expression for the task's INSERT (no query of its own)."""
+    group = task_siblings(owner_id=owner_id, list_id=list_id, parent_id=parent_id)
+    return position_at_top_of(group) if top else position_at_end_of(group)
 
 
 def task_move(*, task: Task, list_id: int | None, before: Task | None = None, after: Task | None = None) -> bool:
