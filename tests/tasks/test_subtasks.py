@@ -180,3 +180,30 @@ def test_the_task_limit_counts_subtasks_on_create(alice_client, settings, parent
     settings.TASKS = {**settings.TASKS, "MAX_TASKS_PER_USER": 2}
     created(alice_client, "socks", parent_id=parent["id"])
     assert create(alice_client, "shirts", parent_id=parent["id"]).status_code == 409
+
+
+def test_a_bulk_move_of_a_parent_takes_its_subtasks(alice, alice_client, parent):
+    work = TaskList.objects.create(owner=alice, name="Work")
+    child = created(alice_client, "socks", parent_id=parent["id"])
+    response = alice_client.post(
+        "/api/tasks/bulk", {"action": "move", "ids": [parent["id"]], "list_id": work.pk}, format="json"
+    )
+    assert response.status_code == 200
+    assert Task.objects.get(pk=child["id"]).list_id == work.pk
+
+
+def test_the_phase_two_routes_show_the_new_fields(alice, alice_client, parent):
+    child = created(alice_client, "socks", parent_id=parent["id"])
+    body = alice_client.get(f"/api/{alice.better_auth_id}/tasks/{child['id']}").json()
+    assert body["parent_id"] == parent["id"] and body["position"] == child["position"]
+    listed = alice_client.get(f"/api/{alice.better_auth_id}/tasks").json()
+    assert {task["id"]: task["subtask_count"] for task in listed} == {parent["id"]: 1, child["id"]: 0}
+
+
+def test_bob_cannot_make_alices_task_a_parent_nor_complete_its_subtasks(bob_client, alice_client, parent):
+    child = created(alice_client, "socks", parent_id=parent["id"])
+    bulk = bob_client.post(
+        "/api/tasks/bulk", {"action": "complete", "ids": [parent["id"]], "include_subtasks": True}, format="json"
+    )
+    assert bulk.status_code == 404
+    assert Task.objects.get(pk=child["id"]).completed is False
