@@ -6,14 +6,16 @@ way JavaScript's `trim()` does and measured after trimming.
 """
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from django.utils.translation import ngettext
 from rest_framework import serializers
 
+from core.openapi import names_pattern
 from tasks.limits import RECURRENCE_MAX_LENGTH, TAG_MAX_LENGTH, TAGS_PER_TASK
 from tasks.models import Priority
 from tasks.recurrence import RRULE_PATTERN, InvalidRecurrence, recurrence_normalize
+from tasks.zones import DATE_PATTERN, TIME_ZONE_MAX_LENGTH, TIME_ZONES, zone_named
 
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-]\d{2}:\d{2})$")
 MAX_BIGINT = 2**63 - 1
@@ -149,6 +151,48 @@ class RFC3339DateTimeField(serializers.DateTimeField):
             return parse_rfc3339(value)
         except ValueError:
             self.fail("invalid")
+
+
+class StrictDateField(serializers.DateField):
+    """A calendar date written `YYYY-MM-DD`, nothing else (not `2026-3-8`, not a date-time)."""
+
+    default_error_messages = {"invalid": "Must be a date written YYYY-MM-DD, e.g. 2026-03-08."}
+
+    def openapi_request_schema(self) -> dict:
+        return {"pattern": DATE_PATTERN}
+
+    def to_internal_value(self, value):
+        if not isinstance(value, str) or not re.fullmatch(DATE_PATTERN, value):
+            self.fail("invalid")
+        try:
+            return date.fromisoformat(value)
+        except ValueError:  # February 30th
+            self.fail("invalid")
+
+
+# The zones' names as one pattern, for the schema (a closed set too large for an enum).
+TIME_ZONE_PATTERN = names_pattern(TIME_ZONES)
+TIME_ZONE_HELP = "The pattern lists the names the server knows (the tz database of its tzdata package)."
+
+
+class TimeZoneField(StrictCharField):
+    """An IANA time zone name the pinned tz database knows, such as `Europe/Paris`."""
+
+    default_error_messages = {"unknown_zone": "Unknown time zone; use an IANA name like Europe/Paris."}
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=TIME_ZONE_MAX_LENGTH, **kwargs)
+
+    def openapi_request_schema(self) -> dict:
+        return {"pattern": TIME_ZONE_PATTERN, "maxLength": self.max_length}
+
+    def to_internal_value(self, data):
+        name = super().to_internal_value(data)
+        try:
+            zone_named(name)
+        except ValueError:
+            self.fail("unknown_zone")
+        return name
 
 
 PRIORITY_LABELS = dict(Priority.choices)
