@@ -15,10 +15,15 @@ from core.openapi import names_pattern
 from tasks.limits import RECURRENCE_MAX_LENGTH, TAG_MAX_LENGTH, TAGS_PER_TASK
 from tasks.models import Priority
 from tasks.recurrence import RRULE_PATTERN, InvalidRecurrence, recurrence_normalize
-from tasks.zones import DATE_PATTERN, TIME_ZONE_MAX_LENGTH, TIME_ZONES, zone_named
+from tasks.zones import TIME_ZONE_MAX_LENGTH, TIME_ZONES, zone_named
 
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-]\d{2}:\d{2})$")
 MAX_BIGINT = 2**63 - 1
+
+
+# Month and day of any year, and the leap years (for February 29th).
+_ANY_DAY = "(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31)"
+_LEAP_YEARS = "(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)"
 
 
 def _rfc3339_pattern() -> str:
@@ -28,14 +33,14 @@ def _rfc3339_pattern() -> str:
     """
     hour, minute = "(?:[01][0-9]|2[0-3])", "[0-5][0-9]"
     time = rf"[Tt]{hour}:{minute}:{minute}(?:\.[0-9]{{1,6}})?"
-    any_day = "(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31)"
     years = "(?:000[2-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])"
-    leap_years = "(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)"
-    dates = f"(?:{years}-{any_day}|{leap_years}-02-29)"
-    return f"^(?:{dates}{time}(?:[Zz]|[+-]{hour}:{minute})|(?:0001|9999)-{any_day}{time}(?:[Zz]|[+-]00:00))$"
+    dates = f"(?:{years}-{_ANY_DAY}|{_LEAP_YEARS}-02-29)"
+    return f"^(?:{dates}{time}(?:[Zz]|[+-]{hour}:{minute})|(?:0001|9999)-{_ANY_DAY}{time}(?:[Zz]|[+-]00:00))$"
 
 
 RFC3339_PATTERN = _rfc3339_pattern()
+# A calendar date, YYYY-MM-DD, of the years 1 to 9999: what StrictDateField accepts.
+DATE_PATTERN = f"^(?:(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{{2}}|[1-9][0-9]{{3}})-{_ANY_DAY}|{_LEAP_YEARS}-02-29)$"
 
 # What JavaScript's String.prototype.trim() removes, written as a regex character class that
 # means the same in Python, ECMAScript and Rust, so that the server, a Next.js form and the

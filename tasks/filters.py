@@ -8,7 +8,7 @@ The OpenAPI document's parameters are built from `TaskFilter` (`TASK_LIST_PARAME
 form field states its own schema, each filter its description.
 """
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date
 from zoneinfo import ZoneInfo
 
 import django_filters
@@ -30,7 +30,7 @@ from tasks.fields import (
 )
 from tasks.limits import SEARCH_MAX_LENGTH, TAG_MAX_LENGTH, TAGS_PER_TASK
 from tasks.models import Priority, Tag, Task
-from tasks.zones import zone_named
+from tasks.zones import day_end, zone_named
 
 # `name__lower`: LOWER(name), the expression the tag's unique index holds.
 Tag._meta.get_field("name").register_lookup(Lower)
@@ -169,8 +169,7 @@ def sqlite_day_end(day: str | None, zone: str) -> str | None:
     """DayEnd on SQLite, as a value in the form Django stores date-times there (UTC)."""
     if day is None:
         return None
-    end = datetime.combine(date.fromisoformat(day) + timedelta(days=1), time.min, tzinfo=zone_named(zone))
-    return (end.astimezone(UTC) - timedelta(microseconds=1)).replace(tzinfo=None).isoformat(" ")
+    return day_end(date.fromisoformat(day), zone_named(zone)).replace(tzinfo=None).isoformat(" ")
 
 
 def register_sqlite_functions(sender, connection, **kwargs) -> None:

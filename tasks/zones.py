@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 TIME_ZONES = sorted(resources.files("tzdata").joinpath("zones").read_text().split())
 TIME_ZONE_NAMES = frozenset(TIME_ZONES)
 TIME_ZONE_MAX_LENGTH = 64  # the longest name is 32 characters
-DATE_PATTERN = r"^[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])$"
 
 
 def zone_named(name: str) -> ZoneInfo:
@@ -23,13 +22,21 @@ def zone_named(name: str) -> ZoneInfo:
 
 
 def day_in(moment: datetime, zone: ZoneInfo) -> date:
-    """The calendar date of `moment` in `zone`."""
-    return moment.astimezone(zone).date()
+    """The calendar date of `moment` in `zone` (beyond the years 1 to 9999: the first or last date)."""
+    try:
+        return moment.astimezone(zone).date()
+    except OverflowError:
+        return date.min if moment.year == 1 else date.max
 
 
 def day_end(day: date, zone: ZoneInfo) -> datetime:
-    """The last moment of `day` in `zone` (in UTC): when a task due that day, all day, falls due.
+    """The last moment of `day` in `zone`, in UTC: when a task due that day, all day, falls due.
 
-    A task due all day on `day` is therefore due before a moment `m` exactly when `day` is
-    earlier than `m`'s date in `zone` (TaskQuerySet relies on that)."""
-    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone).astimezone(UTC) - timedelta(microseconds=1)
+    So a task due all day on `day` is due before a moment `m` exactly when `day` is earlier than
+    `m`'s date in `zone` (tasks.models.TaskQuerySet relies on that)."""
+    try:
+        return datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone).astimezone(UTC) - timedelta(
+            microseconds=1
+        )
+    except OverflowError:
+        return datetime.max.replace(tzinfo=UTC)
