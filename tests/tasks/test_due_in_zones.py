@@ -5,6 +5,8 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from tasks.zones import day_end
 from tests.tasks.factories import make_task
@@ -94,6 +96,15 @@ def test_sort_uses_the_offset_of_the_days_own_date_across_daylight_saving(alice_
     make_task(alice, title="after", due_at=datetime(2026, 3, 9, 4, 30, tzinfo=UTC))
     titles = [t["title"] for t in alice_client.get("/api/tasks", {"sort": "due_date", "tz": "America/New_York"}).json()]
     assert titles == ["before", "all day", "after"]
+
+
+def test_a_caller_without_all_day_tasks_sorts_by_due_at_alone_as_the_index_holds_it(alice_client, alice, bob):
+    make_task(alice, due_at=datetime(2026, 3, 1, 20, tzinfo=UTC))
+    make_task(bob, due_date=date(2026, 3, 1))  # another user's all-day task changes nothing for Alice
+    with CaptureQueriesContext(connection) as queries:
+        assert alice_client.get("/api/tasks", {"sort": "due_date", "tz": "Asia/Tokyo"}).status_code == 200
+    page = [q["sql"] for q in queries.captured_queries if "ORDER BY" in q["sql"]]
+    assert page and all("due_date" not in sql.split("ORDER BY", 1)[1] for sql in page)
 
 
 def test_the_end_of_a_day_in_a_zone():
