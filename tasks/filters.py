@@ -182,9 +182,9 @@ def register_sqlite_functions(sender, connection, **kwargs) -> None:
 def due_moment(zone: ZoneInfo, *, all_day: bool = True):
     """When a task is due, for sorting: `due_at`, or the end of its `due_date` in `zone`.
 
-    No index holds that expression, so PostgreSQL sorts all of the caller's tasks for a page
-    (about 90 ms for 100,000); a caller without all-day tasks sorts by `due_at` alone, which
-    the index (owner, due_at) gives in order (about 5 ms)."""
+    No index holds that expression, so a page sorts all of the caller's tasks (bench/README.md,
+    "Sort by due date with all-day tasks"); a caller without all-day tasks sorts by `due_at`
+    alone, in the order the index (owner, due_at) gives."""
     return Coalesce(F("due_at"), DayEnd(F("due_date"), zone)) if all_day else F("due_at")
 
 
