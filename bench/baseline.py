@@ -27,8 +27,8 @@ MAX_TASKS_PER_USER = 10_000
 PRIORITIES = ["none", "low", "medium", "high"]
 # Each task's subtask counts come in its own row, as the API's (tasks.queries.tasks_with_subtask_counts).
 COLUMNS = (
-    "id, user_id, title, description, completed, completed_at, priority, due_at, recurrence, list_id, parent_id,"
-    " position, (SELECT COUNT(*) FROM tasks_task s WHERE s.parent_id = tasks_task.id),"
+    "id, user_id, title, description, completed, completed_at, priority, due_at, due_date, due_timezone, recurrence,"
+    " list_id, parent_id, position, (SELECT COUNT(*) FROM tasks_task s WHERE s.parent_id = tasks_task.id),"
     " (SELECT COUNT(*) FROM tasks_task s WHERE s.parent_id = tasks_task.id AND NOT s.completed), created_at,"
     " updated_at"
 )
@@ -77,7 +77,9 @@ def task_json(row: tuple, tags: list[str]) -> dict:
         completed_at,
         priority,
         due_at,
-        recurrence,
+        due_date,
+        zone,
+        rule,
         list_id,
         parent_id,
         position,
@@ -96,7 +98,9 @@ def task_json(row: tuple, tags: list[str]) -> dict:
         "priority": PRIORITIES[priority],
         "tags": sorted(tags, key=str.casefold),
         "due_at": due_at,
-        "recurrence": recurrence,
+        "due_date": due_date,
+        "due_timezone": zone,
+        "recurrence": rule,
         "list_id": list_id,
         "parent_id": parent_id,
         "position": position,
@@ -228,7 +232,8 @@ def toggle_task(environ, user_id: str, task_id: int):
             f" WHERE id = %s RETURNING {COLUMNS}",
             (completed, completed_at, now, task_id),
         ).fetchone()
-        return 200, task_json(row, found[2]), []
+        # The API's `/complete` answer also names the occurrence it created: none here (no recurrence).
+        return 200, {**task_json(row, found[2]), "next_occurrence": None}, []
 
 
 def read_json(environ) -> dict:

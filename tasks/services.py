@@ -5,7 +5,6 @@ two requests completing one recurring task spawn one next occurrence, not two.
 """
 
 from collections import Counter
-from datetime import datetime
 
 from django.conf import settings
 from django.db import router
@@ -17,7 +16,7 @@ from rest_framework import exceptions, status
 
 from accounts.models import User
 from tasks.limits import SUBTASKS_PER_TASK
-from tasks.models import Tag, Task, TaskList
+from tasks.models import SCHEDULE_FIELDS, Tag, Task, TaskList
 from tasks.positions import (
     POSITION_STEP,
     position_at_end,
@@ -27,7 +26,7 @@ from tasks.positions import (
     position_place,
 )
 from tasks.queries import caller_lists, task_count
-from tasks.recurrence import recurrence_next
+from tasks.recurrence import recurrence_next_due
 
 
 class LimitReached(exceptions.APIException):
@@ -151,8 +150,9 @@ def tags_resolve(*, owner: User, names: list[str]) -> list[Tag]:
     return [found[key] for key in wanted if key in found]
 
 
-def tags_prune(*, owner: User) -> None:
-    """Drops the owner's tags that no task uses any more, so they stop counting against the limit."""
+def tags_prune(*, owner: User | str) -> None:
+    """Drops the owner's (a user or their id) tags that no task uses any more, so they stop
+    counting against the limit."""
     Tag.objects.filter(owner=owner, tasks__isnull=True).delete()
 
 
@@ -166,9 +166,11 @@ def task_set_tags(*, task: Task, names: list[str]) -> None:
 def task_set_completed(*, task: Task, completed: bool) -> Task | None:
     """Completes or reopens a task (saving it) and returns the next occurrence it spawned, if any.
 
-    Completing a recurring task keeps it completed and creates the next one in the series,
-    once: reopening and completing again does not spawn a second. With the owner at the task
-    limit that is a LimitReached, before anything is written.
+    Completing a recurring task keeps it completed and creates the next one in the series.
+    Reopening it removes that occurrence while it is untouched (a misclicked completion undone),
+    so completing again creates it anew; one edited or completed since stays, and completing
+    again creates no second. With the owner at the task limit that is a LimitReached, before
+    anything is written.
     """
     following = _following(task) if completed and not task.completed else None
     if following is not None:
@@ -177,15 +179,20 @@ def task_set_completed(*, task: Task, completed: bool) -> Task | None:
     spawned = None
     if following is not None:
         [spawned] = tasks_spawn_next_occurrences(following=[(task, following)])
+        spawned.tag_names = task.tag_names
         task.next_occurrence = spawned
+        changed.append("next_occurrence")
+    if not completed and task.completed and tasks_remove_untouched_occurrences(tasks=[task]):
+        task.next_occurrence = None
         changed.append("next_occurrence")
     task.set_completed(completed)
     task.save(update_fields=changed)  # Task.save adds version and updated_at
     return spawned
 
 
-def tasks_set_completed(*, tasks: list[Task], completed: bool) -> tuple[int, list[Task]]:
-    """`task_set_completed` for many locked tasks: how many changed, and the occurrences spawned.
+def tasks_set_completed(*, tasks: list[Task], completed: bool) -> tuple[int, list[Task], list[int]]:
+    """`task_set_completed` for many locked tasks: how many changed, the occurrences spawned, and
+    the ids of the untouched occurrences that reopening removed.
 
     All of them or none: when the spawned occurrences would take an owner past the task
     limit, LimitReached before anything is written. The occurrences are created in a few
@@ -200,6 +207,7 @@ def tasks_set_completed(*, tasks: list[Task], completed: bool) -> tuple[int, lis
     for owner_id, count in adding.items():
         _check_room(owner_id=owner_id, adding=count)
     spawned = tasks_spawn_next_occurrences(following=following) if following else []
+    removed = [] if completed else tasks_remove_untouched_occurrences(tasks=changing)
     links = {
         "next_occurrence_id": _next_occurrences(
             {task.pk: new.pk for (task, _), new in zip(following, spawned, strict=True)}
@@ -213,7 +221,25 @@ def tasks_set_completed(*, tasks: list[Task], completed: bool) -> tuple[int, lis
         version=F("version") + 1,
         **(links if spawned else {}),
     )
-    return len(changing), spawned
+    return len(changing), spawned, removed
+
+
+def tasks_remove_untouched_occurrences(*, tasks: list[Task]) -> list[int]:
+    """Deletes the next occurrences of these (locked) tasks that are still as their completion
+    created them, never edited nor completed, and returns their ids; the tasks' links to them
+    become null in the database (`on_delete=SET_NULL`)."""
+    ids = [task.next_occurrence_id for task in tasks if task.next_occurrence_id is not None]
+    if not ids:
+        return []
+    # Locked, then checked: an edit that commits first keeps its occurrence.
+    occurrences = [t for t in Task.objects.filter(pk__in=ids).select_for_update() if t.untouched]
+    if not occurrences:
+        return []
+    removed = sorted(t.pk for t in occurrences)
+    Task.objects.filter(pk__in=removed).delete()
+    for owner_id in {t.owner_id for t in occurrences}:
+        tags_prune(owner=owner_id)
+    return removed
 
 
 def _next_occurrences(links: dict[int, int]) -> RawSQL:
@@ -226,10 +252,12 @@ def _next_occurrences(links: dict[int, int]) -> RawSQL:
     return RawSQL(f"CASE id {whens} ELSE next_occurrence_id END", ())
 
 
-def _following(task: Task) -> tuple[datetime, str] | None:
+def _following(task: Task) -> dict | None:
     if not task.spawns_next_when_completed:
         return None
-    return recurrence_next(task.recurrence, task.due_at)
+    return recurrence_next_due(
+        task.recurrence, due_at=task.due_at, due_date=task.due_date, due_timezone=task.due_timezone
+    )
 
 
 def _subtask_counts(task_ids: list[int]) -> dict[int, int]:
@@ -239,9 +267,9 @@ def _subtask_counts(task_ids: list[int]) -> dict[int, int]:
     return dict(counts.values_list("parent_id", "n"))
 
 
-def tasks_spawn_next_occurrences(*, following: list[tuple[Task, tuple[datetime, str]]]) -> list[Task]:
+def tasks_spawn_next_occurrences(*, following: list[tuple[Task, dict]]) -> list[Task]:
     """Creates each task's next occurrence: same fields, tags and subtasks (reopened), the given
-    due date and rule, at the end of its siblings.
+    schedule (due date and rule), at the end of its siblings.
 
     The caller links each task to its occurrence (`next_occurrence`) in the write that
     completes it.
@@ -258,8 +286,8 @@ def tasks_spawn_next_occurrences(*, following: list[tuple[Task, tuple[datetime, 
 
     spawned = Task.objects.bulk_create(
         [
-            Task(**{**task.next_occurrence_values(), "due_at": due_at, "recurrence": rule, "position": at_end(task)})
-            for task, (due_at, rule) in following
+            Task(**{**task.next_occurrence_values(), **schedule, "position": at_end(task)})
+            for task, schedule in following
         ]
     )
     copies = {task.pk: new for (task, _), new in zip(following, spawned, strict=True)}
@@ -272,8 +300,7 @@ def tasks_spawn_next_occurrences(*, following: list[tuple[Task, tuple[datetime, 
                     **subtask.next_occurrence_values(),
                     "parent_id": copies[subtask.parent_id].pk,
                     "list_id": copies[subtask.parent_id].list_id,
-                    "due_at": subtask.due_at,
-                    "recurrence": subtask.recurrence,
+                    **{name: getattr(subtask, name) for name in SCHEDULE_FIELDS},
                     "position": subtask.position,
                 }
             )
