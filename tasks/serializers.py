@@ -514,6 +514,8 @@ class MoveSerializer(StrictSerializerMixin, serializers.Serializer):
     """Body of `/move`: where the row goes, just `before` or just `after` a sibling (not both);
     neither puts it last."""
 
+    openapi_request_rules = {"not": {"required": ["before", "after"]}}  # what `validate` says
+
     def validate(self, attrs):
         if "before" in attrs and "after" in attrs:
             raise serializers.ValidationError(
@@ -565,11 +567,27 @@ class BulkActionSerializer(StrictSerializerMixin, serializers.Serializer):
         "(completing a task alone leaves its subtasks as they are).",
     )
 
-    # What `validate` says, for the schema: `list_id` with `move` and only there.
+    # What `validate` says, for the schema: `list_id` with `move` and only there;
+    # `include_subtasks` with `complete` or `reopen` only.
     openapi_request_rules = {
-        "anyOf": [
-            {"required": ["list_id"], "properties": {"action": {"enum": ["move"]}}},
-            {"properties": {"action": {"enum": [a for a in BULK_ACTIONS if a != "move"]}, "list_id": {"not": {}}}},
+        "allOf": [
+            {
+                "anyOf": [
+                    {"required": ["list_id"], "properties": {"action": {"enum": ["move"]}}},
+                    {
+                        "properties": {
+                            "action": {"enum": [a for a in BULK_ACTIONS if a != "move"]},
+                            "list_id": {"not": {}},
+                        }
+                    },
+                ]
+            },
+            {
+                "anyOf": [
+                    {"properties": {"action": {"enum": ["complete", "reopen"]}}},
+                    {"properties": {"include_subtasks": {"not": {}}}},
+                ]
+            },
         ]
     }
 

@@ -204,10 +204,10 @@ class TaskViewSet(ConditionalWrites, viewsets.ModelViewSet):
     @transaction.atomic
     def move(self, request, *args, **kwargs):
         """Moves the task before or after a sibling, or to the end of a list."""
+        owner_lock(owner_id=request.user.better_auth_id)  # moves run one at a time: no equal positions
+        task = self.object_for_write()  # another's task is a 404 whatever the body
         body = TaskMoveSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
-        owner_lock(owner_id=request.user.better_auth_id)  # moves run one at a time: no equal positions
-        task = self.object_for_write()
         place = body.validated_data
         list_id = place.get("list_id", task.list_id)
         if task.parent_id is not None and list_id != task.list_id:
@@ -387,10 +387,10 @@ class TaskListViewSet(ConditionalWrites, viewsets.ModelViewSet):
     @transaction.atomic
     def move(self, request, *args, **kwargs):
         """Moves the list before or after another, or last."""
+        owner_lock(owner_id=request.user.better_auth_id)
+        task_list = self.object_for_write()  # another's list is a 404 whatever the body
         body = ListMoveSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
-        owner_lock(owner_id=request.user.better_auth_id)
-        task_list = self.object_for_write()
         anchors = {
             side: caller_lists(request.user.better_auth_id).filter(pk=pk).first()
             for side, pk in body.validated_data.items()

@@ -224,3 +224,10 @@ def test_two_racing_moves_into_one_gap_both_land_at_distinct_positions(alice):
         order = in_order(setup)
         assert order[0] == "a" and order[-1] == "b" and sorted(order[1:3]) == ["c", "d"]
         assert len({task.position for task in Task.objects.all()}) == 4
+
+
+def test_another_users_task_or_list_is_404_whatever_the_move_body(alice_client, bob_client, abc):
+    response = move(bob_client, abc[0]["id"], before=abc[1]["id"], after=abc[2]["id"])
+    assert response.status_code == 404
+    alices = alice_client.post("/api/lists", {"name": "a"}, format="json").json()["id"]
+    assert bob_client.post(f"/api/lists/{alices}/move", {"before": 10**12}, format="json").status_code == 404
