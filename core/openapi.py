@@ -129,10 +129,13 @@ class ApiAutoSchema(AutoSchema):
         if direction == "response" and isinstance(serializer, serializers.ModelSerializer):
             # A model's representation shows every field, always (null where it has no value).
             schema["required"] = list(schema["properties"])
-        elif direction == "request" and self.method != "PATCH" and hasattr(serializer, "openapi_request_rules"):
-            # Rules across fields that a serializer states for its create and replace bodies; put in
+        elif direction == "request":
+            # Rules across fields that a serializer states for its create and replace bodies
+            # (`openapi_request_rules`) and for its PATCH bodies (`openapi_partial_rules`); put in
             # place by postprocess_schema, after drf-spectacular has named the enums.
-            schema[REQUEST_RULES] = serializer.openapi_request_rules
+            rules = "openapi_partial_rules" if self.method == "PATCH" else "openapi_request_rules"
+            if hasattr(serializer, rules):
+                schema[REQUEST_RULES] = getattr(serializer, rules)
         return schema
 
     def get_filter_backends(self):

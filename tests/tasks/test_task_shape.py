@@ -3,7 +3,7 @@ the stored task, and a new model field needs no edit beyond the model, its migra
 `Meta.fields`."""
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -39,6 +39,13 @@ def stored_json(task_id: int) -> bytes:
     return JSONRenderer().render(plain_drf(Task.objects.prefetch_related("tags").get(pk=task_id)))
 
 
+def stored_completion_json(task_id: int, created_id: int | None) -> bytes:
+    """A `/complete` answer as stored: the task, and the occurrence it created (or null)."""
+    task = plain_drf(Task.objects.prefetch_related("tags").get(pk=task_id))
+    created = None if created_id is None else plain_drf(Task.objects.prefetch_related("tags").get(pk=created_id))
+    return JSONRenderer().render({**task, "next_occurrence": created})
+
+
 def stored_list_json(task_ids: list[int]) -> bytes:
     by_id = {task.pk: task for task in Task.objects.prefetch_related("tags").filter(pk__in=task_ids)}
     return JSONRenderer().render([plain_drf(by_id[pk]) for pk in task_ids])
@@ -64,6 +71,10 @@ def alices_varied_tasks(alice, bob) -> list[Task]:
     return [due, done, plain]  # newest first
 
 
+# Text fields whose values have a form of their own (any other text gets its name and a snowman).
+TEXT_WITH_A_FORM = {"color": "#a1b2c3", "due_timezone": "America/New_York", "recurrence": "FREQ=WEEKLY;BYDAY=MO"}
+
+
 def filled_values(model: type[models.Model], owner) -> dict:
     """A value other than the default for every concrete field of `model` the model lets be set,
     relations included (a row of the owner's made the same way), read from the model itself: a
@@ -85,8 +96,10 @@ def filled_values(model: type[models.Model], owner) -> dict:
             values[field.name] = True
         elif isinstance(field, models.DateTimeField):
             values[field.name] = datetime(2026, 1, 31, 9, 30, 0, 250000, tzinfo=UTC)
-        elif isinstance(field, models.CharField) and field.name == "color":
-            values[field.name] = "#a1b2c3"
+        elif isinstance(field, models.DateField):
+            values[field.name] = date(2026, 2, 28)
+        elif field.name in TEXT_WITH_A_FORM:
+            values[field.name] = TEXT_WITH_A_FORM[field.name]
         elif isinstance(field, models.CharField):
             values[field.name] = f"{field.name} \u2603"[: field.max_length]
         elif isinstance(field, models.IntegerField):
@@ -178,7 +191,7 @@ def test_write_answers_are_what_drf_renders_for_the_stored_task(alice_client, al
     for _ in range(2):  # complete, then reopen
         toggled = alice_client.patch(f"/api/tasks/{with_tags.json()['id']}/complete", format="json")
         assert toggled.status_code == 200
-        assert toggled.content == stored_json(with_tags.json()["id"])
+        assert toggled.content == stored_completion_json(with_tags.json()["id"], None)
     patched = alice_client.patch(f"/api/tasks/{task_id}", {"tags": ["x"], "completed": True}, format="json")
     assert patched.content == stored_json(task_id)
     replaced = alice_client.put(f"/api/tasks/{task_id}", {"title": "replaced", "tags": ["y", "X"]}, format="json")
@@ -196,8 +209,8 @@ def test_completing_a_recurring_task_answers_both_as_stored(alice_client, alice)
     )
     task.tags.set([Tag.objects.create(owner=alice, name="routine")])
     completed = alice_client.patch(f"/api/tasks/{task.pk}/complete", format="json")
-    assert completed.content == stored_json(task.pk)
     task.refresh_from_db()
+    assert completed.content == stored_completion_json(task.pk, task.next_occurrence_id)
     following = alice_client.get(f"/api/tasks/{task.next_occurrence_id}").json()
     assert {k: following[k] for k in ("title", "description", "priority", "tags", "recurrence", "due_at")} == {
         "title": "weekly",

@@ -29,7 +29,7 @@ def copy_keys_to_core(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("core", "0001_initial"),
-        ("tasks", "0006_task_updated_at_one_moment"),
+        ("tasks", "0007_task_due_date_timezone"),
     ]
 
     operations = [
