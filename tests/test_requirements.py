@@ -3,6 +3,7 @@ requirements-dev.txt adds the test suite's packages on top. Complete means on ev
 project supports, not only the one running the suite: a dependency some Python needs (redis
 needs async-timeout before 3.11.3) is pinned with the same environment marker."""
 
+import json
 import re
 from importlib import metadata
 
@@ -12,6 +13,8 @@ from packaging.utils import canonicalize_name
 
 from tests.live import ROOT
 
+# The Node projects the suite installs on its first run (tests/node.py).
+NODE_PROJECTS = ["tests/accounts/interop", "tests/typescript"]
 TEST_PACKAGES = {"pytest", "pytest-django", "pytest-xdist", "schemathesis", "hypothesis"}
 
 # The Pythons the requirements must be complete on: Debian 12's, this one, and the newer ones.
@@ -87,3 +90,10 @@ def test_the_dev_requirements_add_the_test_packages_on_top_of_production():
     assert dev.keys() >= TEST_PACKAGES
     assert not runtime.keys() & dev.keys(), "pinned in both files"
     assert unpinned_dependencies(dev, runtime | dev) == []
+
+
+def test_the_suites_node_projects_install_without_compiling_anything():
+    for project in NODE_PROJECTS:
+        packages = json.loads((ROOT / project / "package-lock.json").read_text())["packages"]
+        scripted = [name for name, package in packages.items() if package.get("hasInstallScript")]
+        assert scripted == [], f"{project}: install scripts (native builds) in {scripted}"
