@@ -78,6 +78,20 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def env_origin_regexes(name: str) -> list[str]:
+    """Space-separated regexes that must each match a whole origin (`^...$`): an unanchored
+    one would also grant `https://app.example.com.attacker.net`."""
+    regexes = os.environ.get(name, "").split()
+    for regex in regexes:
+        if not (regex.startswith("^") and regex.endswith("$")):
+            raise ImproperlyConfigured(f"{name}: {regex!r} must start with ^ and end with $.")
+        try:
+            re.compile(regex)
+        except re.error as e:
+            raise ImproperlyConfigured(f"{name}: {regex!r} is not a regex: {e}.") from e
+    return regexes
+
+
 # ---------------------------------------------------------------------------
 # Core
 # ---------------------------------------------------------------------------
@@ -396,6 +410,8 @@ SIMPLE_JWT = {
 # ---------------------------------------------------------------------------
 
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", "http://localhost:3000" if DEBUG else "")
+# Origins not known in advance (preview deployments), as anchored regexes separated by spaces.
+CORS_ALLOWED_ORIGIN_REGEXES = env_origin_regexes("CORS_ALLOWED_ORIGIN_REGEXES")
 CORS_ALLOW_HEADERS = [
     "authorization",
     "content-type",

@@ -13,7 +13,7 @@ type Page = { tasks: Task[]; total: number; next?: number; prev?: number };
 
 /** The signed-in user's tasks: one page of the list, a status filter, and a form to add one. */
 export default function TasksPage() {
-  const { user, signOut } = useSignedIn();
+  const { user, problem, signOut } = useSignedIn();
   const [status, setStatus] = useState<(typeof STATUSES)[number]>("all");
   const [offset, setOffset] = useState(0);
   const [page, setPage] = useState<Page | null>(null);
@@ -47,18 +47,24 @@ export default function TasksPage() {
 
   async function toggle(task: Task) {
     const { error, response } = await api.PATCH("/api/tasks/{id}/complete", {
-      params: { path: { id: String(task.id) } },
+      params: { path: { id: task.id } },
     });
     if (!response.ok) setError(errorMessage(error, response));
     await load();
   }
 
   async function remove(task: Task) {
-    const { error, response } = await api.DELETE("/api/tasks/{id}", { params: { path: { id: String(task.id) } } });
+    const { error, response } = await api.DELETE("/api/tasks/{id}", { params: { path: { id: task.id } } });
     if (!response.ok) setError(errorMessage(error, response));
     await load();
   }
 
+  if (problem)
+    return (
+      <p className="error" role="alert">
+        {problem}
+      </p>
+    );
   if (!user) return <p className="muted">Loading…</p>;
   return (
     <>
