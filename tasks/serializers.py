@@ -181,7 +181,7 @@ class TaskSerializer(StrictSerializerMixin, serializers.ModelSerializer):
         a plain key or attribute read where the field does no more, and for types whose DRF
         conversion is a plain one, that conversion without the field object (FAST_CONVERSIONS).
 
-        DRF's own loop costs a list page far more: bench/README.md, "Issue 13", row
+        DRF's own loop costs a list page far more: bench/README.md, "Fast paths that stay", row
         "JSON planned from the serializer's fields"; tests/tasks/test_task_shape.py compares the
         two."""
         plans = type(self).__dict__.get("_representation_plans")

@@ -231,7 +231,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         _db_options.setdefault("options", f"-c statement_timeout={statement_timeout}")
     # No prepared statements (Django's default): after five runs PostgreSQL may switch a
     # prepared statement to a generic plan, and the generic plan of a list page reads and sorts
-    # all of a heavy user's tasks (bench/README.md: "Prepared statements were turned off again").
+    # all of a heavy user's tasks (bench/README.md, "Tried and turned off").
 
 # The cache every process shares: throttle counters and the fetched JWKS. Redis when
 # REDIS_URL is set, otherwise a table in the database (made by migrate), never one
