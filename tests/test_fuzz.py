@@ -85,7 +85,7 @@ def valid_requests():
     return load(fuzz_config("positive", max_examples=10))
 
 
-schema = schemathesis.pytest.from_fixture("all_requests")
+all_requests_schema = schemathesis.pytest.from_fixture("all_requests")
 valid_requests_schema = schemathesis.pytest.from_fixture("valid_requests")
 # The users (function-scoped fixtures) are shared by a test's examples on purpose: each example
 # rolls its own rows back.
@@ -173,7 +173,7 @@ def caller(request, alice, bob) -> User:
     return {"alice": alice, "bob": bob}[request.param]
 
 
-@schema.parametrize()
+@all_requests_schema.parametrize()
 @per_example
 @pytest.mark.usefixtures("caller")
 def test_every_operation_answers_as_documented(case, requests_in_the_test_transaction, caller, alice, bob):
