@@ -169,7 +169,8 @@ def toggle_task(environ, user_id: str, task_id: int):
             f" WHERE id = %s RETURNING {COLUMNS}",
             (completed, completed_at, now, task_id),
         ).fetchone()
-        return 200, TASK.json(row, found[2]), []
+        # The API's `/complete` answer also names the occurrence it created: none here (no recurrence).
+        return 200, {**TASK.json(row, found[2]), "next_occurrence": None}, []
 
 
 def read_json(environ) -> dict:
