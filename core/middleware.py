@@ -18,7 +18,7 @@ from django.utils.cache import patch_cache_control
 from gunicorn.http.errors import ParseException
 
 from core.errors import ErrorResponse, error_body
-from core.parsers import NOT_TEXT, undecodable_query_parameter
+from core.parsers import NOT_TEXT, charset_refusal, undecodable_query_parameter
 from core.throttling import anonymous_budget_spent
 
 logger = logging.getLogger("core.middleware")
@@ -204,4 +204,19 @@ class QueryStringMiddleware:
         if query_string and (name := undecodable_query_parameter(query_string)) is not None:
             fields = {name: [{"code": "invalid_characters", "message": NOT_TEXT}]}
             return ErrorResponse(error_body("validation_failed", f"{name}: {NOT_TEXT}", fields), status=400)
+        return self.get_response(request)
+
+
+class CharsetMiddleware:
+    """Refuses a body whose declared charset cannot be read (core.parsers.charset_refusal)
+    before any view, the admin's included."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        content_type = request.META.get("CONTENT_TYPE")
+        if content_type and (refusal := charset_refusal(content_type)) is not None:
+            status, code, message = refusal
+            return ErrorResponse(error_body(code, message), status=status)
         return self.get_response(request)

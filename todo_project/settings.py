@@ -115,9 +115,11 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     # Below CORS, so a browser can read these answers too: 413 before any parsing, 400 for a
-    # query string that is not UTF-8, and ETags with 304s for every GET.
+    # query string that is not UTF-8 or a body in a charset that cannot be read, and ETags
+    # with 304s for every GET.
     "core.middleware.BodySizeLimitMiddleware",
     "core.middleware.QueryStringMiddleware",
+    "core.middleware.CharsetMiddleware",
     # Then wait for a turn at the database, with the body already in hand.
     "core.middleware.DatabaseTurns",
     "core.middleware.JsonConditionalGetMiddleware",
