@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 
 from dateutil.rrule import rrule, rrulestr
 
+from tasks.limits import RECURRENCE_MAX_LENGTH
+
 FREQUENCIES = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
@@ -23,7 +25,9 @@ WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 # the syntax of each one's value (upper case; ASCII digits only, as client RRULE parsers
 # expect). Numbers are checked against RANGES after the syntax. The OpenAPI pattern for
 # `recurrence` is derived from these (RRULE_PATTERN, at the end).
-_NUMBER = "[0-9]+"
+# A number's digits are bounded before int() reads them (Python refuses over 4,300 of them).
+NUMBER_MAX_DIGITS = 9
+_NUMBER = f"[0-9]{{1,{NUMBER_MAX_DIGITS}}}"
 _SIGNED = f"[+-]?{_NUMBER}"
 _WEEKDAY = "|".join(WEEKDAYS)
 _BYDAY_ITEM = rf"(?:[+-]?[0-9]{{1,2}})?(?:{_WEEKDAY})"
@@ -80,6 +84,8 @@ def _numbers(part: str, value: str, *, signed: bool = False) -> list[int]:
 
 
 def _parse(rule: str) -> dict[str, str]:
+    if len(rule) > RECURRENCE_MAX_LENGTH:  # before any work on it, stored rules included
+        raise InvalidRecurrence(f"A rule is at most {RECURRENCE_MAX_LENGTH} characters.")
     rule = rule.strip()
     if rule.upper().startswith("RRULE:"):
         rule = rule[len("RRULE:") :]
@@ -108,7 +114,13 @@ SYNTAX_ERRORS = {
 def _check_syntax(parts: dict[str, str]) -> None:
     for name, value in parts.items():
         if not re.fullmatch(GRAMMAR[name], value):
-            raise InvalidRecurrence(SYNTAX_ERRORS.get(name, f"{name} must be a comma-separated list of numbers (0-9)."))
+            raise InvalidRecurrence(
+                SYNTAX_ERRORS.get(
+                    name,
+                    f"{name} must be a comma-separated list of numbers (0-9), each of at most "
+                    f"{NUMBER_MAX_DIGITS} digits.",
+                )
+            )
 
 
 def _check(parts: dict[str, str]) -> None:
