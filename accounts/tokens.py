@@ -29,6 +29,11 @@ MAX_SUBJECT_LENGTH = 255
 # surrogates, which a JSON string may escape ("\ud800") but UTF-8 cannot encode.
 UNSTORABLE_CHARACTERS = re.compile("[\x00\ud800-\udfff]")
 
+# RFC 7519's NumericDate claims: JSON numbers of seconds. Past the year 9999 a value is no date
+# (Python's datetime ends there; 10**309 is no float at all).
+NUMERIC_DATE_CLAIMS = ("exp", "iat", "nbf")
+LATEST_NUMERIC_DATE = 253_402_300_799  # 9999-12-31T23:59:59Z
+
 # Headers that would let the token choose its own key or change how it is processed.
 FORBIDDEN_HEADERS = ("crit", "jku", "x5u", "jwk", "x5c")
 
@@ -106,6 +111,7 @@ class BetterAuthTokenVerifier:
         algorithm = header["alg"]
         key = self._key_for(header)
         claims = self._decode(raw, key, algorithm)
+        self._check_numeric_dates(claims)
         self._check_subject(claims)
         return claims
 
@@ -170,6 +176,21 @@ class BetterAuthTokenVerifier:
                 if isinstance(e, error_class):
                     raise TokenError(message or f"{e}.", code) from e
             raise TokenError("The token is not valid.", "token_invalid") from e
+
+    def _check_numeric_dates(self, claims: dict[str, Any]) -> None:
+        # PyJWT reads "1767225600" as a number and compares 10**309 without complaint.
+        for name in NUMERIC_DATE_CLAIMS:
+            value = claims.get(name)
+            if value is None:
+                continue
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not -LATEST_NUMERIC_DATE <= value <= LATEST_NUMERIC_DATE
+            ):
+                raise TokenError(
+                    f"The token's {name} is not a NumericDate (a number of seconds).", "token_invalid_claim"
+                )
 
     def _check_subject(self, claims: dict[str, Any]) -> None:
         subject = claims["sub"]

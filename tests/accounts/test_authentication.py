@@ -210,3 +210,24 @@ def test_it_lets_a_reactivated_user_back_in(alice):
     alice.is_active = True
     alice.save()
     assert get_me(token).status_code == 200
+
+
+@pytest.mark.parametrize("claim", ["exp", "iat", "nbf"])
+@pytest.mark.parametrize(
+    "value",
+    [10**309, 10**20, -(10**309), "1767225600", "now", True, [1], {"at": 1}],
+    ids=["10^309", "10^20", "-10^309", "digits as a string", "a word", "true", "a list", "an object"],
+)
+def test_it_rejects_a_numeric_date_that_is_not_a_number_of_seconds(memories_on, claim, value):
+    memories_on()  # the token memory reads exp too
+    response = get_me(sign(claims_for(ALICE_ID, **{claim: value})))
+    assert response.status_code == 401, response.content
+    # PyJWT refuses some itself: as malformed, or as a date long past or far ahead.
+    codes = {"token_invalid_claim", "token_malformed", "token_expired", "token_not_yet_valid"}
+    assert response.json()["code"] in codes
+
+
+@pytest.mark.parametrize("exp", [10**309, str(int(time.time()) + 3600)], ids=["10^309", "a future date as a string"])
+def test_it_rejects_an_exp_that_is_no_number_of_seconds_with_its_own_code(memories_on, exp):
+    memories_on()
+    assert_rejected(get_me(sign(claims_for(ALICE_ID, exp=exp))), "token_invalid_claim")
