@@ -2,7 +2,7 @@ import functools
 from datetime import timedelta
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -77,3 +77,16 @@ def user_sync_from_claims(*, claims: dict[str, Any]) -> User:
     if changed:
         user.save(update_fields=changed)
     return user
+
+
+def user_lock(*, user_id: str) -> None:
+    """Locks the user's row until the transaction ends (it must be in one).
+
+    Every write that counts a user's rows against a limit takes it before counting, so two
+    requests that each see room for one more run one after the other: 16 creates at once
+    stay within the limit. Removing a user's rows that another request may be reusing (unused
+    tags) takes it too. SQLite has no row locks: there every transaction takes the database's
+    write lock when it begins (`transaction_mode` IMMEDIATE in settings.py), with the same effect.
+    """
+    if connection.features.has_select_for_update:
+        list(User.objects.select_for_update().filter(better_auth_id=user_id).values_list("pk", flat=True))

@@ -14,6 +14,7 @@ import time
 from datetime import UTC, datetime
 
 import pytest
+from django.db import transaction
 
 from tasks.models import Tag, Task
 from tasks.services import task_set_tags
@@ -61,7 +62,8 @@ def seed(alice, rule, due_at) -> list[int]:
     tasks = Task.objects.bulk_create(
         [Task(owner=alice, title=f"task {i}", due_at=due_at, recurrence=rule) for i in range(TASKS)]
     )
-    task_set_tags(task=tasks[0], names=["home", "weekly"])
+    with transaction.atomic():  # task_set_tags locks the owner's row
+        task_set_tags(task=tasks[0], names=["home", "weekly"])
     tags = list(Tag.objects.filter(owner=alice))
     links = Task.tags.through.objects
     links.bulk_create([links.model(task_id=task.pk, tag_id=tag.pk) for task in tasks[1:] for tag in tags])

@@ -16,6 +16,7 @@ from django.utils import timezone
 from rest_framework import exceptions, status
 
 from accounts.models import User
+from accounts.services import user_lock
 from tasks.models import Tag, Task
 from tasks.queries import task_count
 from tasks.recurrence import recurrence_next
@@ -34,6 +35,7 @@ def task_check_room(*, owner: User) -> None:
 
 
 def _check_room(*, owner_id: str, adding: int) -> None:
+    user_lock(user_id=owner_id)  # no other write counts the owner's tasks until this one commits
     limit = settings.TASKS["MAX_TASKS_PER_USER"]
     if task_count(owner_id, router.db_for_write(Task)) + adding > limit:
         raise LimitReached(f"A user can have at most {limit} tasks.", code="task_limit_reached")
@@ -43,6 +45,8 @@ def tags_resolve(*, owner: User, names: list[str]) -> list[Tag]:
     """The owner's tags with these names (case-insensitively), creating the missing ones."""
     if not names:
         return []
+    # Before reading the owner's tags: no other write creates or prunes them meanwhile.
+    user_lock(user_id=owner.better_auth_id)
     wanted = {name.casefold(): name for name in names}
 
     def existing() -> dict[str, Tag]:
@@ -62,7 +66,12 @@ def tags_resolve(*, owner: User, names: list[str]) -> list[Tag]:
 
 
 def tags_prune(*, owner: User) -> None:
-    """Drops the owner's tags that no task uses any more, so they stop counting against the limit."""
+    """Drops the owner's tags that no task uses any more, so they stop counting against the limit.
+
+    Under the owner's lock, as tags_resolve reads them: a tag another request is linking is
+    either still there when it links it or pruned before it looks.
+    """
+    user_lock(user_id=owner.better_auth_id)
     Tag.objects.filter(owner=owner, tasks__isnull=True).delete()
 
 

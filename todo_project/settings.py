@@ -189,6 +189,12 @@ if DATABASE_POOL_SIZE:
     # per greenlet would hold a file handle per client connection.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Each transaction takes SQLite's write lock when it begins, not at its first write: writes
+    # that count a user's rows against a limit and then insert run one after the other, as the
+    # user's row lock makes them on PostgreSQL (accounts.services.user_lock).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("transaction_mode", "IMMEDIATE")
+
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     _db_options = DATABASES["default"].setdefault("OPTIONS", {})
     # The web process (gunicorn.conf.py) sets a pool size: its gevent workers serve many
