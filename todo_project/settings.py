@@ -378,8 +378,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
+    # A token typed into "Authorize" is forgotten with the page, never kept in localStorage,
+    # where any script of this origin could read it.
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": False},
 }
+# Whether /api/schema/, /api/docs/ and /api/redoc/ are served (else a 404): on by default in
+# development only. The document says nothing secret, but each viewer is a page of this origin.
+API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", DEBUG)
 
 # Larger request bodies are refused (413) before they are read; a task is well under 4 KiB.
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 64 * 1024)
