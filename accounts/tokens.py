@@ -34,6 +34,9 @@ UNSTORABLE_CHARACTERS = re.compile("[\x00\ud800-\udfff]")
 NUMERIC_DATE_CLAIMS = ("exp", "iat", "nbf")
 LATEST_NUMERIC_DATE = 253_402_300_799  # 9999-12-31T23:59:59Z
 
+# RFC 7518 3.2: an HMAC key at least as long as the hash's output, in bytes.
+HS_KEY_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64}
+
 # Headers that would let the token choose its own key or change how it is processed.
 FORBIDDEN_HEADERS = ("crit", "jku", "x5u", "jwk", "x5c")
 
@@ -135,6 +138,11 @@ class BetterAuthTokenVerifier:
         """The key that may verify a token with this header; each key serves its own algorithms only."""
         algorithm = header["alg"]
         if algorithm in self.hs_algorithms and self.secret:
+            if len(self.secret.encode()) < HS_KEY_BYTES.get(algorithm, 0):
+                raise TokenError(
+                    f"Tokens signed with {algorithm!r} are not accepted: the shared secret is shorter than its hash.",
+                    "token_algorithm_not_allowed",
+                )
             return self.secret
         if algorithm in self.jwks_algorithms and self.key_set is not None:
             return self._public_key_for(algorithm, header.get("kid"))

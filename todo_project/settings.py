@@ -450,6 +450,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 MINIMUM_SECRET_LENGTH = 32
+# Distinct characters a secret must hold: 32 times "a" is as long as a random secret but is
+# guessed at once. A random secret of 32 characters holds about 14 (hex) to 27 (base64).
+MINIMUM_SECRET_VARIETY = 8
 
 
 def unsafe_production_settings() -> list[str]:
@@ -469,6 +472,11 @@ def unsafe_production_settings() -> list[str]:
         )
     elif auth["HS_ALGORITHMS"] and len(BETTER_AUTH_SECRET) < MINIMUM_SECRET_LENGTH:
         problems.append(f"BETTER_AUTH_SECRET is shorter than {MINIMUM_SECRET_LENGTH} characters.")
+    elif auth["HS_ALGORITHMS"] and len(set(BETTER_AUTH_SECRET)) < MINIMUM_SECRET_VARIETY:
+        problems.append(
+            f"BETTER_AUTH_SECRET has fewer than {MINIMUM_SECRET_VARIETY} distinct characters "
+            "(make a random one, e.g. with `openssl rand -base64 32`)."
+        )
     if not ALLOWED_HOSTS:
         problems.append("DJANGO_ALLOWED_HOSTS is empty (no request would be served).")
     return problems
