@@ -203,3 +203,15 @@ def test_a_query_cancelled_outside_the_api_views_is_a_503_query_timeout_too(clie
     assert response.status_code == 503
     assert response.json()["code"] == "query_timeout"
     assert not response.has_header("Retry-After")
+
+
+def test_an_error_lists_a_bounded_number_of_fields(alice_client):
+    from core.errors import MAX_FIELDS_LISTED
+
+    body = {f"k{i:04}": 1 for i in range(4000)}  # 40 KB
+    response = alice_client.post("/api/tasks", body, format="json")
+    assert response.status_code == 400
+    fields = response.json()["fields"]
+    assert len(fields) == MAX_FIELDS_LISTED
+    assert list(fields)[0] == "k0000"  # the first ones, in order
+    assert len(response.content) < 5_000

@@ -308,3 +308,10 @@ def test_twenty_tags_are_one_subquery_and_plan_as_fast_as_one(alice_client, alic
     assert twenty.count("JOIN") == one.count("JOIN"), twenty
     if connection.vendor == "postgresql":  # the captured SQL carries its values inline
         assert planning_ms(twenty) < 4 * planning_ms(one) + 1
+
+
+@pytest.mark.parametrize("offset", ["+01:60", "-24:00", "+99:99"])
+def test_a_date_time_filter_refuses_an_offset_that_is_no_offset(alice_client, offset):
+    response = alice_client.get("/api/tasks", {"due_before": f"2026-03-02T07:30:00{offset}"})
+    assert response.status_code == 400
+    assert "due_before" in response.json()["fields"]
