@@ -19,7 +19,7 @@ from accounts.models import User
 from accounts.services import user_lock
 from tasks.models import Tag, Task
 from tasks.queries import task_count
-from tasks.recurrence import recurrence_next
+from tasks.recurrence import SearchBudget, SearchBudgetSpent, recurrence_next
 
 
 class LimitReached(exceptions.APIException):
@@ -27,6 +27,15 @@ class LimitReached(exceptions.APIException):
 
     status_code = status.HTTP_409_CONFLICT
     default_code = "limit_reached"
+
+
+class SearchBudgetReached(LimitReached):
+    """Completing these recurring tasks at once would search too long for their next occurrences."""
+
+    default_detail = (
+        "Finding the next occurrences of these recurring tasks would take too long; complete fewer at once."
+    )
+    default_code = "search_budget_reached"
 
 
 def task_check_room(*, owner: User) -> None:
@@ -107,11 +116,18 @@ def tasks_set_completed(*, tasks: list[Task], completed: bool) -> tuple[int, lis
     """`task_set_completed` for many locked tasks: how many changed, and the occurrences spawned.
 
     All of them or none: when the spawned occurrences would take an owner past the task
-    limit, LimitReached before anything is written. The occurrences are created in a few
+    limit, or their searches past REQUEST_SEARCH_LOOKS together, LimitReached before anything
+    is written. The occurrences are created in a few
     statements and the tasks change in one UPDATE, whatever their number.
     """
     changing = [task for task in tasks if task.completed != completed]
-    following = [(task, after) for task in changing if completed and (after := _following(task)) is not None]
+    budget = SearchBudget()  # for the whole request, not only each search
+    try:
+        following = [
+            (task, after) for task in changing if completed and (after := _following(task, budget)) is not None
+        ]
+    except SearchBudgetSpent:
+        raise SearchBudgetReached() from None
     for owner_id, adding in Counter(task.owner_id for task, _ in following).items():
         _check_room(owner_id=owner_id, adding=adding)
     spawned = tasks_spawn_next_occurrences(following=following) if following else []
@@ -141,10 +157,10 @@ def _next_occurrences(links: dict[int, int]) -> RawSQL:
     return RawSQL(f"CASE id {whens} ELSE next_occurrence_id END", ())
 
 
-def _following(task: Task) -> tuple[datetime, str] | None:
+def _following(task: Task, budget: SearchBudget | None = None) -> tuple[datetime, str] | None:
     if not task.spawns_next_when_completed:
         return None
-    return recurrence_next(task.recurrence, task.due_at)
+    return recurrence_next(task.recurrence, task.due_at, budget)
 
 
 def tasks_spawn_next_occurrences(*, following: list[tuple[Task, tuple[datetime, str]]]) -> list[Task]:
