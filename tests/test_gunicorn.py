@@ -357,3 +357,28 @@ def test_malformed_chunked_bodies_spend_the_anonymous_budget(gunicorn_with_a_sma
         answer = raw_exchange(gunicorn_with_a_small_anonymous_budget.port, chunked("/healthz", b"zz\r\n", address))
         statuses.append(int(answer.split(b" ", 2)[1]))
     assert statuses == [400, 400, 400, 429, 429]
+
+
+@pytest.mark.parametrize(
+    "request_bytes, status, code",
+    [
+        (b"GET /" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414, "uri_too_long"),  # one read
+        (
+            b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + b"X-A: 1\r\n" * 120 + b"\r\n",
+            431,
+            "request_header_fields_too_large",
+        ),
+        (b"GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header: 1\r\n\r\n", 400, "bad_request"),
+        (b"NOT A REQUEST\r\n\r\n", 400, "bad_request"),
+    ],
+    ids=["long URL", "too many headers", "bad header name", "bad request line"],
+)
+def test_gunicorn_s_own_refusals_are_json(gunicorn, request_bytes, status, code):
+    """gunicorn answers these before the app sees a request; the worker (todo_project/
+    gunicorn_worker.py) writes them in the API's shape. If an upgrade of gunicorn stops
+    calling `gunicorn.util.write_error`, this is what breaks."""
+    answer = raw_exchange(gunicorn.port, request_bytes)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(f"HTTP/1.1 {status} ".encode()), answer[:200]
+    assert b"content-type: application/json" in head.lower()
+    assert json.loads(body)["code"] == code
