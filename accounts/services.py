@@ -2,7 +2,8 @@ import functools
 from datetime import timedelta
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from accounts.models import User
@@ -79,14 +80,25 @@ def user_sync_from_claims(*, claims: dict[str, Any]) -> User:
     return user
 
 
-def user_lock(*, user_id: str) -> None:
+@functools.cache
+def _user_lock(using: str) -> CompiledQuery:
+    subject = Param("subject", User._meta.get_field("better_auth_id"))
+    return CompiledQuery(User.objects.using(using).filter(better_auth_id=subject).values("pk").select_for_update())
+
+
+def user_lock(*, user_id: str, using: str = DEFAULT_DB_ALIAS) -> None:
     """Locks the user's row until the transaction ends (it must be in one).
 
     Every write that counts a user's rows against a limit takes it before counting, so two
     requests that each see room for one more run one after the other: 16 creates at once
     stay within the limit. Removing a user's rows that another request may be reusing (unused
     tags) takes it too. SQLite has no row locks: there every transaction takes the database's
-    write lock when it begins (`transaction_mode` IMMEDIATE in settings.py), with the same effect.
+    write lock when it begins (`transaction_mode` IMMEDIATE in settings.py), with the same
+    effect, and this does nothing. Compiled once, as the user read is: it is on every create.
     """
-    if connection.features.has_select_for_update:
-        list(User.objects.select_for_update().filter(better_auth_id=user_id).values_list("pk", flat=True))
+    connection = connections[using]
+    if not connection.features.has_select_for_update:
+        return
+    if not connection.in_atomic_block:
+        raise TransactionManagementError("user_lock() holds the lock until the transaction ends: call it in one.")
+    _user_lock(using).value(subject=user_id)

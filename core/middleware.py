@@ -215,8 +215,9 @@ class CharsetMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        content_type = request.META.get("CONTENT_TYPE")
-        if content_type and (refusal := charset_refusal(content_type)) is not None:
+        content_type = request.META.get("CONTENT_TYPE", "")
+        # Most bodies name no charset ("application/json"): nothing to parse.
+        if "charset" in content_type.lower() and (refusal := charset_refusal(content_type)) is not None:
             status, code, message = refusal
             return ErrorResponse(error_body(code, message), status=status)
         return self.get_response(request)
