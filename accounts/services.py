@@ -83,7 +83,9 @@ def user_sync_from_claims(*, claims: dict[str, Any]) -> User:
 @functools.cache
 def _user_lock(using: str) -> CompiledQuery:
     subject = Param("subject", User._meta.get_field("better_auth_id"))
-    return CompiledQuery(User.objects.using(using).filter(better_auth_id=subject).values("pk").select_for_update())
+    return CompiledQuery(
+        User.objects.using(using).filter(better_auth_id=subject).values("pk").select_for_update(no_key=True)
+    )
 
 
 def user_lock(*, user_id: str, using: str = DEFAULT_DB_ALIAS) -> None:
@@ -95,6 +97,8 @@ def user_lock(*, user_id: str, using: str = DEFAULT_DB_ALIAS) -> None:
     tags) takes it too. SQLite has no row locks: there every transaction takes the database's
     write lock when it begins (`transaction_mode` IMMEDIATE in settings.py), with the same
     effect, and this does nothing. Compiled once, as the user read is: it is on every create.
+    FOR NO KEY UPDATE: lockers wait for each other, while inserts that only reference the user
+    (their foreign key's KEY SHARE) do not wait.
     """
     connection = connections[using]
     if not connection.features.has_select_for_update:

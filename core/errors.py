@@ -62,7 +62,10 @@ def _database_error(exc: Exception) -> exceptions.APIException:
     if getattr(exc.__cause__, "sqlstate", None) == QUERY_CANCELED:
         logger.warning("query cancelled by the statement timeout")
         return QueryTimeout()
-    logger.warning("database unavailable: %s", exc.__class__.__name__)
+    # The class and PostgreSQL's SQLSTATE say what failed; the message may quote data.
+    logger.warning(
+        "database unavailable: %s %s", exc.__class__.__name__, getattr(exc.__cause__, "sqlstate", None) or ""
+    )
     return DatabaseUnavailable()
 
 

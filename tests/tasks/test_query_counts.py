@@ -108,7 +108,9 @@ def test_creating_a_task_without_tags_touches_no_tag_table(alice):
     # The owner's lock (PostgreSQL; SQLite's transactions are serialised), the room check and
     # the insert; its (empty) tags need no link, prune or read back.
     *lock, count, insert = statements(queries)
-    assert [statement.endswith("FOR UPDATE") for statement in lock] == [True] * (connection.vendor == "postgresql")
+    assert [statement.endswith("FOR NO KEY UPDATE") for statement in lock] == [True] * (
+        connection.vendor == "postgresql"
+    )
     assert count.startswith("SELECT COUNT(*)") and insert.startswith("INSERT")
 
 
