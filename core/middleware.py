@@ -4,6 +4,8 @@ body's size and arrival, turns at the database, query strings."""
 import collections
 import contextlib
 import io
+import logging
+import math
 import sys
 import threading
 
@@ -13,9 +15,13 @@ from django.core.handlers.wsgi import get_bytes_from_wsgi
 from django.db import close_old_connections
 from django.middleware.http import ConditionalGetMiddleware
 from django.utils.cache import patch_cache_control
+from gunicorn.http.errors import ParseException
 
 from core.errors import ErrorResponse, error_body
-from core.parsers import NOT_TEXT, undecodable_query_parameter
+from core.parsers import NOT_TEXT, charset_refusal, undecodable_query_parameter
+from core.throttling import anonymous_budget_spent
+
+logger = logging.getLogger("core.middleware")
 
 
 def private_answers(get_response):
@@ -84,11 +90,28 @@ class BodySizeLimitMiddleware:
             except TimeoutError:
                 message = f"The request body did not arrive within {settings.API_BODY_TIMEOUT_SECONDS} seconds."
                 return ErrorResponse(error_body("request_timeout", message), status=408)
+            except (ParseException, OSError) as e:
+                return self.malformed(request, e)
             if len(body) > limit:
                 return self.too_large(limit)
             request.META["CONTENT_LENGTH"] = str(len(body))
             request._stream = io.BytesIO(body)
         return self.get_response(request)
+
+    @staticmethod
+    def malformed(request, error: Exception) -> ErrorResponse:
+        """A body the server could not read (a bad chunk, a forbidden trailer, a client gone
+        mid-body): a 400, spent from the address's anonymous budget like a failed sign-in.
+
+        gunicorn closes the connection after it (where the next request would start is
+        unknown); a WSGI app may not send `Connection` itself."""
+        logger.warning("unreadable request body: %s", error.__class__.__name__)
+        if (wait := anonymous_budget_spent(request)) is not None:
+            response = ErrorResponse(error_body("throttled", "Too many bad requests."), status=429)
+            response["Retry-After"] = str(math.ceil(wait))
+        else:
+            response = ErrorResponse(error_body("bad_request", "The request body could not be read."), status=400)
+        return response
 
     @staticmethod
     def too_large(limit: int) -> ErrorResponse:
@@ -181,4 +204,20 @@ class QueryStringMiddleware:
         if query_string and (name := undecodable_query_parameter(query_string)) is not None:
             fields = {name: [{"code": "invalid_characters", "message": NOT_TEXT}]}
             return ErrorResponse(error_body("validation_failed", f"{name}: {NOT_TEXT}", fields), status=400)
+        return self.get_response(request)
+
+
+class CharsetMiddleware:
+    """Refuses a body whose declared charset cannot be read (core.parsers.charset_refusal)
+    before any view, the admin's included."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        content_type = request.META.get("CONTENT_TYPE", "")
+        # Most bodies name no charset ("application/json"): nothing to parse.
+        if "charset" in content_type.lower() and (refusal := charset_refusal(content_type)) is not None:
+            status, code, message = refusal
+            return ErrorResponse(error_body(code, message), status=status)
         return self.get_response(request)

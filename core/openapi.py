@@ -40,7 +40,8 @@ ERROR_DESCRIPTIONS = {
     422: "`idempotency_key_reused`: this `Idempotency-Key` came with another body before.",
     429: "`throttled`: too many requests; `Retry-After` says when to retry.",
     500: "`server_error`: an unexpected failure, logged on the server.",
-    503: "`database_unavailable` or `jwks_unavailable`; `Retry-After` says when to retry.",
+    503: "`database_unavailable` or `jwks_unavailable`; `Retry-After` says when to retry. "
+    "`query_timeout`, without `Retry-After`: the request ran past the database's statement timeout.",
 }
 
 

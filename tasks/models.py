@@ -223,10 +223,16 @@ class IdempotencyKey(models.Model):
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     response_body = models.JSONField(null=True, blank=True)
     response_headers = models.JSONField(default=dict, blank=True)
+    # The task the request created: deleting it forgets the key and the answer it stored.
+    task = models.ForeignKey(Task, null=True, blank=True, on_delete=models.CASCADE, related_name="+", editable=False)
 
     class Meta:
         constraints = [models.UniqueConstraint("owner", "key", name="idempotency_owner_key_unique")]
-        indexes = [models.Index(fields=["created_at"], name="idempotency_created")]
+        indexes = [
+            models.Index(fields=["created_at"], name="idempotency_created"),
+            # A user's keys, newest first: the ones past KEYS_PER_USER go (tasks.idempotency).
+            models.Index(fields=["owner", "-created_at"], name="idempotency_owner_created"),
+        ]
 
     def __str__(self) -> str:
         return self.key

@@ -47,6 +47,8 @@ def test_it_starts_with_a_safe_configuration():
         ("DJANGO_SECRET_KEY", ""),
         ("BETTER_AUTH_SECRET", ""),
         ("BETTER_AUTH_SECRET", "too-short"),
+        ("BETTER_AUTH_SECRET", "a" * 32),  # long enough, but guessable: too few distinct characters
+        ("BETTER_AUTH_SECRET", "ab" * 40),
         ("DJANGO_ALLOWED_HOSTS", ""),
     ],
 )
@@ -55,6 +57,10 @@ def test_it_refuses_to_start_and_names_the_variable(variable, value):
     assert result.returncode != 0
     assert "Refusing to start" in result.stderr
     assert variable in result.stderr
+
+
+def test_a_random_hex_secret_of_32_characters_is_enough():
+    assert run("check", BETTER_AUTH_SECRET="9f86d081884c7d659a2feaa0c55ad015").returncode == 0
 
 
 def test_a_jwks_only_deployment_needs_no_shared_secret():

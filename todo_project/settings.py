@@ -129,9 +129,11 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     # Below CORS, so a browser can read these answers too: 413 before any parsing, 400 for a
-    # query string that is not UTF-8, and ETags with 304s for every GET.
+    # query string that is not UTF-8 or a body in a charset that cannot be read, and ETags
+    # with 304s for every GET.
     "core.middleware.BodySizeLimitMiddleware",
     "core.middleware.QueryStringMiddleware",
+    "core.middleware.CharsetMiddleware",
     # Then wait for a turn at the database, with the body already in hand.
     "core.middleware.DatabaseTurns",
     "core.middleware.JsonConditionalGetMiddleware",
@@ -200,6 +202,12 @@ if DATABASE_POOL_SIZE:
     # persistent ones beside it); an SQLite file opens in microseconds, and a connection kept
     # per greenlet would hold a file handle per client connection.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Each transaction takes SQLite's write lock when it begins, not at its first write: writes
+    # that count a user's rows against a limit and then insert run one after the other, as the
+    # user's row lock makes them on PostgreSQL (accounts.services.user_lock).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("transaction_mode", "IMMEDIATE")
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     _db_options = DATABASES["default"].setdefault("OPTIONS", {})
@@ -384,8 +392,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
+    # A token typed into "Authorize" is forgotten with the page, never kept in localStorage,
+    # where any script of this origin could read it.
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": False},
 }
+# Whether /api/schema/, /api/docs/ and /api/redoc/ are served (else a 404): on by default in
+# development only. The document says nothing secret, but each viewer is a page of this origin.
+API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", DEBUG)
 
 # Larger request bodies are refused (413) before they are read; a task is well under 4 KiB.
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 64 * 1024)
@@ -453,6 +466,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 MINIMUM_SECRET_LENGTH = 32
+# Distinct characters a secret must hold: 32 times "a" is as long as a random secret but is
+# guessed at once. A random secret of 32 characters holds about 14 (hex) to 27 (base64).
+MINIMUM_SECRET_VARIETY = 8
 
 
 def unsafe_production_settings() -> list[str]:
@@ -472,6 +488,11 @@ def unsafe_production_settings() -> list[str]:
         )
     elif auth["HS_ALGORITHMS"] and len(BETTER_AUTH_SECRET) < MINIMUM_SECRET_LENGTH:
         problems.append(f"BETTER_AUTH_SECRET is shorter than {MINIMUM_SECRET_LENGTH} characters.")
+    elif auth["HS_ALGORITHMS"] and len(set(BETTER_AUTH_SECRET)) < MINIMUM_SECRET_VARIETY:
+        problems.append(
+            f"BETTER_AUTH_SECRET has fewer than {MINIMUM_SECRET_VARIETY} distinct characters "
+            "(make a random one, e.g. with `openssl rand -base64 32`)."
+        )
     if not ALLOWED_HOSTS:
         problems.append("DJANGO_ALLOWED_HOSTS is empty (no request would be served).")
     return problems
