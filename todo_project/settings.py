@@ -187,14 +187,37 @@ if DATABASE_POOL_SIZE:
     # per greenlet would hold a file handle per client connection.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
+# Every wait of a request on the database has a deadline, then the answer is 503
+# `database_unavailable` with Retry-After (docs/deployment.md, "A database that hangs"). With the
+# web process's defaults a request waits at most 10 s for its turn, 0.5 s for a pooled connection
+# and 17 s for any one answer from PostgreSQL: within the 30 s most platforms' routers allow.
+# Seconds a request waits for its turn at the database (core.middleware.DatabaseTurns).
+DATABASE_TURN_TIMEOUT = env_float("DATABASE_TURN_TIMEOUT", 10)
+# Seconds /readyz gives its probe in all: a turn, a connection and a query on the tasks table.
+DATABASE_READY_TIMEOUT = env_float("DATABASE_READY_TIMEOUT", 2)
+# Milliseconds PostgreSQL lets one statement run (gunicorn.conf.py sets it for the web process
+# only, so migrations may run long); 0 sets none.
+DATABASE_STATEMENT_TIMEOUT_MS = env_int("DATABASE_STATEMENT_TIMEOUT_MS", 0)
+# Seconds the web process waits for any one answer from PostgreSQL before it closes the
+# connection: a server that does not answer at all (frozen, cut off) runs no statement timeout.
+# Default: the statement timeout and 2 s, so the server's own cancel normally comes first.
+DATABASE_QUERY_TIMEOUT = env_float(
+    "DATABASE_QUERY_TIMEOUT", DATABASE_STATEMENT_TIMEOUT_MS / 1000 + 2 if DATABASE_STATEMENT_TIMEOUT_MS else 0
+)
+# A transaction-mode pooler in front (PgBouncer, Neon's -pooler host).
+DATABASE_POOLED = env_bool("DATABASE_POOLED", False)
+
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, with the pooled connections' waits bounded (core/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "core.postgresql"
     _db_options = DATABASES["default"].setdefault("OPTIONS", {})
     # The web process (gunicorn.conf.py) sets a pool size: its gevent workers serve many
-    # requests at once, each of which would otherwise keep a connection of its own. The pool
-    # opens its connections up front and checks one before lending it; at most that many
-    # requests of a worker use the database at once (core.middleware.DatabaseTurns), so
-    # a request waits for a connection only while the pool reconnects: after
-    # DATABASE_POOL_TIMEOUT it is a 503, as when PostgreSQL is down.
+    # requests at once, each of which would otherwise keep a connection of its own. Each worker
+    # opens the pool's connections when it starts (gunicorn.conf.py, post_worker_init) and
+    # checks one before lending it, replacing one found closed; at most that many requests of a
+    # worker use the database at once (core.middleware.DatabaseTurns), so a request waits for a
+    # connection only while the pool reconnects: after DATABASE_POOL_TIMEOUT it is a 503, as
+    # when PostgreSQL is down.
     if DATABASE_POOL_SIZE:
         _db_options["pool"] = {
             "min_size": DATABASE_POOL_SIZE,
@@ -207,14 +230,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         }
     # A database that does not answer fails the request quickly instead of hanging a worker.
     _db_options.setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5))
-    if env_bool("DATABASE_POOLED", False):
-        # A transaction-mode pooler (PgBouncer, Neon's -pooler host) hands each transaction
-        # to any server connection: cursors and session settings do not survive it. The
-        # statement timeout is then a role setting (docs/deployment.md, "Neon").
+    # A connection whose peer is gone without a word (a host lost, a network cut) is noticed
+    # by the kernel within about 30 s even while no query runs on it.
+    _db_options.setdefault("keepalives", 1)
+    _db_options.setdefault("keepalives_idle", 15)
+    _db_options.setdefault("keepalives_interval", 5)
+    _db_options.setdefault("keepalives_count", 3)
+    if DATABASE_POOLED:
+        # A transaction-mode pooler hands each transaction to any server connection: cursors
+        # and session settings do not survive it, and it refuses startup options. The statement
+        # timeout is then the role's setting, which each web worker checks when it starts
+        # (docs/deployment.md, "Neon"); DATABASE_QUERY_TIMEOUT bounds the wait either way.
         DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
-    elif statement_timeout := env_int("DATABASE_STATEMENT_TIMEOUT_MS", 0):
-        # gunicorn.conf.py sets it for the web process only, so migrations may run long.
-        _db_options.setdefault("options", f"-c statement_timeout={statement_timeout}")
+    elif DATABASE_STATEMENT_TIMEOUT_MS:
+        _db_options.setdefault("options", f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT_MS}")
     # No prepared statements (Django's default): after five runs PostgreSQL may switch a
     # prepared statement to a generic plan, and the generic plan of a list page reads and sorts
     # all of a heavy user's tasks (bench/README.md: "Prepared statements were turned off again").
