@@ -162,6 +162,24 @@ def test_pooled_connections_closed_while_idle_fail_no_request(cluster):
     assert statuses == [200] * 8
 
 
+def backends(cluster) -> set[int]:
+    """The app's connections the cluster holds (the admin's own left out)."""
+    with cluster.admin() as admin:
+        query = "SELECT pid FROM pg_stat_activity WHERE datname = 'app' AND pid <> pg_backend_pid()"
+        return {pid for (pid,) in admin.execute(query)}
+
+
+def test_each_new_worker_opens_its_connections_before_its_first_request(cluster):
+    app = start_app(database_url=cluster.url, workers=2, **DEADLINES)
+    try:
+        wait_for(lambda: len(backends(cluster)) == 2 * 4, seconds=10)  # no request sent yet
+        first = backends(cluster)
+        os.kill(app.process.pid, signal.SIGHUP)  # a reload: new workers, the old ones leave
+        wait_for(lambda: len(backends(cluster) - first) == 2 * 4, seconds=20)
+    finally:
+        app.stop()
+
+
 def workers(app) -> list[str]:
     return subprocess.run(["pgrep", "-P", str(app.process.pid)], capture_output=True, text=True).stdout.split()
 
@@ -178,7 +196,7 @@ def test_a_reload_under_load_answers_every_request(cluster):
             except OSError as error:
                 errors.append(repr(error))
 
-    clients = [threading.Thread(target=keep_listing) for _ in range(6)]
+    clients = [threading.Thread(target=keep_listing) for _ in range(16)]
     try:
         wait_for(lambda: call(app.port, "GET", "/readyz").status == 200)
         for client in clients:

@@ -171,9 +171,9 @@ APPEND_SLASH = False
 # Query options in the URL (`?sslmode=require` for Neon) reach the driver as they are.
 # Connections are kept for DATABASE_CONN_MAX_AGE seconds and checked before reuse.
 DATABASES = {
-    "default": dj_database_url.config(
-        env="DATABASE_URL",
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+    # Development's default; production refuses to start without DATABASE_URL (see below).
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
         conn_health_checks=True,
     )
@@ -277,7 +277,8 @@ else:
 AUTH_USER_MODEL = "accounts.User"
 
 BETTER_AUTH_SECRET = env_str("BETTER_AUTH_SECRET")
-BETTER_AUTH_URL = env_str("BETTER_AUTH_URL", "http://localhost:3000").rstrip("/")
+# Development's default; production refuses to start without it (see below).
+BETTER_AUTH_URL = (env_str("BETTER_AUTH_URL") or "http://localhost:3000").rstrip("/")
 origin(BETTER_AUTH_URL)  # refuses a relative URL at start-up
 
 
@@ -445,6 +446,8 @@ SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 0 if DEBUG else 365 
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", True)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
+# The platform's probes reach the instance's own port over plain HTTP and follow no redirect.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/?$", r"^readyz/?$"]
 # Django's defaults, stated because check --deploy and the README rely on them.
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -487,10 +490,31 @@ def unsafe_production_settings() -> list[str]:
         problems.append(f"BETTER_AUTH_SECRET is shorter than {MINIMUM_SECRET_LENGTH} characters.")
     if not ALLOWED_HOSTS:
         problems.append("DJANGO_ALLOWED_HOSTS is empty (no request would be served).")
+    # Defaults that suit a laptop and would fail quietly in production.
+    shared_secret_only = "BETTER_AUTH_JWKS_ALGORITHMS" in os.environ and not auth["JWKS_ALGORITHMS"]
+    if not env_str("BETTER_AUTH_URL") and not auth["JWKS"] and not shared_secret_only:
+        problems.append(
+            "BETTER_AUTH_URL is not set (tokens would be checked against http://localhost:3000; without a Better "
+            "Auth server, set BETTER_AUTH_JWKS to its key set, or BETTER_AUTH_JWKS_ALGORITHMS empty for "
+            "shared-secret tokens only)."
+        )
+    if not env_str("DATABASE_URL"):
+        problems.append(
+            "DATABASE_URL is not set (the data would go to a SQLite file in the container; "
+            "name one explicitly with sqlite:///path to mean it)."
+        )
+    if env_str("BETTER_AUTH_URL") and "CORS_ALLOWED_ORIGINS" not in os.environ:
+        problems.append(
+            "CORS_ALLOWED_ORIGINS is not set (browsers on the frontend at BETTER_AUTH_URL could not call the API; "
+            "set it to the frontend's origin, or empty when only servers call the API)."
+        )
     return problems
 
 
-if not DEBUG and (problems := unsafe_production_settings()):
+# What check --deploy reports (core/checks.py); with DEBUG off they stop the start.
+PRODUCTION_PROBLEMS = unsafe_production_settings()
+
+if not DEBUG and (problems := PRODUCTION_PROBLEMS):
     # One line: manage.py and the WSGI module print it as it is, without a traceback.
     raise ImproperlyConfigured(
         "Refusing to start with DJANGO_DEBUG off: "
