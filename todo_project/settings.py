@@ -256,7 +256,9 @@ if REDIS_URL := env_str("REDIS_URL"):
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            # A Redis that does not answer costs a request a second at most (throttles then let it through).
+            # A Redis that does not answer costs each cache operation a second (no retry): a request
+            # makes one, its throttle, which then lets it through (tests/test_redis_outage.py:
+            # 1.05-1.12 s with Redis frozen); one that must also read the shared JWKS, a second more.
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
