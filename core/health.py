@@ -30,10 +30,10 @@ class HealthView(APIView):
 
 
 class ReadyView(APIView):
-    """Readiness: the database answers a query on the tasks table within
-    ``DATABASE_READY_TIMEOUT`` seconds (2), however it fails to: gone, locked, hung, or this
-    process's turns at it all held (core.middleware.DatabaseTurns)."""
+    """Readiness: the database answers a read of the tasks table within a short deadline
+    (`DATABASE_READY_TIMEOUT`, 2 s); 503 while it is gone, locked or hung."""
 
+    # Also 503 when this process's turns at the database all stay held (core.middleware.DatabaseTurns).
     authentication_classes = []
     permission_classes = []
     throttle_classes = []  # probes come often, from the platform
