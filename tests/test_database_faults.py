@@ -180,6 +180,29 @@ def test_each_new_worker_opens_its_connections_before_its_first_request(cluster)
         app.stop()
 
 
+def test_behind_a_pooler_each_worker_checks_the_roles_statement_timeout_at_start(cluster):
+    # DATABASE_POOLED: no startup option, as behind PgBouncer; the role's setting is what counts.
+    pooled = {**DEADLINES, "DATABASE_POOLED": "true"}
+    app = start_app(database_url=cluster.url, workers=1, **pooled)
+    try:
+        wait_for(lambda: app.logged("statement_timeout is 0 ms, not 2000 ms"), seconds=10)
+    finally:
+        app.stop()
+    with cluster.admin() as admin:
+        admin.execute("ALTER ROLE postgres SET statement_timeout = '2s'")
+    try:
+        app = start_app(database_url=cluster.url, workers=1, **pooled)
+        try:
+            wait_for(lambda: len(backends(cluster)) == 4, seconds=10)  # the pool is open: the check ran
+            assert call(app.port, "GET", "/readyz").status == 200
+        finally:
+            app.stop()
+        assert not app.logged("statement_timeout is")
+    finally:
+        with cluster.admin() as admin:
+            admin.execute("ALTER ROLE postgres RESET statement_timeout")
+
+
 def workers(app) -> list[str]:
     return subprocess.run(["pgrep", "-P", str(app.process.pid)], capture_output=True, text=True).stdout.split()
 
