@@ -3,7 +3,7 @@
 import Link from "next/link";
 import { useCallback, useEffect, useState } from "react";
 import { type ApiError, type NewTask, type Task, api, errorMessage, pageLinks } from "@/lib/api";
-import { TaskForm } from "./task-form";
+import { REPEATS, TaskForm, localDateTime } from "./task-form";
 import { useSignedIn } from "./use-signed-in";
 
 const PAGE_SIZE = 10;
@@ -18,6 +18,7 @@ export default function TasksPage() {
   const [offset, setOffset] = useState(0);
   const [page, setPage] = useState<Page | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
 
   const load = useCallback(async () => {
     const { data, error, response } = await api.GET("/api/tasks", {
@@ -46,10 +47,13 @@ export default function TasksPage() {
   }
 
   async function toggle(task: Task) {
-    const { error, response } = await api.PATCH("/api/tasks/{id}/complete", {
+    const { data, error, response } = await api.PATCH("/api/tasks/{id}/complete", {
       params: { path: { id: String(task.id) } },
     });
     if (!response.ok) setError(errorMessage(error, response));
+    // The answer names the occurrence a recurring task's completion created.
+    const following = data?.next_occurrence;
+    setNotice(following ? `Next: ${following.title}, ${dueText(following)}` : null);
     await load();
   }
 
@@ -89,6 +93,7 @@ export default function TasksPage() {
           {error}
         </p>
       )}
+      {notice && <p id="notice">{notice}</p>}
 
       {page && (
         <>
@@ -105,9 +110,17 @@ export default function TasksPage() {
                   onChange={() => toggle(task)}
                 />
                 <span className="title">{task.title}</span>
+                {(task.due_at || task.due_date) && (
+                  <time className="due" dateTime={task.due_at ?? task.due_date ?? undefined}>
+                    {dueText(task)}
+                  </time>
+                )}
+                {task.recurrence && <span className="repeat muted">↻ {repeatText(task.recurrence)}</span>}
                 <span className="muted">
-                  {task.priority !== "none" && task.priority} {task.tags?.map((tag) => `#${tag}`).join(" ")}
+                  {task.priority !== "none" && <span className="priority">{task.priority}</span>}{" "}
+                  {task.tags?.map((tag) => `#${tag}`).join(" ")}
                 </span>
+                {task.description && <span className="description muted">{task.description}</span>}
                 <Link href={`/tasks/${task.id}`}>Edit</Link>
                 <button type="button" onClick={() => remove(task)}>
                   Delete
@@ -130,4 +143,14 @@ export default function TasksPage() {
       <TaskForm submitLabel="Add task" onSubmit={create} />
     </>
   );
+}
+
+/** When a task is due, in the browser's time zone: `2030-03-11 09:00`, or `2030-03-11 (all day)`. */
+function dueText(task: Task): string {
+  if (task.due_date) return `${task.due_date} (all day)`;
+  return localDateTime(task.due_at)?.replace("T", " ") ?? "";
+}
+
+function repeatText(rule: string): string {
+  return REPEATS.find(([, preset]) => preset === rule)?.[0] ?? rule;
 }
