@@ -62,7 +62,7 @@ def assert_database_unavailable(answer) -> None:
 
 def test_a_locked_table_answers_liveness_at_once_readiness_503_and_requests_in_bounded_time(cluster, app):
     _, token = new_user_token()
-    assert call(app.port, "POST", "/api/tasks", token=token, body={"title": "before"}).status == 201
+    assert call(app.port, "POST", "/api/tasks", token=token, body={"title": "before"}, timeout=60).status == 201
     pool = concurrent.futures.ThreadPoolExecutor(8)
     with cluster.admin() as admin, admin.transaction():
         admin.execute("LOCK TABLE tasks_task IN ACCESS EXCLUSIVE MODE")
@@ -94,7 +94,7 @@ def test_a_locked_table_answers_liveness_at_once_readiness_503_and_requests_in_b
 
 def test_a_frozen_database_answers_503_in_bounded_time_and_recovers(cluster, app):
     _, token = new_user_token()
-    assert call(app.port, "POST", "/api/tasks", token=token, body={"title": "before"}).status == 201
+    assert call(app.port, "POST", "/api/tasks", token=token, body={"title": "before"}, timeout=60).status == 201
     try:
         cluster.freeze()
         pool = concurrent.futures.ThreadPoolExecutor(6)
@@ -123,7 +123,7 @@ def test_a_frozen_database_answers_503_in_bounded_time_and_recovers(cluster, app
 
 def test_a_query_in_flight_when_the_database_freezes_ends_at_the_query_deadline(cluster, app):
     _, token = new_user_token()
-    assert call(app.port, "GET", "/api/tasks", token=token).status == 200
+    assert call(app.port, "GET", "/api/tasks", token=token, timeout=60).status == 200
     pool = concurrent.futures.ThreadPoolExecutor(1)
     try:
         with cluster.admin() as admin, admin.transaction():
@@ -147,8 +147,7 @@ def test_pooled_connections_closed_while_idle_fail_no_request(cluster):
     app = start_app(database_url=cluster.url, workers=2, **DEADLINES)
     _, token = new_user_token()
     try:
-        for _ in range(4):
-            assert call(app.port, "GET", "/api/tasks", token=token).status == 200
+        wait_for(lambda: len(backends(cluster)) == 2 * 4, seconds=60)  # both workers' pools are open
         with cluster.admin() as admin:
             terminated = admin.execute(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
@@ -172,10 +171,10 @@ def backends(cluster) -> set[int]:
 def test_each_new_worker_opens_its_connections_before_its_first_request(cluster):
     app = start_app(database_url=cluster.url, workers=2, **DEADLINES)
     try:
-        wait_for(lambda: len(backends(cluster)) == 2 * 4, seconds=10)  # no request sent yet
+        wait_for(lambda: len(backends(cluster)) == 2 * 4, seconds=60)  # no request sent yet
         first = backends(cluster)
         os.kill(app.process.pid, signal.SIGHUP)  # a reload: new workers, the old ones leave
-        wait_for(lambda: len(backends(cluster) - first) == 2 * 4, seconds=20)
+        wait_for(lambda: len(backends(cluster) - first) == 2 * 4, seconds=60)
     finally:
         app.stop()
 
@@ -185,7 +184,7 @@ def test_behind_a_pooler_each_worker_checks_the_roles_statement_timeout_at_start
     pooled = {**DEADLINES, "DATABASE_POOLED": "true"}
     app = start_app(database_url=cluster.url, workers=1, **pooled)
     try:
-        wait_for(lambda: app.logged("statement_timeout is 0 ms, not 2000 ms"), seconds=10)
+        wait_for(lambda: app.logged("statement_timeout is 0 ms, not 2000 ms"), seconds=60)
     finally:
         app.stop()
     with cluster.admin() as admin:
@@ -193,7 +192,7 @@ def test_behind_a_pooler_each_worker_checks_the_roles_statement_timeout_at_start
     try:
         app = start_app(database_url=cluster.url, workers=1, **pooled)
         try:
-            wait_for(lambda: len(backends(cluster)) == 4, seconds=10)  # the pool is open: the check ran
+            wait_for(lambda: len(backends(cluster)) == 4, seconds=60)  # the pool is open: the check ran
             assert call(app.port, "GET", "/readyz").status == 200
         finally:
             app.stop()
@@ -208,7 +207,8 @@ def workers(app) -> list[str]:
 
 
 def test_a_reload_under_load_answers_every_request(cluster):
-    app = start_app(database_url=cluster.url, workers=2, **DEADLINES)
+    # The web process's own deadlines: a 3 s turn is too short for a busy machine under load.
+    app = start_app(database_url=cluster.url, workers=2, THROTTLE_READ_RATE="100000/min")
     _, token = new_user_token()
     statuses, errors, stop = [], [], threading.Event()
 

@@ -18,7 +18,7 @@ from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.operations import AddField
 
 from tasks.models import Task
-from tests.live import call, new_user_token, start_app
+from tests.live import call, new_user_token, start_app, wait_for
 from tests.pgcluster import migrated_cluster, pytestmark  # noqa: F401 (the skips)
 
 # Written before the rule; each added its column while no release could have served without it.
@@ -63,7 +63,8 @@ def test_a_column_added_while_the_old_code_serves(cluster, db, options, errors_e
         with psycopg.connect(cluster.url, autocommit=True) as admin:
             for statement in sql:
                 admin.execute(statement)
-            time.sleep(2)  # the old code keeps serving against the new column
+            served = len(statuses)
+            wait_for(lambda: len(statuses) >= served + 6, seconds=60)  # the old code serves on
             stop.set()
             writer.join(timeout=30)
             admin.execute('ALTER TABLE tasks_task DROP COLUMN "note"')  # the next case starts afresh

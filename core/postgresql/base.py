@@ -7,7 +7,8 @@ and is otherwise Django's (settings.py names it as the engine of a PostgreSQL DA
   pooler restart, Neon scaling to zero, `pg_terminate_backend`) is discarded and the next one
   tried at once. psycopg_pool's own loop pauses about a second after a failed check, past the
   0.5 s `DATABASE_POOL_TIMEOUT`, so the request that found dead connections answered 503. The
-  check is bounded by what remains of that timeout: a frozen server never answers it.
+  check is bounded by what remains of that timeout, and at least 2 s: a frozen server never
+  answers it.
 - `BoundedConnection`: each round trip of a pooled connection (a query, a commit, a rollback)
   waits at most `DATABASE_QUERY_TIMEOUT` seconds; then the connection, whose state is unknown,
   is closed and the caller gets an `OperationalError` (a 503 `database_unavailable`). The
@@ -56,6 +57,10 @@ def round_trips_within(conn: BoundedConnection, seconds: float):
         del conn.round_trip_timeout  # the class's limit again
 
 
+# The longest a loan's check waits for the server (a frozen one never answers it).
+CHECK_SECONDS = 2.0
+
+
 class Pool(ConnectionPool):
     def getconn(self, timeout: float | None = None):
         deadline = monotonic() + (self.timeout if timeout is None else timeout)
@@ -63,7 +68,9 @@ class Pool(ConnectionPool):
             # Raises PoolTimeout once the deadline has passed.
             conn = super().getconn(deadline - monotonic())
             try:
-                with round_trips_within(conn, max(deadline - monotonic(), 0.01)):
+                # At least CHECK_SECONDS: on a busy worker a healthy server's answer may wait
+                # for the CPU longer than what is left of the pool's timeout.
+                with round_trips_within(conn, max(deadline - monotonic(), CHECK_SECONDS)):
                     self.check_connection(conn)
             except Exception:
                 self.putconn(conn)  # closed: discarded, and a new one is opened in the background
