@@ -135,6 +135,7 @@ def production_env(database_url: str, redis_url: str = "") -> dict[str, str]:
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "BETTER_AUTH_SECRET": secrets.token_urlsafe(48),
         "BETTER_AUTH_URL": "http://localhost:3000",
+        "CORS_ALLOWED_ORIGINS": "http://localhost:3000",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
         "DATABASE_URL": database_url,
         "LOG_FORMAT": "json",
@@ -344,6 +345,7 @@ def setup_django(env: dict) -> None:
         "DJANGO_SECRET_KEY",
         "BETTER_AUTH_SECRET",
         "BETTER_AUTH_URL",
+        "CORS_ALLOWED_ORIGINS",
         "DJANGO_ALLOWED_HOSTS",
         "DATABASE_URL",
     ):

@@ -21,11 +21,17 @@ built as the ORM builds them, or as the values() rows it would give, converters 
 """
 
 import datetime
+import logging
 
+import psycopg
+from django.conf import settings
 from django.db import connections
 from django.db.models import Expression, Field, QuerySet, prefetch_related_objects
 from psycopg.adapt import AdaptersMap, Loader
 from psycopg.types.datetime import TimestamptzLoader
+from psycopg_pool import PoolTimeout
+
+logger = logging.getLogger("core.db")
 
 # The C class (psycopg[binary]), or the Python one when only the pure-Python package is installed.
 _FastTimestamptzLoader = AdaptersMap()._get_optimised(TimestamptzLoader)
@@ -125,3 +131,34 @@ class CompiledQuery:
             cursor.execute(self.sql, values)
             row = cursor.fetchone()
         return row[0] if row else None
+
+
+def open_pool(seconds: float) -> None:
+    """Opens this process's pool of database connections and waits up to `seconds` until it
+    holds all of them, so its first requests find them ready (gunicorn.conf.py runs it in each
+    new worker). A database that does not answer is logged; requests then connect as they come.
+
+    Behind a transaction-mode pooler the statement timeout is the role's setting: one that is
+    off or longer than DATABASE_STATEMENT_TIMEOUT_MS is logged as a warning.
+    """
+    pool = connections["default"].pool if connections["default"].vendor == "postgresql" else None
+    if pool is None:
+        return
+    try:
+        pool.open(wait=True, timeout=seconds)
+        if settings.DATABASE_POOLED and (wanted := settings.DATABASE_STATEMENT_TIMEOUT_MS):
+            with pool.connection() as conn:
+                (actual,) = conn.execute(
+                    "SELECT setting::int FROM pg_settings WHERE name = 'statement_timeout'"
+                ).fetchone()
+            if not actual or actual > wanted:
+                logger.warning(
+                    "the database role's statement_timeout is %s ms, not %s ms: behind a pooler a query on a locked "
+                    "table runs until DATABASE_QUERY_TIMEOUT (%s s). Set it: ALTER ROLE <role> SET statement_timeout = %s",
+                    actual,
+                    wanted,
+                    settings.DATABASE_QUERY_TIMEOUT,
+                    wanted,
+                )
+    except (PoolTimeout, psycopg.Error) as error:
+        logger.warning("the database connections could not be opened at start: %s", error)

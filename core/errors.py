@@ -177,6 +177,13 @@ def permission_denied(request, exception=None) -> ErrorResponse:
     return ErrorResponse(error_body("permission_denied", "You do not have permission to do this."), status=403)
 
 
+def database_unavailable() -> ErrorResponse:
+    """503 `database_unavailable` with Retry-After, from outside DRF's views."""
+    response = ErrorResponse(error_body("database_unavailable", DatabaseUnavailable.default_detail), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def server_error(request) -> ErrorResponse:
     # Called while Django handles the exception, so it can tell an outage from a crash.
     if isinstance(exc := sys.exc_info()[1], (OperationalError, InterfaceError)):

@@ -8,6 +8,7 @@ import logging
 import math
 import sys
 import threading
+import time
 
 from django.conf import settings
 from django.core.exceptions import MiddlewareNotUsed
@@ -17,7 +18,7 @@ from django.middleware.http import ConditionalGetMiddleware
 from django.utils.cache import patch_cache_control
 from gunicorn.http.errors import ParseException
 
-from core.errors import ErrorResponse, error_body
+from core.errors import ErrorResponse, database_unavailable, error_body
 from core.parsers import NOT_TEXT, charset_refusal, undecodable_query_parameter
 from core.throttling import anonymous_budget_spent
 
@@ -133,16 +134,27 @@ class FairTurns:
         self.waiting = collections.deque()
         self.lock = threading.Lock()
 
-    def __enter__(self):
+    def take(self, timeout: float, *, first: bool = False) -> bool:
+        """Waits up to `timeout` seconds for a turn, behind every waiter or (`first`) before them;
+        False when none came in time. A turn taken must be given back with `release()`."""
         with self.lock:
-            if self.free and not self.waiting:
+            if self.free and (first or not self.waiting):
                 self.free -= 1
-                return
+                return True
             turn = threading.Event()
-            self.waiting.append(turn)
-        turn.wait()
+            if first:
+                self.waiting.appendleft(turn)
+            else:
+                self.waiting.append(turn)
+        if turn.wait(timeout):
+            return True
+        with self.lock:
+            if turn.is_set():  # handed over just as the wait ended
+                return True
+            self.waiting.remove(turn)
+        return False
 
-    def __exit__(self, *exc_info):
+    def release(self) -> None:
         with self.lock:
             if self.waiting:
                 self.waiting.popleft().set()  # handed over: `free` stays as it is
@@ -150,13 +162,22 @@ class FairTurns:
                 self.free += 1
 
 
+# Liveness: answered without a turn, however long the database keeps the turns.
+LIVENESS_PATHS = frozenset({"/healthz", "/healthz/"})
+READINESS_PATHS = frozenset({"/readyz", "/readyz/"})
+
+
 class DatabaseTurns:
     """At most ``DATABASE_POOL_SIZE`` requests of this process run the app at once; the rest
-    wait here for their turn, in arrival order, as they would for a thread, with no time limit.
+    wait here for their turn, in arrival order, as they would for a thread, for at most
+    ``DATABASE_TURN_TIMEOUT`` seconds: then 503 ``database_unavailable`` (the turns are held by
+    requests a hung database keeps waiting).
 
     Each of these requests can count on one of the pool's connections, so a busy moment never
     ends in the pool's 503. The connection goes back to the pool when the answer is built,
-    not once a slow client has read it.
+    not once a slow client has read it. ``/healthz`` takes no turn; ``/readyz`` goes before
+    the waiting requests and waits at most ``DATABASE_READY_TIMEOUT``, so it answers 503 when
+    the turns stay taken.
     """
 
     def __init__(self, get_response):
@@ -167,11 +188,21 @@ class DatabaseTurns:
         self.turns = FairTurns(settings.DATABASE_POOL_SIZE)
 
     def __call__(self, request):
-        with self.turns:
-            try:
-                return self.get_response(request)
-            finally:
-                close_old_connections()
+        path = request.path_info
+        if path in LIVENESS_PATHS:
+            return self.get_response(request)
+        if path in READINESS_PATHS:
+            request.ready_deadline = time.monotonic() + settings.DATABASE_READY_TIMEOUT
+            taken = self.turns.take(settings.DATABASE_READY_TIMEOUT, first=True)
+        else:
+            taken = self.turns.take(settings.DATABASE_TURN_TIMEOUT)
+        if not taken:
+            return database_unavailable()
+        try:
+            return self.get_response(request)
+        finally:
+            close_old_connections()
+            self.turns.release()
 
 
 def arrival_deadline(seconds: float):
