@@ -186,7 +186,9 @@ class TaskViewSet(ConditionalWrites, viewsets.ModelViewSet):
         summary="Complete, reopen, delete or move several tasks at once",
         description="All or nothing: when one id is not among the caller's tasks, nothing changes and the answer is 404; "
         "`move` puts them in the list `list_id` names (null: the inbox), each moved task a new version; "
-        "when the next occurrences of the recurring tasks completed would not all fit under the task limit, 409.",
+        "when the next occurrences of the recurring tasks completed would not all fit under the task limit, 409; "
+        "so too (`search_budget_reached`) when finding them would search too far in all (rules that rarely "
+        "occur, by the dozen): complete fewer at once.",
         request=BulkActionSerializer,
         responses={200: BulkResultSerializer, **error_responses(404, 409)},
     )
