@@ -221,7 +221,7 @@ def test_a_reload_under_load_answers_every_request(cluster):
 
     clients = [threading.Thread(target=keep_listing) for _ in range(16)]
     try:
-        wait_for(lambda: call(app.port, "GET", "/readyz").status == 200)
+        wait_for(lambda: len(backends(cluster)) == 2 * 4, seconds=60)  # both workers serve
         for client in clients:
             client.start()
         time.sleep(1)
