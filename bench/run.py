@@ -135,6 +135,7 @@ def production_env(database_url: str, redis_url: str = "") -> dict[str, str]:
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "BETTER_AUTH_SECRET": secrets.token_urlsafe(48),
         "BETTER_AUTH_URL": "http://localhost:3000",
+        "CORS_ALLOWED_ORIGINS": "http://localhost:3000",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
         "DATABASE_URL": database_url,
         "LOG_FORMAT": "json",
@@ -359,6 +360,7 @@ def setup_django(env: dict) -> None:
         "DJANGO_SECRET_KEY",
         "BETTER_AUTH_SECRET",
         "BETTER_AUTH_URL",
+        "CORS_ALLOWED_ORIGINS",
         "DJANGO_ALLOWED_HOSTS",
         "DATABASE_URL",
     ):
@@ -395,8 +397,8 @@ def main(argv=None) -> int:
                 [*manage, "collectstatic", "--noinput"], cwd=checkout, env=env, check=True, stdout=subprocess.DEVNULL
             )
         subprocess.run(shlex.split(procfile("release")), cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
-        seed.seed(env["DATABASE_URL"], dataset)
         setup_django(env)
+        seed.seed(env["DATABASE_URL"], dataset)
         users = args.out / "users.txt"
         seed.users_file(env["DATABASE_URL"], dataset, users, token_for=token_for)
         max_seeded = seed.seeded_max_task_id(env["DATABASE_URL"])

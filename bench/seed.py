@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 
+from bench.task_shape import TaskShape
+
 TAGS_PER_USER = 3
 PRIORITIES = 4
 
@@ -70,12 +72,28 @@ class Progress:
 
 
 LAST_SEEN_SPREAD_S = 300
+TASK_COLUMNS = [
+    "id",
+    "user_id",
+    "title",
+    "description",
+    "completed",
+    "completed_at",
+    "priority",
+    "due_at",
+    "recurrence",
+    "list_id",
+    "created_at",
+    "updated_at",
+    "version",
+]
 
 
 def seed(conninfo: str, dataset: Dataset) -> None:
     """Users, three tags each, a list each, tasks (every third one tagged, nine in ten in the
     user's list) with explicit ids, then ANALYZE. A user's list has the id of their first task,
-    so load.lua can name it (`list=`) from the users file."""
+    so load.lua can name it (`list=`) from the users file. Needs Django set up
+    (bench.run.setup_django) for the task's other columns."""
     now = datetime.now(UTC)
     with psycopg.connect(conninfo) as conn, conn.cursor() as cur:
         progress = Progress("users", dataset.users)
@@ -113,10 +131,9 @@ def seed(conninfo: str, dataset: Dataset) -> None:
         progress = Progress("tasks", dataset.total_tasks)
         links = []
         task_id = 0
-        with cur.copy(
-            "COPY tasks_task (id, user_id, title, description, completed, completed_at, priority, due_at,"
-            " recurrence, list_id, created_at, updated_at, version) FROM STDIN"
-        ) as copy:
+        # Columns this seeder does not vary (a new task field) get their model default.
+        others = {column: default for column, default in TaskShape().defaults.items() if column not in TASK_COLUMNS}
+        with cur.copy(f"COPY tasks_task ({', '.join([*TASK_COLUMNS, *others])}) FROM STDIN") as copy:
             for n in range(dataset.users):
                 owner, count = user_id(n), dataset.tasks_of(n)
                 list_id = task_id + 1
@@ -140,6 +157,7 @@ def seed(conninfo: str, dataset: Dataset) -> None:
                             created,
                             created,
                             1,
+                            *(default(created) for default in others.values()),
                         )
                     )
                     if i % 3 == 0:

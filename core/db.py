@@ -5,7 +5,7 @@
 Django's psycopg 3 backend registers a Python subclass of psycopg's `timestamptz` loader on
 every connection, to stamp each value with Django's time zone. A Python subclass cannot use
 psycopg's C implementation, so every timestamp of every row is parsed in Python, 4 of them per
-task (bench/README.md, "Issue 13", row "timestamps through psycopg's C loader"). When Django's
+task (bench/README.md, "Fast paths that stay", row "timestamps through psycopg's C loader"). When Django's
 zone and the session's are both UTC (Django sets the session's), the C loader already answers
 `datetime` values in `datetime.timezone.utc`, the same values, so this registers a C-based
 loader carrying the `timezone` attribute Django compares before it would register its own
@@ -17,16 +17,22 @@ Building and compiling a queryset costs more Python than the database spends run
 query. `CompiledQuery` keeps the SQL the ORM compiles for a queryset whose varying values are
 `Param`s (named parameters), and runs it with the request's values: as model instances
 built as the ORM builds them, or as the values() rows it would give, converters included
-(tasks/queries.py; bench/README.md, "Issue 13", row "hot reads compiled").
+(tasks/queries.py; bench/README.md, "Fast paths that stay", row "hot reads compiled").
 """
 
 import datetime
+import logging
 import re
 
+import psycopg
+from django.conf import settings
 from django.db import connections
 from django.db.models import Expression, Field, QuerySet, prefetch_related_objects
 from psycopg.adapt import AdaptersMap, Loader
 from psycopg.types.datetime import TimestamptzLoader
+from psycopg_pool import PoolTimeout
+
+logger = logging.getLogger("core.db")
 
 # The C class (psycopg[binary]), or the Python one when only the pure-Python package is installed.
 _FastTimestamptzLoader = AdaptersMap()._get_optimised(TimestamptzLoader)
@@ -129,3 +135,34 @@ class CompiledQuery:
             cursor.execute(self.sql, {**self.constants, **values})
             row = cursor.fetchone()
         return row[0] if row else None
+
+
+def open_pool(seconds: float) -> None:
+    """Opens this process's pool of database connections and waits up to `seconds` until it
+    holds all of them, so its first requests find them ready (gunicorn.conf.py runs it in each
+    new worker). A database that does not answer is logged; requests then connect as they come.
+
+    Behind a transaction-mode pooler the statement timeout is the role's setting: one that is
+    off or longer than DATABASE_STATEMENT_TIMEOUT_MS is logged as a warning.
+    """
+    pool = connections["default"].pool if connections["default"].vendor == "postgresql" else None
+    if pool is None:
+        return
+    try:
+        pool.open(wait=True, timeout=seconds)
+        if settings.DATABASE_POOLED and (wanted := settings.DATABASE_STATEMENT_TIMEOUT_MS):
+            with pool.connection() as conn:
+                (actual,) = conn.execute(
+                    "SELECT setting::int FROM pg_settings WHERE name = 'statement_timeout'"
+                ).fetchone()
+            if not actual or actual > wanted:
+                logger.warning(
+                    "the database role's statement_timeout is %s ms, not %s ms: behind a pooler a query on a locked "
+                    "table runs until DATABASE_QUERY_TIMEOUT (%s s). Set it: ALTER ROLE <role> SET statement_timeout = %s",
+                    actual,
+                    wanted,
+                    settings.DATABASE_QUERY_TIMEOUT,
+                    wanted,
+                )
+    except (PoolTimeout, psycopg.Error) as error:
+        logger.warning("the database connections could not be opened at start: %s", error)

@@ -16,6 +16,7 @@ import re
 from datetime import timedelta
 
 from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
+from django.db.models import Q, Subquery
 from django.utils import timezone
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -24,6 +25,10 @@ from core.models import IDEMPOTENCY_KEY_MAX_LENGTH, IdempotencyKey
 
 KEY_PATTERN = re.compile(rf"[\x20-\x7e]{{1,{IDEMPOTENCY_KEY_MAX_LENGTH}}}")  # printable ASCII
 KEY_LIFETIME = timedelta(hours=24)
+# A user's most recent keys are kept, the others forgotten sooner than KEY_LIFETIME: at the
+# write budget one user made 170,000 a day, each with the whole answer to replay. A retry comes
+# seconds or minutes after its request, not 1,000 creates later.
+KEYS_PER_USER = 1000
 # Without row locks, a claim still without a response after this long belongs to a request
 # that died (gunicorn kills a request after 30 s): a retry may take it over.
 ABANDONED_AFTER = timedelta(seconds=60)
@@ -51,11 +56,16 @@ class IdempotencyRequestInProgress(exceptions.APIException):
 
 
 def idempotency_keys_purge(*, owner=None) -> int:
-    """Deletes the keys older than KEY_LIFETIME (only the owner's, when given); returns how many."""
-    expired = IdempotencyKey.objects.filter(created_at__lt=timezone.now() - KEY_LIFETIME)
-    if owner is not None:
-        expired = expired.filter(owner=owner)
-    return expired.delete()[0]
+    """Deletes the keys older than KEY_LIFETIME, and, when an owner is given, only theirs and
+    all but their KEYS_PER_USER - 1 most recent (room for the one about to be claimed);
+    returns how many."""
+    expired = Q(created_at__lt=timezone.now() - KEY_LIFETIME)
+    if owner is None:
+        return IdempotencyKey.objects.filter(expired).delete()[0]
+    newest = IdempotencyKey.objects.filter(owner=owner).order_by("-created_at", "-pk")
+    # The oldest of the ones kept; everything before it goes (an index range, not a count).
+    oldest_kept = newest.values("created_at")[KEYS_PER_USER - 2 : KEYS_PER_USER - 1]
+    return IdempotencyKey.objects.filter(expired | Q(created_at__lt=Subquery(oldest_kept)), owner=owner).delete()[0]
 
 
 def idempotency_claim(*, owner, key: str, fingerprint: str) -> tuple[IdempotencyKey, bool]:
@@ -142,10 +152,16 @@ def idempotent_create(create):
                 response = create(view, request, *args, **kwargs)
                 claim.response_status = response.status_code
                 claim.response_body = response.data
+                if response.status_code == status.HTTP_201_CREATED:
+                    # What it created: deleting that forgets this key and the answer it stored
+                    # (a GenericRelation to IdempotencyKey on the model, as tasks and lists have).
+                    claim.created = view.get_queryset().model(pk=response.data["id"])
                 claim.response_headers = {
                     name: response[name] for name in REPLAYED_HEADERS if response.has_header(name)
                 }
-                claim.save(update_fields=["response_status", "response_body", "response_headers"])
+                claim.save(
+                    update_fields=["response_status", "response_body", "response_headers", "created_type", "created_id"]
+                )
         except IdempotencyRequestInProgress:
             raise
         except Exception:

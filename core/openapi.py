@@ -5,6 +5,8 @@ statuses it can really answer, in the one `Error` shape; request bodies refuse u
 properties as the server does.
 """
 
+import re
+
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
@@ -36,7 +38,8 @@ ERROR_DESCRIPTIONS = {
     422: "`idempotency_key_reused`: this `Idempotency-Key` came with another body before.",
     429: "`throttled`: too many requests; `Retry-After` says when to retry.",
     500: "`server_error`: an unexpected failure, logged on the server.",
-    503: "`database_unavailable` or `jwks_unavailable`; `Retry-After` says when to retry.",
+    503: "`database_unavailable` or `jwks_unavailable`; `Retry-After` says when to retry. "
+    "`query_timeout`, without `Retry-After`: the request ran past the database's statement timeout.",
 }
 
 
@@ -129,14 +132,13 @@ class ApiAutoSchema(AutoSchema):
         if direction == "response" and isinstance(serializer, serializers.ModelSerializer):
             # A model's representation shows every field, always (null where it has no value).
             schema["required"] = list(schema["properties"])
-        elif direction == "request" and (
-            rules := getattr(
-                serializer, "openapi_patch_rules" if self.method == "PATCH" else "openapi_request_rules", None
-            )
-        ):
-            # Rules across fields that a serializer states for its create and replace bodies (and its
-            # PATCH bodies); put in place by postprocess_schema, after drf-spectacular has named the enums.
-            schema[REQUEST_RULES] = rules
+        elif direction == "request":
+            # Rules across fields that a serializer states for its create and replace bodies
+            # (`openapi_request_rules`) and for its PATCH bodies (`openapi_partial_rules`); put in
+            # place by postprocess_schema, after drf-spectacular has named the enums.
+            rules = "openapi_partial_rules" if self.method == "PATCH" else "openapi_request_rules"
+            if hasattr(serializer, rules):
+                schema[REQUEST_RULES] = getattr(serializer, rules)
         return schema
 
     def get_filter_backends(self):
@@ -242,6 +244,22 @@ def _document_conditional_reads(method: str, operation: dict) -> None:
         operation["responses"]["200"].setdefault("headers", {})["ETag"] = ETAG
 
 
+# A path parameter of digits only (a row's id, `[0-9]{1,18}` in its route) is a number to clients.
+DIGITS_ONLY = re.compile(r"\^\[0-9\]\{1,([0-9]+)\}\$")
+
+
+def _type_path_ids(operation: dict) -> None:
+    for parameter in operation.get("parameters", []):
+        digits = parameter["in"] == "path" and DIGITS_ONLY.fullmatch(parameter["schema"].get("pattern", ""))
+        if digits:
+            parameter["schema"] = {
+                "type": "integer",
+                "format": "int64",
+                "minimum": 0,
+                "maximum": 10 ** int(digits[1]) - 1,
+            }
+
+
 def postprocess_schema(result, generator, request, public):
     """Adds the errors every operation can answer and conditional reads, and closes request
     bodies to unknown fields.
@@ -252,6 +270,7 @@ def postprocess_schema(result, generator, request, public):
     for path, operations in result["paths"].items():
         for method, operation in operations.items():
             _document_conditional_reads(method, operation)
+            _type_path_ids(operation)
             statuses = [500]
             if operation.get("security"):
                 statuses += [401, 403, 429, 503]

@@ -17,7 +17,10 @@ from tasks.models import Priority
 from tasks.recurrence import RRULE_PATTERN, InvalidRecurrence, recurrence_normalize
 from tasks.zones import TIME_ZONE_MAX_LENGTH, TIME_ZONES, zone_named
 
-RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-]\d{2}:\d{2})$")
+# An offset's minutes are 00 to 59 (Python reads "+01:60" as +02:00) and its hours 00 to 23.
+RFC3339 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-](?:[01]\d|2[0-3]):[0-5]\d)$", re.ASCII
+)
 MAX_BIGINT = 2**63 - 1
 
 

@@ -4,12 +4,14 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from core.models import IdempotencyKey
 from tasks.limits import (
     DESCRIPTION_MAX_LENGTH,
     LIST_NAME_MAX_LENGTH,
@@ -102,6 +104,8 @@ class TaskList(Versioned, models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
     version = models.PositiveIntegerField(default=1, editable=False)
+    # The Idempotency-Key that created the list: deleting the list forgets it and its stored answer.
+    idempotency_keys = GenericRelation(IdempotencyKey, object_id_field="created_id", content_type_field="created_type")
 
     objects = TaskListQuerySet.as_manager()
 
@@ -124,8 +128,8 @@ def zone_validate(name: str) -> None:
 
 
 class TaskQuerySet(models.QuerySet):
-    """Who may see tasks, and rules about when they are due, for the list filters, the stats and
-    the admin.
+    """Which tasks a caller may see (`visible_to`), and rules about when tasks are due, for the list
+    filters, the stats and the admin.
 
     A task is due at `due_at`, or, all day on `due_date`, at the last moment of that day in the
     caller's zone (tasks.zones.day_end): before a moment exactly when its date is earlier than
@@ -205,6 +209,8 @@ class Task(Versioned, models.Model):
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
     # Goes up by one with every write; the task's ETag (core.conditional) is made from it.
     version = models.PositiveIntegerField(default=1, editable=False)
+    # The Idempotency-Key that created the task: deleting the task forgets it and its stored answer.
+    idempotency_keys = GenericRelation(IdempotencyKey, object_id_field="created_id", content_type_field="created_type")
 
     objects = TaskQuerySet.as_manager()
 

@@ -6,13 +6,12 @@ the midpoint between its new neighbours; only when two neighbours have no intege
 them (after about 16 moves into the same gap) is the group renumbered POSITION_STEP apart, in the
 same transaction, each renumbered row a new version (its body shows `position`).
 
-Moves in one user's rows run one after another (`owner_lock`), so two racing moves never
-compute the same midpoint.
+Moves in one user's rows run one after another (the owner's row locked first,
+accounts.services.user_lock), so two racing moves never compute the same midpoint.
 """
 
 from __future__ import annotations
 
-from django.db import connection
 from django.db.models import (
     BigIntegerField,
     Expression,
@@ -29,19 +28,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from accounts.models import User
-
 POSITION_STEP = 1 << 16
-
-
-def owner_lock(*, owner_id: str) -> None:
-    """Locks the owner's row until the transaction ends, so that their moves run one at a time.
-
-    Taken before any task or list row of theirs is locked, in every path that does both, so two
-    such paths never wait on each other. SQLite has no row locks; its writes run one at a time.
-    """
-    if connection.features.has_select_for_update:
-        list(User.objects.select_for_update().filter(better_auth_id=owner_id).values_list("pk", flat=True))
 
 
 def position_at_end(group: QuerySet) -> int:

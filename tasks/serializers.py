@@ -4,7 +4,8 @@ from operator import attrgetter, itemgetter
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models import F
 from django.utils import timezone
 from rest_framework import ISO_8601, serializers
@@ -125,6 +126,17 @@ def reader_of(field: serializers.Field, *, row: bool):
     return field.get_attribute
 
 
+def portable_integer_bounds(model_field: models.IntegerField, kwargs: dict) -> dict:
+    """`min_value` and `max_value` for an integer model field: the range Django documents for its
+    type (what PostgreSQL stores), narrowed by the field's own validators. Not the connection's
+    range: SQLite's is 64 bits for every type, which would change the API and its OpenAPI document
+    with the database."""
+    low, high = BaseDatabaseOperations.integer_field_ranges.get(model_field.get_internal_type(), (None, None))
+    if high is None:
+        return {}
+    return {"min_value": max(kwargs.get("min_value", low), low), "max_value": min(kwargs["max_value"], high)}
+
+
 class StrictModelSerializer(StrictSerializerMixin, serializers.ModelSerializer):
     """A ModelSerializer whose fields built from the model are strict (STRICT_FIELDS), whose
     writable fields go back to the model's default on PUT, and whose foreign keys are ids.
@@ -191,16 +203,9 @@ class StrictModelSerializer(StrictSerializerMixin, serializers.ModelSerializer):
             # (Defaults never apply to PATCH, which changes only what it sends.)
             kwargs.pop("required", None)
             kwargs["default"] = model_field.get_default()
+        if isinstance(model_field, models.IntegerField) and "max_value" in kwargs:
+            kwargs.update(portable_integer_bounds(model_field, kwargs))
         return field_class, kwargs
-
-
-# A task is due at an instant or on a day, never both (TaskSerializer.validate): no body sends both.
-ONE_DUE_ONLY = {
-    "not": {
-        "required": ["due_at", "due_date"],
-        "properties": {"due_at": {"type": "string"}, "due_date": {"type": "string"}},
-    }
-}
 
 
 class TaskSerializer(StrictModelSerializer):
@@ -244,17 +249,29 @@ class TaskSerializer(StrictModelSerializer):
         "those against the due date.",
     )
 
-    # A recurring task needs a due date (`validate`): a create or a replace that sets `recurrence`
-    # sends `due_at` too. A PATCH can leave it out, as the stored task's due date counts.
-    openapi_request_rules = {
-        "anyOf": [
-            {"properties": {"recurrence": {"not": {"type": "string"}}}},  # left out, or null
-            {"required": ["due_at"], "properties": {"due_at": {"type": "string"}}},
-            {"required": ["due_date"], "properties": {"due_date": {"type": "string"}}},
-        ],
-        **ONE_DUE_ONLY,
+    # A task is due at an instant or on a day, never both (`validate`): no body sends both.
+    openapi_partial_rules = {
+        "not": {
+            "required": ["due_at", "due_date"],
+            "properties": {"due_at": {"type": "string"}, "due_date": {"type": "string"}},
+        }
     }
-    openapi_patch_rules = ONE_DUE_ONLY
+    # A recurring task needs a due date (`validate`): a create or a replace that sets `recurrence`
+    # sends `due_at` or `due_date` too. A PATCH can leave it out, as the stored task's counts.
+    # Inside an allOf, so generated types keep the object's required fields and enums whichever
+    # branch applies (openapi-typescript makes a bare anyOf a union with `{}`).
+    openapi_request_rules = {
+        "allOf": [
+            {
+                "anyOf": [
+                    {"properties": {"recurrence": {"not": {"type": "string"}}}},  # left out, or null
+                    {"required": ["due_at"], "properties": {"due_at": {"type": "string"}}},
+                    {"required": ["due_date"], "properties": {"due_date": {"type": "string"}}},
+                ],
+                **openapi_partial_rules,
+            }
+        ]
+    }
 
     class Meta:
         model = Task
@@ -292,7 +309,7 @@ class TaskSerializer(StrictModelSerializer):
         a plain key or attribute read where the field does no more, and for types whose DRF
         conversion is a plain one, that conversion without the field object (FAST_CONVERSIONS).
 
-        DRF's own loop costs a list page far more: bench/README.md, "Issue 13", row
+        DRF's own loop costs a list page far more: bench/README.md, "Fast paths that stay", row
         "JSON planned from the serializer's fields"; tests/tasks/test_task_shape.py compares the
         two."""
         plans = type(self).__dict__.get("_representation_plans")

@@ -15,6 +15,7 @@ from django.utils import timezone
 from rest_framework import exceptions, status
 
 from accounts.models import User
+from accounts.services import user_lock
 from tasks.limits import SUBTASKS_PER_TASK
 from tasks.models import SCHEDULE_FIELDS, Tag, Task, TaskList
 from tasks.positions import (
@@ -26,7 +27,7 @@ from tasks.positions import (
     position_place,
 )
 from tasks.queries import caller_lists, task_count
-from tasks.recurrence import recurrence_next_due
+from tasks.recurrence import SearchBudget, SearchBudgetSpent, recurrence_next_due
 
 
 class LimitReached(exceptions.APIException):
@@ -36,12 +37,22 @@ class LimitReached(exceptions.APIException):
     default_code = "limit_reached"
 
 
+class SearchBudgetReached(LimitReached):
+    """Completing these recurring tasks at once would search too long for their next occurrences."""
+
+    default_detail = (
+        "Finding the next occurrences of these recurring tasks would take too long; complete fewer at once."
+    )
+    default_code = "search_budget_reached"
+
+
 def task_check_room(*, owner: User) -> None:
     """Refuses a new task once the owner has as many as the settings allow."""
     _check_room(owner_id=owner.better_auth_id, adding=1)
 
 
 def _check_room(*, owner_id: str, adding: int) -> None:
+    user_lock(user_id=owner_id)  # no other write counts the owner's tasks until this one commits
     limit = settings.TASKS["MAX_TASKS_PER_USER"]
     if task_count(owner_id, router.db_for_write(Task)) + adding > limit:
         raise LimitReached(f"A user can have at most {limit} tasks.", code="task_limit_reached")
@@ -49,6 +60,7 @@ def _check_room(*, owner_id: str, adding: int) -> None:
 
 def list_check_room(*, owner: User) -> None:
     """Refuses a new list once the owner has as many as the settings allow (as `task_check_room`)."""
+    user_lock(user_id=owner.better_auth_id)  # no other write counts the owner's lists until this one commits
     limit = settings.TASKS["MAX_LISTS_PER_USER"]
     if caller_lists(owner.better_auth_id, router.db_for_write(TaskList)).count() + 1 > limit:
         raise LimitReached(f"A user can have at most {limit} lists.", code="list_limit_reached")
@@ -132,6 +144,8 @@ def tags_resolve(*, owner: User, names: list[str]) -> list[Tag]:
     """The owner's tags with these names (case-insensitively), creating the missing ones."""
     if not names:
         return []
+    # Before reading the owner's tags: no other write creates or prunes them meanwhile.
+    user_lock(user_id=owner.better_auth_id)
     wanted = {name.casefold(): name for name in names}
 
     def existing() -> dict[str, Tag]:
@@ -152,7 +166,12 @@ def tags_resolve(*, owner: User, names: list[str]) -> list[Tag]:
 
 def tags_prune(*, owner: User | str) -> None:
     """Drops the owner's (a user or their id) tags that no task uses any more, so they stop
-    counting against the limit."""
+    counting against the limit.
+
+    Under the owner's lock, as tags_resolve reads them: a tag another request is linking is
+    either still there when it links it or pruned before it looks.
+    """
+    user_lock(user_id=owner if isinstance(owner, str) else owner.better_auth_id)
     Tag.objects.filter(owner=owner, tasks__isnull=True).delete()
 
 
@@ -195,11 +214,18 @@ def tasks_set_completed(*, tasks: list[Task], completed: bool) -> tuple[int, lis
     the ids of the untouched occurrences that reopening removed.
 
     All of them or none: when the spawned occurrences would take an owner past the task
-    limit, LimitReached before anything is written. The occurrences are created in a few
+    limit, or their searches past REQUEST_SEARCH_LOOKS together, LimitReached before anything
+    is written. The occurrences are created in a few
     statements and the tasks change in one UPDATE, whatever their number.
     """
     changing = [task for task in tasks if task.completed != completed]
-    following = [(task, after) for task in changing if completed and (after := _following(task)) is not None]
+    budget = SearchBudget()  # for the whole request, not only each search
+    try:
+        following = [
+            (task, after) for task in changing if completed and (after := _following(task, budget)) is not None
+        ]
+    except SearchBudgetSpent:
+        raise SearchBudgetReached() from None
     subtasks = _subtask_counts([task.pk for task, _ in following])
     adding = Counter()
     for task, _ in following:
@@ -245,18 +271,18 @@ def tasks_remove_untouched_occurrences(*, tasks: list[Task]) -> list[int]:
 def _next_occurrences(links: dict[int, int]) -> RawSQL:
     """`next_occurrence_id` for an UPDATE of many tasks: CASE id WHEN task THEN its next ... END.
 
-    Django's bulk_update builds the same CASE from a When() per task, about a millisecond of
-    Python each: two thirds of a bulk complete of 500 recurring tasks (bench/bulk_recurrence.py).
+    Django's bulk_update builds the same CASE from a When() per task, which dominated a bulk
+    complete of many recurring tasks (bench/README.md, "Bulk complete of 500 recurring tasks").
     """
     whens = " ".join(f"WHEN {int(task_id)} THEN {int(next_id)}" for task_id, next_id in links.items())
     return RawSQL(f"CASE id {whens} ELSE next_occurrence_id END", ())
 
 
-def _following(task: Task) -> dict | None:
+def _following(task: Task, budget: SearchBudget | None = None) -> dict | None:
     if not task.spawns_next_when_completed:
         return None
     return recurrence_next_due(
-        task.recurrence, due_at=task.due_at, due_date=task.due_date, due_timezone=task.due_timezone
+        task.recurrence, due_at=task.due_at, due_date=task.due_date, due_timezone=task.due_timezone, budget=budget
     )
 
 

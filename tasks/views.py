@@ -11,6 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
+from accounts.services import user_lock
 from core.conditional import ConditionalWrites, etag_for
 from core.idempotency import idempotent_create
 from core.openapi import error_responses
@@ -23,7 +24,7 @@ from tasks.filters import (
     zone_of_request,
 )
 from tasks.models import Tag, Task, TaskQuerySet
-from tasks.positions import owner_lock, position_place
+from tasks.positions import position_place
 from tasks.queries import (
     DefaultPage,
     caller_lists,
@@ -204,7 +205,7 @@ class TaskViewSet(ConditionalWrites, viewsets.ModelViewSet):
     @transaction.atomic
     def move(self, request, *args, **kwargs):
         """Moves the task before or after a sibling, or to the end of a list."""
-        owner_lock(owner_id=request.user.better_auth_id)  # moves run one at a time: no equal positions
+        user_lock(user_id=request.user.better_auth_id)  # moves run one at a time: no equal positions
         task = self.object_for_write()  # another's task is a 404 whatever the body
         body = TaskMoveSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
@@ -231,7 +232,9 @@ class TaskViewSet(ConditionalWrites, viewsets.ModelViewSet):
         summary="Complete, reopen, delete or move several tasks at once",
         description="All or nothing: when one id is not among the caller's tasks, nothing changes and the answer is 404; "
         "`move` puts them in the list `list_id` names (null: the inbox), each moved task a new version; "
-        "when the next occurrences of the recurring tasks completed would not all fit under the task limit, 409.",
+        "when the next occurrences of the recurring tasks completed would not all fit under the task limit, 409; "
+        "so too (`search_budget_reached`) when finding them would search too far in all (rules that rarely "
+        "occur, by the dozen): complete fewer at once.",
         request=BulkActionSerializer,
         responses={200: BulkResultSerializer, **error_responses(404, 409)},
     )
@@ -242,7 +245,7 @@ class TaskViewSet(ConditionalWrites, viewsets.ModelViewSet):
         body = BulkActionSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
         if body.validated_data["action"] == "move":
-            owner_lock(owner_id=request.user.better_auth_id)  # before the tasks' locks, as /move takes them
+            user_lock(user_id=request.user.better_auth_id)  # before the tasks' locks, as /move takes them
         ids = set(body.validated_data["ids"])
         tasks = list(self.get_queryset().filter(pk__in=ids).select_for_update())
         if len(tasks) != len(ids):
@@ -387,7 +390,7 @@ class TaskListViewSet(ConditionalWrites, viewsets.ModelViewSet):
     @transaction.atomic
     def move(self, request, *args, **kwargs):
         """Moves the list before or after another, or last."""
-        owner_lock(owner_id=request.user.better_auth_id)
+        user_lock(user_id=request.user.better_auth_id)
         task_list = self.object_for_write()  # another's list is a 404 whatever the body
         body = ListMoveSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)

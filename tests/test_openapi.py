@@ -1,19 +1,27 @@
 """The OpenAPI document: served openly, valid, complete, and committed as `openapi.yaml`."""
 
 import json
+import os
 import re
+import subprocess
+import sys
 from datetime import UTC, datetime
+from functools import partial
 from io import StringIO
 from pathlib import Path
 
 import pytest
 import yaml
 from django.core.management import call_command
+from django.core.validators import MaxValueValidator
+from django.db import connection, models
+from django.db.backends.sqlite3.base import DatabaseWrapper as SQLiteWrapper
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft4Validator
 
 from tasks.fields import parse_rfc3339
+from tasks.models import Task
 from tasks.recurrence import RANGES
 from tasks.serializers import TaskSerializer
 from tasks.zones import TIME_ZONES, zone_named
@@ -32,6 +40,37 @@ def generated() -> str:
 
 def test_the_committed_schema_matches_the_code(generated):
     assert COMMITTED.read_text() == generated, f"openapi.yaml is out of date; regenerate it with: {REGENERATE}"
+
+
+def spectacular(database_url: str) -> str:
+    """The document as `manage.py spectacular` writes it with this DATABASE_URL."""
+    env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_DEBUG": "true"}
+    command = [sys.executable, "manage.py", "spectacular", "--validate", "--fail-on-warn"]
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="runs in the PostgreSQL run of the suite")
+def test_the_document_is_the_same_whichever_database_generates_it(tmp_path):
+    postgresql = os.environ["DATABASE_URL"]
+    assert spectacular(f"sqlite:///{tmp_path / 'db.sqlite3'}") == spectacular(postgresql)
+
+
+def test_an_integer_fields_bounds_do_not_depend_on_the_database(monkeypatch):
+    # Whatever the database running the suite, the ranges SQLite gives: 64 bits for every type.
+    monkeypatch.setattr(
+        connection.ops, "integer_field_range", partial(SQLiteWrapper.ops_class.integer_field_range, None)
+    )
+
+    def bounds(model_field: models.Field) -> tuple[int, int]:
+        """The bounds TaskSerializer gives a new task field of this kind."""
+        model_field.set_attributes_from_name("estimate")
+        model_field.model = Task
+        _, kwargs = TaskSerializer().build_standard_field("estimate", model_field)
+        return kwargs["min_value"], kwargs["max_value"]
+
+    assert bounds(models.PositiveIntegerField()) == (0, 2147483647)
+    assert bounds(models.SmallIntegerField()) == (-32768, 32767)
+    assert bounds(models.IntegerField(validators=[MaxValueValidator(9)])) == (-2147483648, 9)
 
 
 def test_it_is_served_without_a_token_as_yaml_and_json(client, db):
@@ -273,6 +312,77 @@ def test_date_times_the_server_refuses_are_outside_the_pattern(alice_client, val
     response = alice_client.get("/api/tasks", {"due_before": value})
     assert response.status_code == 400
     assert list(response.json()["fields"]) == ["due_before"]
+
+
+# Serving the document: once per process, with an ETag, only where API_DOCS_PUBLIC says so.
+
+
+@pytest.fixture
+def fresh_schema_cache():
+    from core.docs import served_documents
+
+    served_documents.clear()
+    yield
+    served_documents.clear()
+
+
+def test_the_served_document_is_generated_once_per_process(client, db, fresh_schema_cache, monkeypatch):
+    from drf_spectacular.generators import SchemaGenerator
+
+    calls = []
+    original = SchemaGenerator.get_schema
+    monkeypatch.setattr(SchemaGenerator, "get_schema", lambda *a, **k: calls.append(1) or original(*a, **k))
+    for _ in range(3):
+        assert client.get("/api/schema/").status_code == 200
+        assert client.get("/api/schema/", {"format": "json"}).status_code == 200
+    assert len(calls) == 1
+
+
+def test_the_served_document_carries_an_etag_and_answers_304_when_unchanged(client, db, fresh_schema_cache):
+    first = client.get("/api/schema/")
+    assert first["ETag"]
+    assert client.get("/api/schema/", {"format": "json"})["ETag"] != first["ETag"]  # another representation
+    again = client.get("/api/schema/", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304 and again.content == b""
+
+
+def test_lang_values_do_not_grow_a_per_process_memory(client, db, fresh_schema_cache):
+    from django.utils.translation import trans_real
+
+    from core.docs import served_documents
+
+    client.get("/api/schema/", {"lang": "fr"})
+    before = len(trans_real._translations)
+    for i in range(50):
+        assert client.get("/api/schema/", {"lang": f"x{i}"}).status_code == 200
+        assert client.get("/api/docs/", {"lang": f"y{i}"}).status_code == 200
+    assert len(trans_real._translations) == before
+    assert len(served_documents) <= 5  # the document, and one per format the view renders
+
+
+@pytest.mark.parametrize("path", ["/api/schema/", "/api/schema", "/api/docs/", "/api/redoc/"])
+def test_the_document_and_its_viewers_are_a_404_unless_api_docs_public(client, db, settings, path):
+    settings.API_DOCS_PUBLIC = False
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+@pytest.mark.parametrize("path", ["/api/docs/", "/api/redoc/"])
+def test_the_viewers_carry_a_csp_that_allows_no_inline_script(client, db, path):
+    response = client.get(path)
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "'unsafe-inline'" not in policy.split("script-src")[1].split(";")[0]
+    assert "frame-ancestors 'none'" in policy
+    assert not re.search(rb"<script>(?!\s*</script>)", response.content)  # every script is a file
+
+
+def test_swagger_ui_does_not_keep_tokens_in_local_storage(client, db):
+    page = client.get("/api/docs/")
+    script_url = re.search(rb'<script src="([^"]*script[^"]*)"', page.content).group(1).decode().replace("&amp;", "&")
+    script = client.get(script_url)
+    assert script.status_code == 200
+    assert b'"persistAuthorization": false' in script.content
 
 
 DATE = TASK_REQUEST["properties"]["due_date"]

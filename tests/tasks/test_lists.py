@@ -246,3 +246,14 @@ def test_a_foreign_key_named_by_its_id_is_a_strict_id_scoped_to_the_caller():
 
     field = WithList().fields["list_id"]
     assert isinstance(field, serializers.IntegerField) and field.allow_null and not field.read_only
+
+
+def test_deleting_a_list_forgets_the_key_that_created_it_and_its_tasks_keys(alice_client):
+    from core.models import IdempotencyKey
+
+    created = alice_client.post("/api/lists", {"name": "Work"}, format="json", HTTP_IDEMPOTENCY_KEY="list-key")
+    work = created.json()["id"]
+    alice_client.post("/api/tasks", {"title": "t", "list_id": work}, format="json", HTTP_IDEMPOTENCY_KEY="task-key")
+    alice_client.post("/api/tasks", {"title": "kept"}, format="json", HTTP_IDEMPOTENCY_KEY="kept-key")
+    assert alice_client.delete(f"/api/lists/{work}").status_code == 204
+    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["kept-key"]

@@ -106,9 +106,13 @@ def test_creating_a_task_without_tags_touches_no_tag_table(alice):
         response = client.post("/api/tasks", {"title": "Buy milk"}, format="json")
     assert response.status_code == 201
     assert response.json()["tags"] == []
-    # The room check and the insert, which finds the task's place (after the last of its list)
-    # itself; its (empty) tags need no link, prune or read back.
-    count, insert = statements(queries)
+    # The owner's lock (PostgreSQL; SQLite's transactions are serialised), the room check and
+    # the insert, which finds the task's place (after the last of its list) itself; its (empty)
+    # tags need no link, prune or read back.
+    *lock, count, insert = statements(queries)
+    assert [statement.endswith("FOR NO KEY UPDATE") for statement in lock] == [True] * (
+        connection.vendor == "postgresql"
+    )
     assert count.startswith("SELECT COUNT(*)") and insert.startswith("INSERT")
     assert response.json()["position"] > 0
 

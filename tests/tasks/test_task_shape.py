@@ -71,6 +71,10 @@ def alices_varied_tasks(alice, bob) -> list[Task]:
     return [due, done, plain]  # newest first
 
 
+# Text fields whose values have a form of their own (any other text gets its name and a snowman).
+TEXT_WITH_A_FORM = {"color": "#a1b2c3", "due_timezone": "America/New_York", "recurrence": "FREQ=WEEKLY;BYDAY=MO"}
+
+
 def filled_values(model: type[models.Model], owner) -> dict:
     """A value other than the default for every concrete field of `model` the model lets be set,
     relations included (a row of the owner's made the same way), read from the model itself: a
@@ -93,9 +97,9 @@ def filled_values(model: type[models.Model], owner) -> dict:
         elif isinstance(field, models.DateTimeField):
             values[field.name] = datetime(2026, 1, 31, 9, 30, 0, 250000, tzinfo=UTC)
         elif isinstance(field, models.DateField):
-            values[field.name] = date(2026, 1, 31)
-        elif isinstance(field, models.CharField) and field.name == "color":
-            values[field.name] = "#a1b2c3"
+            values[field.name] = date(2026, 2, 28)
+        elif field.name in TEXT_WITH_A_FORM:
+            values[field.name] = TEXT_WITH_A_FORM[field.name]
         elif isinstance(field, models.CharField):
             values[field.name] = f"{field.name} \u2603"[: field.max_length]
         elif isinstance(field, models.IntegerField):

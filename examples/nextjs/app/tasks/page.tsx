@@ -15,7 +15,7 @@ type Page = { tasks: Task[]; total: number; next?: number; prev?: number };
 /** The signed-in user's tasks: their lists, one page of the tasks shown, a status filter, and a
  * form to add one. */
 export default function TasksPage() {
-  const { user, signOut } = useSignedIn();
+  const { user, problem, signOut } = useSignedIn();
   const [lists, setLists] = useState<TaskList[]>([]);
   const [shown, setShown] = useState<Shown>("all");
   const [status, setStatus] = useState<(typeof STATUSES)[number]>("all");
@@ -76,7 +76,7 @@ export default function TasksPage() {
 
   async function toggle(task: Task) {
     const { data, error, response } = await api.PATCH("/api/tasks/{id}/complete", {
-      params: { path: { id: String(task.id) } },
+      params: { path: { id: task.id } },
     });
     if (!response.ok) setError(errorMessage(error, response));
     // The answer names the occurrence a recurring task's completion created.
@@ -105,11 +105,17 @@ export default function TasksPage() {
   }
 
   async function remove(task: Task) {
-    const { error, response } = await api.DELETE("/api/tasks/{id}", { params: { path: { id: String(task.id) } } });
+    const { error, response } = await api.DELETE("/api/tasks/{id}", { params: { path: { id: task.id } } });
     if (!response.ok) setError(errorMessage(error, response));
     await load();
   }
 
+  if (problem)
+    return (
+      <p className="error" role="alert">
+        {problem}
+      </p>
+    );
   if (!user) return <p className="muted">Loading…</p>;
   return (
     <>

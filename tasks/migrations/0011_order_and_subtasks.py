@@ -16,8 +16,7 @@ def ranks_with_gaps(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tasks", "0008_task_lists"),
-        ("tasks", "0007_task_due_date_timezone"),
+        ("tasks", "0010_task_lists"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -11,7 +11,7 @@ import tasks.models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tasks", "0007_idempotency_keys_to_core"),
+        ("tasks", "0009_idempotency_keys_to_core"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
