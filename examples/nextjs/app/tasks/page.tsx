@@ -88,7 +88,7 @@ export default function TasksPage() {
   /** Puts `task` just before or after its neighbour on the page (the manual order). */
   async function move(task: Task, place: { before: number } | { after: number }) {
     const { error, response } = await api.POST("/api/tasks/{id}/move", {
-      params: { path: { id: String(task.id) } },
+      params: { path: { id: task.id } },
       body: place,
     });
     if (!response.ok) setError(errorMessage(error, response));
