@@ -1,9 +1,10 @@
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from core.changes import change_next
 from tasks.limits import (
     DESCRIPTION_MAX_LENGTH,
     IDEMPOTENCY_KEY_MAX_LENGTH,
@@ -72,6 +73,8 @@ class Task(models.Model):
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
     # Goes up by one with every write; the task's ETag (tasks.conditional) is made from it.
     version = models.PositiveIntegerField(default=1, editable=False)
+    # The change of its owner's feed that last wrote it (core.changes): /api/changes reads by it.
+    change_seq = models.BigIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -86,30 +89,35 @@ class Task(models.Model):
             # with 100,000 tasks had every one of them read and sorted for a page of 50.
             models.Index(fields=["owner", "-priority", "-id"], name="task_owner_priority"),
             models.Index(F("owner"), Lower("title"), F("id").desc(), name="task_owner_title"),
+            # The change feed: one user's tasks in the order they changed.
+            models.Index(fields=["owner", "change_seq", "id"], name="task_owner_change"),
         ]
 
     def __str__(self) -> str:
         return self.title
 
     def save(self, *args, **kwargs):
-        """Saves the task as a new version, its timestamps from one moment: a new task's
-        `updated_at` is its `created_at`, and a write that completes it sets `completed_at` too."""
+        """Saves the task as a new version and a change of its owner's feed (core.changes), its
+        timestamps from one moment: a new task's `updated_at` is its `created_at`, and a write
+        that completes it sets `completed_at` too."""
         self.updated_at = self.created_at if self._state.adding else timezone.now()
         if self.completed and self.completed_at is None:
             self.completed_at = self.updated_at
-        if self._state.adding:
-            return super().save(*args, **kwargs)
-        if (update_fields := kwargs.get("update_fields")) is not None:
-            kwargs["update_fields"] = {*update_fields, "version", "updated_at"}
-        # Incremented by the database, so even a writer without the row lock (the admin) never
-        # reuses a version; the copy in memory is what this writer's own change made it.
-        saved_version = self.version
-        self.version = models.F("version") + 1
-        try:
-            super().save(*args, **kwargs)
-        finally:
-            self.version = saved_version
-        self.version += 1
+        with transaction.atomic():
+            self.change_seq = change_next(user=self.owner)
+            if self._state.adding:
+                return super().save(*args, **kwargs)
+            if (update_fields := kwargs.get("update_fields")) is not None:
+                kwargs["update_fields"] = {*update_fields, "version", "updated_at", "change_seq"}
+            # Incremented by the database, so even a writer without the row lock (the admin) never
+            # reuses a version; the copy in memory is what this writer's own change made it.
+            saved_version = self.version
+            self.version = models.F("version") + 1
+            try:
+                super().save(*args, **kwargs)
+            finally:
+                self.version = saved_version
+            self.version += 1
 
     @property
     def tag_names(self) -> list[str]:

@@ -1,7 +1,9 @@
-"""What can be done with tasks beyond plain CRUD: tags, completion, recurrence, limits.
+"""What can be done with tasks beyond plain CRUD: tags, completion, recurrence, limits, deletion.
 
 Callers that change a task hold its row lock (`select_for_update` inside a transaction), so
-two requests completing one recurring task spawn one next occurrence, not two.
+two requests completing one recurring task spawn one next occurrence, not two. Every write
+here is a change of the owner's feed (core.changes): `Task.save` numbers its own, and the
+writes of many rows at once take one number per owner.
 """
 
 from collections import Counter
@@ -9,13 +11,14 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import router
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 from django.utils import timezone
 from rest_framework import exceptions, status
 
 from accounts.models import User
+from core.changes import change_next, changes_delete
 from tasks.models import Tag, Task
 from tasks.queries import task_count
 from tasks.recurrence import recurrence_next
@@ -86,7 +89,8 @@ def task_set_completed(*, task: Task, completed: bool) -> Task | None:
     changed = ["completed", "completed_at"]
     spawned = None
     if following is not None:
-        [spawned] = tasks_spawn_next_occurrences(following=[(task, following)])
+        seqs = {task.owner_id: change_next(user=task.owner)}
+        [spawned] = tasks_spawn_next_occurrences(following=[(task, following)], seqs=seqs)
         task.next_occurrence = spawned
         changed.append("next_occurrence")
     task.set_completed(completed)
@@ -99,26 +103,29 @@ def tasks_set_completed(*, tasks: list[Task], completed: bool) -> tuple[int, lis
 
     All of them or none: when the spawned occurrences would take an owner past the task
     limit, LimitReached before anything is written. The occurrences are created in a few
-    statements and the tasks change in one UPDATE, whatever their number.
+    statements and each owner's tasks change in one UPDATE, whatever their number.
     """
     changing = [task for task in tasks if task.completed != completed]
     following = [(task, after) for task in changing if completed and (after := _following(task)) is not None]
     for owner_id, adding in Counter(task.owner_id for task, _ in following).items():
         _check_room(owner_id=owner_id, adding=adding)
-    spawned = tasks_spawn_next_occurrences(following=following) if following else []
-    links = {
-        "next_occurrence_id": _next_occurrences(
-            {task.pk: new.pk for (task, _), new in zip(following, spawned, strict=True)}
-        )
-    }
+    owners = User.objects.in_bulk({task.owner_id for task in changing}, field_name="better_auth_id")
+    # One change per owner, their counters locked in one order (no deadlock between two owners' writers).
+    seqs = {owner_id: change_next(user=owners[owner_id]) for owner_id in sorted(owners)}
+    spawned = tasks_spawn_next_occurrences(following=following, seqs=seqs) if following else []
+    next_ids = {task.pk: new.pk for (task, _), new in zip(following, spawned, strict=True)}
     now = timezone.now()
-    Task.objects.filter(pk__in=[task.pk for task in changing]).update(
-        completed=completed,
-        completed_at=now if completed else None,
-        updated_at=now,
-        version=F("version") + 1,
-        **(links if spawned else {}),
-    )
+    for owner_id, seq in seqs.items():
+        owned = [task.pk for task in changing if task.owner_id == owner_id]
+        links = {"next_occurrence_id": _next_occurrences({pk: next_ids[pk] for pk in owned if pk in next_ids})}
+        Task.objects.filter(pk__in=owned).update(
+            completed=completed,
+            completed_at=now if completed else None,
+            updated_at=now,
+            version=F("version") + 1,
+            change_seq=seq,
+            **(links if any(pk in next_ids for pk in owned) else {}),
+        )
     return len(changing), spawned
 
 
@@ -138,15 +145,21 @@ def _following(task: Task) -> tuple[datetime, str] | None:
     return recurrence_next(task.recurrence, task.due_at)
 
 
-def tasks_spawn_next_occurrences(*, following: list[tuple[Task, tuple[datetime, str]]]) -> list[Task]:
-    """Creates each task's next occurrence: same fields and tags, the given due date and rule.
+def tasks_spawn_next_occurrences(
+    *, following: list[tuple[Task, tuple[datetime, str]]], seqs: dict[str, int]
+) -> list[Task]:
+    """Creates each task's next occurrence: same fields and tags, the given due date and rule,
+    stamped with its owner's change number in `seqs`.
 
     The caller links each task to its occurrence (`next_occurrence`) in the write that
     completes it.
     """
     spawned = Task.objects.bulk_create(
         [
-            Task(**{**task.next_occurrence_values(), "due_at": due_at, "recurrence": rule})
+            Task(
+                **{**task.next_occurrence_values(), "due_at": due_at, "recurrence": rule},
+                change_seq=seqs[task.owner_id],
+            )
             for task, (due_at, rule) in following
         ]
     )
@@ -155,3 +168,10 @@ def tasks_spawn_next_occurrences(*, following: list[tuple[Task, tuple[datetime, 
     tag_links = links.filter(task_id__in=list(spawned_for)).values_list("task_id", "tag_id")
     links.bulk_create([links.model(task_id=spawned_for[task_id].pk, tag_id=tag_id) for task_id, tag_id in tag_links])
     return spawned
+
+
+def tasks_delete(*, owner: User, tasks: QuerySet) -> int:
+    """Deletes some of the owner's tasks, each a deletion in their feed, and the tags left unused."""
+    deleted = changes_delete(tasks, user=owner)
+    tags_prune(owner=owner)
+    return deleted

@@ -1,6 +1,6 @@
 from django.urls import re_path
 
-from tasks.views import TagListView, TaskViewSet
+from tasks.views import ChangesView, TagListView, TaskViewSet
 
 task_list = TaskViewSet.as_view({"get": "list", "post": "create"})
 task_detail = TaskViewSet.as_view({"get": "retrieve", "put": "update", "patch": "partial_update", "delete": "destroy"})
@@ -20,6 +20,7 @@ urlpatterns = [
     re_path(rf"^api/tasks/{TASK_ID}/?$", task_detail, name="task-detail"),
     re_path(rf"^api/tasks/{TASK_ID}/complete/?$", task_complete, name="task-complete"),
     re_path(r"^api/tags/?$", TagListView.as_view(), name="tag-list"),
+    re_path(r"^api/changes/?$", ChangesView.as_view(), name="changes"),
     # The Phase II spec's routes: the same operations, with the caller's id in the path.
     re_path(rf"^api/{PATH_USER}/tasks/?$", task_list, name="user-task-list"),
     re_path(rf"^api/{PATH_USER}/tasks/{TASK_ID}/?$", task_detail, name="user-task-detail"),

@@ -8,13 +8,14 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from core.openapi import error_responses, names_pattern
+from core.changes import FeedQuerySerializer, FeedSource, FeedView, feed_answer_serializer
+from core.openapi import ErrorSerializer, error_responses, names_pattern
 from tasks.conditional import etag_for, preconditions_check, task_etag
 from tasks.filters import TASK_LIST_PARAMETERS, TaskFilter
 from tasks.idempotency import idempotent_create
@@ -28,7 +29,7 @@ from tasks.serializers import (
     TaskCompleteSerializer,
     TaskSerializer,
 )
-from tasks.services import tags_prune, task_set_completed, tasks_set_completed
+from tasks.services import task_set_completed, tasks_delete, tasks_set_completed
 
 # The zones `tz=` accepts: those of the pinned tzdata package, the same on every machine (the
 # system's own database varies), so the schema can state them exactly.
@@ -109,6 +110,7 @@ class TaskViewSet(viewsets.ModelViewSet):
         task = caller_task_locked(self.request.user.better_auth_id, int(self.kwargs["pk"]))
         if task is None:
             raise NotFound()
+        task.owner = self.request.user  # the caller, found by their id: no query to read it again
         self.check_object_permissions(self.request, task)
         preconditions_check(self.request, task, current=lambda: self.get_serializer(task).data)
         return task
@@ -151,8 +153,8 @@ class TaskViewSet(viewsets.ModelViewSet):
 
     @transaction.atomic
     def destroy(self, request, *args, **kwargs):
-        self.task_for_write().delete()
-        tags_prune(owner=request.user)
+        task = self.task_for_write()
+        tasks_delete(owner=request.user, tasks=self.get_queryset().filter(pk=task.pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def task_path(self, task_id: int) -> str:
@@ -201,9 +203,7 @@ class TaskViewSet(viewsets.ModelViewSet):
         verb = body.validated_data["action"]
         created = []
         if verb == "delete":
-            Task.objects.filter(pk__in=ids).delete()
-            changed = len(ids)
-            tags_prune(owner=request.user)
+            changed = tasks_delete(owner=request.user, tasks=self.get_queryset().filter(pk__in=ids))
         else:
             changed, spawned = tasks_set_completed(tasks=tasks, completed=verb == "complete")
             created = sorted(task.pk for task in spawned)
@@ -271,3 +271,42 @@ class TagListView(generics.ListAPIView):
 
     def get_queryset(self):
         return Tag.objects.filter(owner=self.request.user).annotate(count=Count("tasks")).order_by(Lower("name"), "id")
+
+
+# What the change feed reports: tasks as the task routes show them, read through their one scope.
+TASK_CHANGES = FeedSource(
+    key="tasks",
+    serializer=TaskSerializer,
+    scope=lambda user: caller_tasks(user.better_auth_id),
+    rows=lambda tasks: with_tag_names(list(task_rows(tasks))),
+)
+CHANGE_SOURCES = (TASK_CHANGES,)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="getChanges",
+        summary="What changed since a cursor: tasks created or changed, ids deleted",
+        description="Sync for a client cache. Without `cursor`, a snapshot of every task of the caller's, "
+        "paged like the feed; then each `next_cursor` gives what changed after it, each row once in the order "
+        "the changes committed (a change that commits late is never skipped). Follow `next_cursor` while "
+        "`has_more` is true; applying each page (upsert the rows, drop the deleted ids) reproduces `GET /api/tasks`. "
+        "The cursor is opaque, not a time; a cursor of another user's, or not issued by this server, is a 400 "
+        "`invalid_cursor`; one older than the kept deletions (`SYNC_TOMBSTONE_DAYS`, 30 days) is a 410 "
+        "`cursor_expired`: start again without a cursor.",
+        parameters=[FeedQuerySerializer],
+        responses={
+            200: feed_answer_serializer(CHANGE_SOURCES),
+            **error_responses(410),
+            400: OpenApiResponse(
+                ErrorSerializer,
+                description="`invalid_cursor`: the cursor is not one this server issued to the caller; or "
+                "`validation_failed` for a `limit` that is not a whole number from 1 to 1000.",
+            ),
+        },
+    )
+)
+class ChangesView(FeedView):
+    """The caller's change feed: `/api/changes`."""
+
+    sources = CHANGE_SOURCES

@@ -386,6 +386,10 @@ TASKS = {
     "MAX_TAGS_PER_USER": env_int("TASKS_MAX_TAGS_PER_USER", 500),
 }
 
+# The change feed (/api/changes) reports deletions this long; `manage.py purge_tombstones`
+# removes older ones, and a cursor from before them is a 410 cursor_expired (a full resync).
+SYNC_TOMBSTONE_DAYS = env_int("SYNC_TOMBSTONE_DAYS", 30)
+
 # simplejwt supplies the Authorization header parsing; Better Auth issues the tokens.
 SIMPLE_JWT = {
     "AUTH_HEADER_TYPES": ("Bearer",),

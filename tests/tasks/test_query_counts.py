@@ -105,9 +105,11 @@ def test_creating_a_task_without_tags_touches_no_tag_table(alice):
         response = client.post("/api/tasks", {"title": "Buy milk"}, format="json")
     assert response.status_code == 201
     assert response.json()["tags"] == []
-    # The room check and the insert; its (empty) tags need no link, prune or read back.
-    count, insert = statements(queries)
-    assert count.startswith("SELECT COUNT(*)") and insert.startswith("INSERT")
+    # The room check, the change number of the owner's feed and the insert; its (empty) tags
+    # need no link, prune or read back.
+    count, change, insert = statements(queries)
+    assert count.startswith("SELECT COUNT(*)") and insert.startswith('INSERT INTO "tasks_task"')
+    assert change.startswith('INSERT INTO "core_changecounter"')
 
 
 def test_toggling_a_task_reads_its_row_once_locked_and_writes_only_what_changed(alice, alices_tasks):
@@ -117,9 +119,11 @@ def test_toggling_a_task_reads_its_row_once_locked_and_writes_only_what_changed(
     with CaptureQueriesContext(connection) as queries:
         response = client.patch(f"/api/tasks/{task_id}/complete", format="json")
     assert response.status_code == 200 and response.json()["completed"] is True
-    # The locked row (with its tags on PostgreSQL), its tags elsewhere, the update.
-    select, *tags, update = statements(queries)
+    # The locked row (with its tags on PostgreSQL), its tags elsewhere, the change number of the
+    # owner's feed, the update.
+    select, *tags, change, update = statements(queries)
     assert len(tags) == (0 if connection.vendor == "postgresql" else 1)
+    assert change.startswith('INSERT INTO "core_changecounter"')
     if connection.features.has_select_for_update:
         assert "FOR UPDATE" in select
     assert update.startswith("UPDATE") and '"title"' not in update and '"version"' in update
