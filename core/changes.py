@@ -187,18 +187,18 @@ class Position:
         return Q(**{f"{seq}__gte": self.seq}) & later  # the range start, for the index
 
 
-def _salt(user: Model) -> str:
-    return f"core.changes:{user.pk}"
+def _signer(user: Model) -> signing.Signer:
+    return signing.Signer(salt=f"core.changes:{user.pk}")
 
 
 def cursor_for(position: Position, *, user: Model) -> str:
-    return signing.dumps([position.seq, position.kind, position.id, position.since], salt=_salt(user))
+    return _signer(user).sign_object([position.seq, position.kind, position.id, position.since])
 
 
 def position_of(cursor: str, *, user: Model) -> Position:
     """The position a cursor issued to this user names; InvalidCursor for any other text."""
     try:
-        seq, kind, pk, since = signing.loads(cursor, salt=_salt(user))
+        seq, kind, pk, since = _signer(user).unsign_object(cursor)
     except (signing.BadSignature, ValueError, TypeError):
         raise InvalidCursor() from None
     return Position(seq=seq, kind=kind, id=pk, since=since)
