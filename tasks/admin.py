@@ -12,7 +12,7 @@ from django.utils.functional import cached_property
 from accounts.models import User
 from tasks.models import Tag, Task
 from tasks.recurrence import InvalidRecurrence, recurrence_check_schedule, recurrence_normalize
-from tasks.services import LimitReached, tasks_set_completed
+from tasks.services import LimitReached, tasks_delete, tasks_set_completed
 
 
 class EstimatedCountPaginator(Paginator):
@@ -125,6 +125,17 @@ class TaskAdmin(admin.ModelAdmin):
         # instead of joining every task to its owner to compare emails.
         owners = User.objects.filter(email__icontains=search_term.strip()).values("better_auth_id")
         return queryset.filter(owner__in=owners), False
+
+    def delete_model(self, request, obj: Task) -> None:
+        self.delete_queryset(request, Task.objects.filter(pk=obj.pk))
+
+    @transaction.atomic
+    def delete_queryset(self, request, queryset: QuerySet[Task]) -> None:
+        # Through the same service as the API, so each owner's feed reports the deletions.
+        tasks = queryset.select_related(None).order_by()
+        owners = User.objects.filter(better_auth_id__in=tasks.values("owner_id")).order_by("better_auth_id")
+        for owner in owners:
+            tasks_delete(owner=owner, tasks=tasks.filter(owner=owner))
 
     @admin.display(description="tags")
     def tag_names(self, task: Task) -> str:

@@ -7,6 +7,7 @@ from django.core import signing
 from django.core.management import call_command
 from django.utils import timezone
 
+from accounts.models import User
 from core.changes import Position, cursor_for
 from core.models import ChangeCounter, Tombstone
 from tasks.models import Task
@@ -215,15 +216,41 @@ def test_the_phase_two_routes_feed_their_writes_too(alice_client, alice, replica
     assert changed == [created["id"]] and len(deleted) == 1
 
 
-def test_an_operator_edit_in_the_admin_feeds_the_task(client, alice, replica):
-    from accounts.models import User
+@pytest.fixture
+def operator(client, db):
+    client.force_login(User.objects.create_superuser(username="olivia", password="an operator's long password"))
+    return client
 
+
+def test_an_operators_action_in_the_admin_feeds_the_task(operator, alice, replica):
     task = make_task(alice)
     replica.sync()
-    client.force_login(User.objects.create_superuser(username="olivia", password="an operator's long password"))
-    client.post("/admin/tasks/task/", {"action": "complete", "_selected_action": [task.id]})
+    operator.post("/admin/tasks/task/", {"action": "complete", "_selected_action": [task.id]})
     assert replica.changes() == ([task.id], [])
     assert replica.tasks[task.id]["completed"] is True
+
+
+def test_an_operators_edit_in_the_admin_feeds_the_task(operator, alice, replica):
+    task = make_task(alice)
+    replica.sync()
+    form = {"owner": alice.better_auth_id, "title": "fixed by the operator", "description": "", "priority": 0}
+    assert operator.post(f"/admin/tasks/task/{task.id}/change/", form).status_code == 302
+    assert replica.changes() == ([task.id], [])
+    assert replica.tasks[task.id]["title"] == "fixed by the operator"
+
+
+def test_operators_deletions_in_the_admin_feed_each_owners_tasks(operator, alice, bob, bob_client, replica):
+    one, two, his = make_task(alice), make_task(alice), make_task(bob)
+    bobs = Replica(bob_client)
+    bobs.sync()
+    replica.sync()
+    operator.post(f"/admin/tasks/task/{one.id}/delete/", {"post": "yes"})
+    operator.post(
+        "/admin/tasks/task/", {"action": "delete_selected", "_selected_action": [two.id, his.id], "post": "yes"}
+    )
+    assert not Task.objects.exists()
+    assert replica.changes() == ([], [one.id, two.id])
+    assert bobs.changes() == ([], [his.id])
 
 
 # Pages: following next_cursor reproduces the list, whatever happens between pages.
