@@ -127,3 +127,25 @@ def test_toggling_a_task_reads_its_row_once_locked_and_writes_only_what_changed(
     if connection.features.has_select_for_update:
         assert "FOR UPDATE" in select
     assert update.startswith("UPDATE") and '"title"' not in update and '"version"' in update
+
+
+def test_an_unchanged_change_feed_poll_is_one_query(alice, alices_tasks, django_assert_num_queries):
+    alices_tasks(3)
+    client = client_for(alice)
+    cursor = client.get("/api/changes").json()["next_cursor"]
+    with django_assert_num_queries(1):  # the counter
+        assert client.get("/api/changes", {"cursor": cursor}).json()["next_cursor"] == cursor
+
+
+@pytest.mark.parametrize("count", [1, 100])
+def test_a_change_feed_page_costs_the_same_queries_whatever_its_size(alice, alices_tasks, count):
+    alices_tasks(count)
+    client = client_for(alice)
+    client.get("/api/me")
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get("/api/changes").json()
+    assert len(page["tasks"]) == count
+    assert all(len(task["tags"]) == 5 for task in page["tasks"])
+    # The counter, the changed tasks' keys, the deletions' keys, the tasks' rows (with their tags
+    # on PostgreSQL; elsewhere the tags in one more).
+    assert len(statements(queries)) == 4 + (connection.vendor != "postgresql")

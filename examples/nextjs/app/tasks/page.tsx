@@ -1,38 +1,42 @@
 "use client";
 
 import Link from "next/link";
-import { useCallback, useEffect, useState } from "react";
-import { type ApiError, type NewTask, type Task, api, errorMessage, pageLinks } from "@/lib/api";
+import { useState } from "react";
+import { type ApiError, type NewTask, type Task, api, errorMessage } from "@/lib/api";
 import { TaskForm } from "./task-form";
 import { useSignedIn } from "./use-signed-in";
+import { useTaskFeed } from "./use-task-feed";
 
 const PAGE_SIZE = 10;
 const STATUSES = ["all", "pending", "completed"] as const;
 
 type Page = { tasks: Task[]; total: number; next?: number; prev?: number };
 
-/** The signed-in user's tasks: one page of the list, a status filter, and a form to add one. */
+/** One page of the tasks with this status, newest first. */
+function pageOf(tasks: Task[], status: (typeof STATUSES)[number], offset: number): Page {
+  const shown = tasks.filter((task) => status === "all" || task.completed === (status === "completed"));
+  const start = Math.min(offset, Math.max(0, Math.ceil(shown.length / PAGE_SIZE) - 1) * PAGE_SIZE);
+  return {
+    tasks: shown.slice(start, start + PAGE_SIZE),
+    total: shown.length,
+    ...(start + PAGE_SIZE < shown.length ? { next: start + PAGE_SIZE } : {}),
+    ...(start > 0 ? { prev: Math.max(0, start - PAGE_SIZE) } : {}),
+  };
+}
+
+/**
+ * The signed-in user's tasks: a status filter, pages, and a form to add one. The tasks come from
+ * the API's change feed (useTaskFeed), so what another tab or device changes shows up here within
+ * a few seconds, without reloading the list.
+ */
 export default function TasksPage() {
   const { user, signOut } = useSignedIn();
   const [status, setStatus] = useState<(typeof STATUSES)[number]>("all");
   const [offset, setOffset] = useState(0);
-  const [page, setPage] = useState<Page | null>(null);
-  const [error, setError] = useState<string | null>(null);
-
-  const load = useCallback(async () => {
-    const { data, error, response } = await api.GET("/api/tasks", {
-      params: { query: { status, limit: PAGE_SIZE, offset } },
-    });
-    if (!data) return setError(errorMessage(error, response));
-    setError(null);
-    const total = Number(response.headers.get("X-Total-Count") ?? data.length);
-    setPage({ tasks: data, total, ...pageLinks(response.headers.get("Link")) });
-  }, [status, offset]);
-
-  const userId = user?.id;
-  useEffect(() => {
-    if (userId) void load();
-  }, [userId, load]);
+  const [writeError, setWriteError] = useState<string | null>(null);
+  const feed = useTaskFeed(Boolean(user?.id));
+  const page = feed.tasks && pageOf(feed.tasks, status, offset);
+  const error = writeError ?? feed.error;
 
   async function create(task: NewTask): Promise<ApiError | null> {
     const { data, error } = await api.POST("/api/tasks", {
@@ -41,7 +45,7 @@ export default function TasksPage() {
       params: { header: { "Idempotency-Key": crypto.randomUUID() } },
     });
     if (!data) return error ?? null;
-    await load();
+    await feed.sync();
     return null;
   }
 
@@ -49,14 +53,14 @@ export default function TasksPage() {
     const { error, response } = await api.PATCH("/api/tasks/{id}/complete", {
       params: { path: { id: String(task.id) } },
     });
-    if (!response.ok) setError(errorMessage(error, response));
-    await load();
+    setWriteError(response.ok ? null : errorMessage(error, response));
+    await feed.sync();
   }
 
   async function remove(task: Task) {
     const { error, response } = await api.DELETE("/api/tasks/{id}", { params: { path: { id: String(task.id) } } });
-    if (!response.ok) setError(errorMessage(error, response));
-    await load();
+    setWriteError(response.ok ? null : errorMessage(error, response));
+    await feed.sync();
   }
 
   if (!user) return <p className="muted">Loading…</p>;
