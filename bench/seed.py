@@ -103,7 +103,7 @@ def seed(conninfo: str, dataset: Dataset) -> None:
         task_id = 0
         with cur.copy(
             "COPY tasks_task (id, user_id, title, description, completed, completed_at, priority, due_at,"
-            " recurrence, created_at, updated_at, version) FROM STDIN"
+            " recurrence, created_at, updated_at, version, change_seq) FROM STDIN"
         ) as copy:
             for n in range(dataset.users):
                 owner, count = user_id(n), dataset.tasks_of(n)
@@ -126,6 +126,7 @@ def seed(conninfo: str, dataset: Dataset) -> None:
                             created,
                             created,
                             1,
+                            0,
                         )
                     )
                     if i % 3 == 0:

@@ -3,7 +3,8 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { type Task, api, errorMessage } from "@/lib/api";
 
-// How often an open page asks for other tabs' and devices' changes; it also asks on focus.
+// How often a page in view asks for other tabs' and devices' changes; a hidden tab does not
+// ask, and asks at once when it is shown or focused again.
 const POLL_MS = 2_000;
 
 /**
@@ -52,13 +53,16 @@ export function useTaskFeed(enabled: boolean) {
 
   useEffect(() => {
     if (!enabled) return;
+    const inView = () => document.visibilityState === "visible";
+    const whenInView = () => void (inView() && sync());
     void sync();
-    const timer = setInterval(() => void sync(), POLL_MS);
-    const onFocus = () => void sync();
-    window.addEventListener("focus", onFocus);
+    const timer = setInterval(whenInView, POLL_MS);
+    window.addEventListener("focus", whenInView);
+    document.addEventListener("visibilitychange", whenInView);
     return () => {
       clearInterval(timer);
-      window.removeEventListener("focus", onFocus);
+      window.removeEventListener("focus", whenInView);
+      document.removeEventListener("visibilitychange", whenInView);
     };
   }, [enabled, sync]);
 
