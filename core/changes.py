@@ -31,9 +31,8 @@ SYNC_TOMBSTONE_DAYS; a cursor from before the last purged one is `cursor_expired
 client starts again without a cursor.
 """
 
-import contextlib
 import functools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -73,8 +72,9 @@ class CursorExpired(exceptions.APIException):
 def change_next(*, user: Model) -> int:
     """The user's next change number, their counter row locked until the transaction ends.
 
-    Call it inside the transaction that writes the change (`changing` opens one), so the
-    user's next write waits until this one commits and numbers commit in order.
+    Call it inside the transaction that writes the change, after locking the rows it changes
+    (every write takes its rows' locks first, then the counter's), so the user's next write
+    waits until this one commits and numbers commit in order.
     """
     using = router.db_for_write(ChangeCounter)
     if not transaction.get_connection(using).in_atomic_block:
@@ -105,21 +105,16 @@ def _upsert(using: str) -> _Upsert:
     )
 
 
-@contextlib.contextmanager
-def changing(*, user: Model) -> Iterator[int]:
-    """A transaction that writes one change of the user's feed, and its number."""
-    with transaction.atomic(using=router.db_for_write(ChangeCounter)):
-        yield change_next(user=user)
-
-
 def changes_delete(rows: QuerySet, *, user: Model) -> int:
     """Deletes some of one user's rows, leaving a tombstone of each in their feed; how many."""
-    with changing(user=user) as seq:
-        # Locked first, so a concurrent delete of the same row cannot leave a second tombstone.
+    with transaction.atomic(using=router.db_for_write(ChangeCounter)):
+        # The rows locked first, then the counter, in the order every write takes them (no
+        # deadlock with a write of one of these rows); a concurrent delete of the same row
+        # then finds it gone instead of leaving a second tombstone.
         ids = list(rows.select_for_update().values_list("pk", flat=True))
         if not ids:
             return 0
-        now, kind = timezone.now(), rows.model._meta.label_lower
+        seq, now, kind = change_next(user=user), timezone.now(), rows.model._meta.label_lower
         Tombstone.objects.bulk_create(
             [Tombstone(user=user, kind=kind, object_id=pk, seq=seq, deleted_at=now) for pk in ids]
         )

@@ -126,6 +126,14 @@ class TaskAdmin(admin.ModelAdmin):
         owners = User.objects.filter(email__icontains=search_term.strip()).values("better_auth_id")
         return queryset.filter(owner__in=owners), False
 
+    @transaction.atomic
+    def save_model(self, request, obj: Task, form, change) -> None:
+        if change:
+            # The row first, then (in Task.save) the owner's change counter: the order the API's
+            # writes take them, so an edit here and one there cannot deadlock.
+            Task.objects.select_for_update().filter(pk=obj.pk).values_list("pk").first()
+        super().save_model(request, obj, form, change)
+
     def delete_model(self, request, obj: Task) -> None:
         self.delete_queryset(request, Task.objects.filter(pk=obj.pk))
 
