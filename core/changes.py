@@ -311,7 +311,9 @@ class FeedView(APIView):
     sources: tuple[FeedSource, ...] = ()
 
     def get(self, request, *args, **kwargs):
-        query = FeedQuerySerializer(data=request.query_params)
+        # A plain dict: a parameter sent empty (`?cursor=`) is then a 400, as on the other routes,
+        # where DRF would read a QueryDict's empty value as left out.
+        query = FeedQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         return Response(feed_read(user=request.user, sources=self.sources, **query.validated_data))
 

@@ -313,11 +313,17 @@ def test_a_mix_of_writes_replays_into_exactly_the_list(alice_client, alice):
 # Query parameters and cursors.
 
 
-@pytest.mark.parametrize("limit", ["0", "1001", "ten", "-1", "2.5"])
+@pytest.mark.parametrize("limit", ["0", "1001", "ten", "-1", "2.5", ""])
 def test_it_rejects_a_limit_out_of_range_naming_it(alice_client, limit):
     response = alice_client.get("/api/changes", {"limit": limit})
     assert response.status_code == 400
     assert list(response.json()["fields"]) == ["limit"]
+
+
+def test_it_rejects_an_empty_cursor_rather_than_answer_a_snapshot(alice_client):
+    response = alice_client.get("/api/changes", {"cursor": ""})
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == ["cursor"]
 
 
 def test_it_takes_a_limit_of_1000(alice_client):
