@@ -26,7 +26,8 @@ MAX_TASKS_PER_USER = 10_000
 
 PRIORITIES = ["none", "low", "medium", "high"]
 COLUMNS = (
-    "id, user_id, title, description, completed, completed_at, priority, due_at, recurrence, created_at, updated_at"
+    "id, user_id, title, description, completed, completed_at, priority, due_at, due_date, due_timezone, recurrence,"
+    " created_at, updated_at"
 )
 # Reads bring each task's tag names along, as the API's do on PostgreSQL (tasks.serializers.task_rows).
 TAG_NAMES = (
@@ -59,7 +60,21 @@ def borrowed_connection():
 
 
 def task_json(row: tuple, tags: list[str]) -> dict:
-    (id_, user_id, title, description, completed, completed_at, priority, due_at, recurrence, created, updated) = row
+    (
+        id_,
+        user_id,
+        title,
+        description,
+        completed,
+        completed_at,
+        priority,
+        due_at,
+        due_date,
+        zone,
+        rule,
+        created,
+        updated,
+    ) = row
     return {
         "id": id_,
         "user_id": user_id,
@@ -70,7 +85,9 @@ def task_json(row: tuple, tags: list[str]) -> dict:
         "priority": PRIORITIES[priority],
         "tags": sorted(tags, key=str.casefold),
         "due_at": due_at,
-        "recurrence": recurrence,
+        "due_date": due_date,
+        "due_timezone": zone,
+        "recurrence": rule,
         "created_at": created,
         "updated_at": updated,
     }
@@ -193,7 +210,8 @@ def toggle_task(environ, user_id: str, task_id: int):
             f" change_seq = %s WHERE id = %s RETURNING {COLUMNS}",
             (completed, completed_at, now, seq, task_id),
         ).fetchone()
-        return 200, task_json(row, found[2]), []
+        # The API's `/complete` answer also names the occurrence it created: none here (no recurrence).
+        return 200, {**task_json(row, found[2]), "next_occurrence": None}, []
 
 
 def read_json(environ) -> dict:

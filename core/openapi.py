@@ -23,7 +23,7 @@ OPERATION_NAMES = {
 }
 
 # Response components whose every property is always present.
-ALWAYS_COMPLETE_RESPONSES = {"Task", "Me", "Stats", "Tag", "BulkResult", "Changes", "ChangesDeleted"}
+ALWAYS_COMPLETE_RESPONSES = {"Task", "CompletedTask", "Me", "Stats", "Tag", "BulkResult", "Changes", "ChangesDeleted"}
 
 ERROR_DESCRIPTIONS = {
     400: "Invalid input: `validation_failed` (with `fields`) or `parse_error`.",
@@ -157,13 +157,22 @@ IDEMPOTENCY_KEY = _header_parameter(
     "creates nothing; with another body it is a 422.",
     {"type": "string", "pattern": f"^[\\u0020-\\u007e]{{1,{IDEMPOTENCY_KEY_MAX_LENGTH}}}$"},
 )
+# A task is due at an instant or on a day, never both (TaskSerializer.validate): no body sends both.
+ONE_DUE_ONLY = {
+    "not": {
+        "required": ["due_at", "due_date"],
+        "properties": {"due_at": {"type": "string"}, "due_date": {"type": "string"}},
+    }
+}
 # A recurring task needs a due date (TaskSerializer.validate): a create or a replace that sets
-# `recurrence` sends `due_at` too. A PATCH can leave it out, as the stored task's due date counts.
+# `recurrence` sends `due_at` or `due_date` too. A PATCH can leave it out, as the stored task's counts.
 RECURRENCE_NEEDS_DUE_AT = {
     "anyOf": [
         {"properties": {"recurrence": {"not": {"type": "string"}}}},  # left out, or null
         {"required": ["due_at"], "properties": {"due_at": {"type": "string"}}},
-    ]
+        {"required": ["due_date"], "properties": {"due_date": {"type": "string"}}},
+    ],
+    **ONE_DUE_ONLY,
 }
 PRECONDITION_FAILED = {
     "allOf": [
@@ -235,6 +244,8 @@ def postprocess_schema(result, generator, request, public):
             component["additionalProperties"] = False
         if name == "TaskRequest":
             component.update(RECURRENCE_NEEDS_DUE_AT)
+        if name == "PatchedTaskRequest":
+            component.update(ONE_DUE_ONLY)
         if name.startswith("Patched"):
             # A PATCH leaves out what it does not change: no defaults apply.
             for field in component["properties"].values():

@@ -1,5 +1,5 @@
 import json
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from django import forms
 from django.contrib import admin, messages
@@ -54,15 +54,16 @@ class DueFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request, queryset: QuerySet[Task]) -> QuerySet[Task]:
+        # All-day tasks count as due at the end of their day in UTC (TaskQuerySet).
         now = timezone.now()
         ranges = {
-            "overdue": {"due_at__lt": now, "completed": False},
-            "today": {"due_at__gte": now, "due_at__lt": now + timedelta(days=1)},
-            "week": {"due_at__gte": now, "due_at__lt": now + timedelta(days=7)},
-            "later": {"due_at__gte": now + timedelta(days=7)},
-            "none": {"due_at": None},
+            "overdue": lambda tasks: tasks.overdue(now, UTC),
+            "today": lambda tasks: tasks.due_from(now, UTC).due_before(now + timedelta(days=1), UTC),
+            "week": lambda tasks: tasks.due_from(now, UTC).due_before(now + timedelta(days=7), UTC),
+            "later": lambda tasks: tasks.due_from(now + timedelta(days=7), UTC),
+            "none": lambda tasks: tasks.filter(due_at=None, due_date=None),
         }
-        return queryset.filter(**ranges[self.value()]) if self.value() in ranges else queryset
+        return ranges[self.value()](queryset) if self.value() in ranges else queryset
 
 
 class TaskAdminForm(forms.ModelForm):
@@ -81,11 +82,16 @@ class TaskAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("recurrence") and not cleaned.get("due_at"):
+        due_at, due_date = cleaned.get("due_at"), cleaned.get("due_date")
+        if due_at and due_date:
+            self.add_error("due_date", "A task is due at a moment or on a day, not both: clear one.")
+        elif cleaned.get("recurrence") and not (due_at or due_date):
             self.add_error("due_at", "A recurring task needs a due date.")
         elif cleaned.get("recurrence"):
             try:
-                recurrence_check_schedule(cleaned["recurrence"], cleaned["due_at"])
+                recurrence_check_schedule(
+                    cleaned["recurrence"], due_at, due_date=due_date, due_timezone=cleaned.get("due_timezone")
+                )
             except InvalidRecurrence as e:
                 self.add_error("recurrence", str(e))
         owner, tags = cleaned.get("owner"), cleaned.get("tags") or []
@@ -99,7 +105,7 @@ class TaskAdmin(admin.ModelAdmin):
     """Tasks for operators: find, fix and clean up; fast at a million rows."""
 
     form = TaskAdminForm
-    list_display = ["title", "owner", "completed", "priority", "due_at", "tag_names", "updated_at"]
+    list_display = ["title", "owner", "completed", "priority", "due_at", "due_date", "tag_names", "updated_at"]
     list_filter = ["completed", "priority", DueFilter]
     search_fields = ["title"]
     search_help_text = "A title, or an owner's email (anything with an @)."
@@ -108,7 +114,7 @@ class TaskAdmin(admin.ModelAdmin):
     list_select_related = ["owner"]
     # Newest first by primary key: an index scan, where created_at would sort every row.
     ordering = ["-pk"]
-    sortable_by = ["title", "completed", "priority", "due_at", "updated_at"]
+    sortable_by = ["title", "completed", "priority", "due_at", "due_date", "updated_at"]
     paginator = EstimatedCountPaginator
     show_full_result_count = False
     # Filter counts ("Show counts") would be a COUNT over every task per filter choice.
@@ -154,12 +160,13 @@ class TaskAdmin(admin.ModelAdmin):
         try:
             with transaction.atomic():
                 tasks = list(queryset.select_related(None).select_for_update())
-                changed, spawned = tasks_set_completed(tasks=tasks, completed=completed)
+                changed, spawned, removed = tasks_set_completed(tasks=tasks, completed=completed)
         except LimitReached as e:
             self.message_user(request, f"Nothing changed: {e.detail}", level=messages.ERROR)
             return
         verb = "Completed" if completed else "Reopened"
         spawned_note = f"; {len(spawned)} next occurrence(s) created" if spawned else ""
+        spawned_note += f"; {len(removed)} untouched next occurrence(s) removed" if removed else ""
         self.message_user(request, f"{verb} {changed} task(s){spawned_note}.")
 
     @admin.action(description="Complete selected tasks")

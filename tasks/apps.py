@@ -6,3 +6,10 @@ class TasksConfig(AppConfig):
 
     default_auto_field = "django.db.models.BigAutoField"
     name = "tasks"
+
+    def ready(self):
+        from django.db.backends.signals import connection_created
+
+        from tasks.filters import register_sqlite_functions
+
+        connection_created.connect(register_sqlite_functions)

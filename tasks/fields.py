@@ -6,17 +6,24 @@ way JavaScript's `trim()` does and measured after trimming.
 """
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from django.utils.translation import ngettext
 from rest_framework import serializers
 
+from core.openapi import names_pattern
 from tasks.limits import RECURRENCE_MAX_LENGTH, TAG_MAX_LENGTH, TAGS_PER_TASK
 from tasks.models import Priority
 from tasks.recurrence import RRULE_PATTERN, InvalidRecurrence, recurrence_normalize
+from tasks.zones import TIME_ZONE_MAX_LENGTH, TIME_ZONES, zone_named
 
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-]\d{2}:\d{2})$")
 MAX_BIGINT = 2**63 - 1
+
+
+# Month and day of any year, and the leap years (for February 29th).
+_ANY_DAY = "(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31)"
+_LEAP_YEARS = "(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)"
 
 
 def _rfc3339_pattern() -> str:
@@ -26,14 +33,14 @@ def _rfc3339_pattern() -> str:
     """
     hour, minute = "(?:[01][0-9]|2[0-3])", "[0-5][0-9]"
     time = rf"[Tt]{hour}:{minute}:{minute}(?:\.[0-9]{{1,6}})?"
-    any_day = "(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31)"
     years = "(?:000[2-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])"
-    leap_years = "(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)"
-    dates = f"(?:{years}-{any_day}|{leap_years}-02-29)"
-    return f"^(?:{dates}{time}(?:[Zz]|[+-]{hour}:{minute})|(?:0001|9999)-{any_day}{time}(?:[Zz]|[+-]00:00))$"
+    dates = f"(?:{years}-{_ANY_DAY}|{_LEAP_YEARS}-02-29)"
+    return f"^(?:{dates}{time}(?:[Zz]|[+-]{hour}:{minute})|(?:0001|9999)-{_ANY_DAY}{time}(?:[Zz]|[+-]00:00))$"
 
 
 RFC3339_PATTERN = _rfc3339_pattern()
+# A calendar date, YYYY-MM-DD, of the years 1 to 9999: what StrictDateField accepts.
+DATE_PATTERN = f"^(?:(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{{2}}|[1-9][0-9]{{3}})-{_ANY_DAY}|{_LEAP_YEARS}-02-29)$"
 
 # What JavaScript's String.prototype.trim() removes, written as a regex character class that
 # means the same in Python, ECMAScript and Rust, so that the server, a Next.js form and the
@@ -149,6 +156,48 @@ class RFC3339DateTimeField(serializers.DateTimeField):
             return parse_rfc3339(value)
         except ValueError:
             self.fail("invalid")
+
+
+class StrictDateField(serializers.DateField):
+    """A calendar date written `YYYY-MM-DD`, nothing else (not `2026-3-8`, not a date-time)."""
+
+    default_error_messages = {"invalid": "Must be a date written YYYY-MM-DD, e.g. 2026-03-08."}
+
+    def openapi_request_schema(self) -> dict:
+        return {"pattern": DATE_PATTERN}
+
+    def to_internal_value(self, value):
+        if not isinstance(value, str) or not re.fullmatch(DATE_PATTERN, value):
+            self.fail("invalid")
+        try:
+            return date.fromisoformat(value)
+        except ValueError:  # February 30th
+            self.fail("invalid")
+
+
+# The zones' names as one pattern, for the schema (a closed set too large for an enum).
+TIME_ZONE_PATTERN = names_pattern(TIME_ZONES)
+TIME_ZONE_HELP = "The pattern lists the names the server knows (the tz database of its tzdata package)."
+
+
+class TimeZoneField(StrictCharField):
+    """An IANA time zone name the pinned tz database knows, such as `Europe/Paris`."""
+
+    default_error_messages = {"unknown_zone": "Unknown time zone; use an IANA name like Europe/Paris."}
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=TIME_ZONE_MAX_LENGTH, **kwargs)
+
+    def openapi_request_schema(self) -> dict:
+        return {"pattern": TIME_ZONE_PATTERN, "maxLength": self.max_length}
+
+    def to_internal_value(self, data):
+        name = super().to_internal_value(data)
+        try:
+            zone_named(name)
+        except ValueError:
+            self.fail("unknown_zone")
+        return name
 
 
 PRIORITY_LABELS = dict(Priority.choices)

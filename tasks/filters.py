@@ -8,17 +8,30 @@ The OpenAPI document's parameters are built from `TaskFilter` (`TASK_LIST_PARAME
 form field states its own schema, each filter its description.
 """
 
+from datetime import UTC, date
+from zoneinfo import ZoneInfo
+
 import django_filters
 from django import forms
-from django.db.models import F, Q, Value
-from django.db.models.functions import Lower
+from django.db.models import DateTimeField, F, Func, Q, Value
+from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
+from rest_framework import serializers
 
-from tasks.fields import RFC3339_PATTERN, parse_rfc3339, text_trim, trimmed_text_pattern
+from tasks.fields import (
+    RFC3339_PATTERN,
+    TIME_ZONE_HELP,
+    TIME_ZONE_PATTERN,
+    parse_rfc3339,
+    text_trim,
+    trimmed_text_pattern,
+)
 from tasks.limits import SEARCH_MAX_LENGTH, TAG_MAX_LENGTH, TAGS_PER_TASK
 from tasks.models import Priority, Tag, Task
+from tasks.queries import caller_tasks
+from tasks.zones import day_end, zone_named
 
 # `name__lower`: LOWER(name), the expression the tag's unique index holds.
 Tag._meta.get_field("name").register_lookup(Lower)
@@ -49,6 +62,21 @@ class RFC3339FormField(forms.Field):
             value = value[:-6] + "+" + value[-5:]
         try:
             return parse_rfc3339(value)
+        except ValueError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class TimeZoneFormField(forms.Field):
+    """An IANA time zone name the pinned tz database knows; UTC when left out."""
+
+    default_error_messages = {"invalid": "Unknown time zone; use an IANA name like Europe/Paris."}
+    openapi_schema = {"type": "string", "pattern": TIME_ZONE_PATTERN, "default": "UTC"}
+
+    def to_python(self, value):
+        if value is None:
+            return UTC
+        try:
+            return zone_named(value)
         except ValueError:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
 
@@ -118,13 +146,56 @@ class SearchFormField(forms.CharField):
         return text_trim(super().to_python(value))
 
 
-# Each sort key: (expression, whether its natural direction is descending).
+class DayEnd(Func):
+    """The last moment of a date in a zone, in UTC (tasks.zones.day_end, in SQL): when an all-day task is due."""
+
+    output_field = DateTimeField()
+
+    def __init__(self, day, zone: ZoneInfo):
+        super().__init__(day, Value(str(zone)))  # a ZoneInfo's key; UTC's name
+
+    def as_postgresql(self, compiler, connection, **extra):
+        template = "((((%(expressions)s)::date + 1)::timestamp AT TIME ZONE %(zone)s) - INTERVAL '1 microsecond')"
+        day, zone = (compiler.compile(expression) for expression in self.source_expressions)
+        return template % {"expressions": day[0], "zone": zone[0]}, (*day[1], *zone[1])
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, function=SQLITE_DAY_END, **extra)
+
+
+SQLITE_DAY_END = "tasks_day_end"
+
+
+def sqlite_day_end(day: str | None, zone: str) -> str | None:
+    """DayEnd on SQLite, as a value in the form Django stores date-times there (UTC)."""
+    if day is None:
+        return None
+    return day_end(date.fromisoformat(day), zone_named(zone)).replace(tzinfo=None).isoformat(" ")
+
+
+def register_sqlite_functions(sender, connection, **kwargs) -> None:
+    """`connection_created` receiver: the Python functions the task queries call on SQLite."""
+    if connection.vendor == "sqlite":
+        connection.connection.create_function(SQLITE_DAY_END, 2, sqlite_day_end, deterministic=True)
+
+
+def due_moment(zone: ZoneInfo, *, all_day: bool = True):
+    """When a task is due, for sorting: `due_at`, or the end of its `due_date` in `zone`.
+
+    No index holds that expression, so a page sorts all of the caller's tasks (bench/README.md,
+    "Sort by due date with all-day tasks"); a caller without all-day tasks sorts by `due_at`
+    alone, in the order the index (owner, due_at) gives."""
+    return Coalesce(F("due_at"), DayEnd(F("due_date"), zone)) if all_day else F("due_at")
+
+
+# Each sort key: (its expression, given the caller's zone and whether all-day tasks are among
+# those sorted; whether its natural direction is descending).
 SORT_KEYS = {
-    "created": (F("created_at"), True),
-    "updated": (F("updated_at"), True),
-    "title": (Lower("title"), False),
-    "due_date": (F("due_at"), False),
-    "priority": (F("priority"), True),
+    "created": (lambda zone, all_day: F("created_at"), True),
+    "updated": (lambda zone, all_day: F("updated_at"), True),
+    "title": (lambda zone, all_day: Lower("title"), False),
+    "due_date": (lambda zone, all_day: due_moment(zone, all_day=all_day), False),
+    "priority": (lambda zone, all_day: F("priority"), True),
 }
 
 
@@ -150,12 +221,14 @@ class SortFormField(forms.CharField):
         return keys
 
 
-def sort_ordering(keys: list[str]) -> list:
-    """ORDER BY for sort keys, ending with the id so that pages are stable."""
+def sort_ordering(keys: list[str], zone: ZoneInfo = UTC, *, all_day: bool = True) -> list:
+    """ORDER BY for sort keys, ending with the id so that pages are stable; `all_day`: whether
+    tasks due all day may be among those sorted (see due_moment)."""
     ordering = []
     for key in keys:
         name = key.removeprefix("-")
-        expression, descending = SORT_KEYS[name]
+        expression_in, descending = SORT_KEYS[name]
+        expression = expression_in(zone, all_day)
         if key.startswith("-"):
             descending = not descending
         # Tasks without a due date come last in both directions.
@@ -166,6 +239,10 @@ def sort_ordering(keys: list[str]) -> list:
 
 class RFC3339Filter(django_filters.Filter):
     field_class = RFC3339FormField
+
+
+class TimeZoneFilter(django_filters.Filter):
+    field_class = TimeZoneFormField
 
 
 class StrictBooleanFilter(django_filters.Filter):
@@ -219,13 +296,20 @@ class TaskFilter(django_filters.FilterSet):
         help_text="Tasks carrying every one of these tags (case-insensitive); repeat the parameter.",
     )
     due_before = RFC3339Filter(
-        field_name="due_at", lookup_expr="lt", help_text=f"Due strictly before this moment. {DATE_TIME}"
+        method="filter_due_before", help_text=f"Due strictly before this moment (see `tz`). {DATE_TIME}"
     )
     due_after = RFC3339Filter(
-        field_name="due_at", lookup_expr="gte", help_text=f"Due at or after this moment. {DATE_TIME}"
+        method="filter_due_after", help_text=f"Due at or after this moment (see `tz`). {DATE_TIME}"
     )
     overdue = StrictBooleanFilter(
-        method="filter_overdue", help_text="`true`: pending tasks whose due date has passed; `false`: all others."
+        method="filter_overdue",
+        help_text="`true`: pending tasks whose due date has passed (see `tz`); `false`: all others.",
+    )
+    tz = TimeZoneFilter(
+        method="filter_nothing",
+        help_text="The IANA time zone, e.g. `Europe/Paris`, in which an all-day task (`due_date`) is due: at the "
+        "end of its day there, for `due_before`, `due_after`, `overdue` and `sort=due_date`. Default UTC; a name "
+        f"the time zone database does not know is a 400. {TIME_ZONE_HELP}",
     )
     search = SearchFilter(
         method="filter_search",
@@ -263,15 +347,34 @@ class TaskFilter(django_filters.FilterSet):
             queryset = queryset.filter(tags__owner=self.request.user, tags__name__lower=Lower(Value(tag)))
         return queryset
 
+    @property
+    def zone(self) -> ZoneInfo:
+        """The caller's zone, `tz`: where an all-day task's day ends."""
+        return self.form.cleaned_data.get("tz") or UTC
+
+    def filter_nothing(self, queryset, name, value):
+        return queryset  # `tz` only says how the other filters read all-day tasks
+
+    def filter_due_before(self, queryset, name, value):
+        return queryset.due_before(value, self.zone)
+
+    def filter_due_after(self, queryset, name, value):
+        return queryset.due_from(value, self.zone)
+
     def filter_overdue(self, queryset, name, value):
-        overdue = Q(completed=False, due_at__lt=timezone.now())
+        overdue = queryset.overdue_q(timezone.now(), self.zone)
         return queryset.filter(overdue) if value else queryset.exclude(overdue)
 
     def filter_search(self, queryset, name, value):
         return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value))
 
     def sort_by(self, queryset, name, value):
-        return queryset.order_by(*sort_ordering(value)) if value else queryset
+        if not value:
+            return queryset
+        all_day = any(key.removeprefix("-") == "due_date" for key in value) and (
+            caller_tasks(self.request.user.better_auth_id).filter(due_date__isnull=False).exists()
+        )
+        return queryset.order_by(*sort_ordering(value, self.zone, all_day=all_day))
 
 
 def filter_parameter(name: str, field: forms.Field) -> OpenApiParameter:
@@ -296,3 +399,13 @@ def filter_parameters(filterset: type[django_filters.FilterSet]) -> list[OpenApi
 
 
 TASK_LIST_PARAMETERS = filter_parameters(TaskFilter)
+TIME_ZONE_PARAMETER = filter_parameter("tz", TaskFilter.base_filters["tz"].field)
+
+
+def zone_of_request(request) -> ZoneInfo:
+    """The zone the request's `tz` names, read as the task list reads it; a 400 naming `tz` when unknown."""
+    field = TaskFilter.base_filters["tz"].field
+    try:
+        return field.clean(request.query_params.get("tz"))
+    except forms.ValidationError as e:
+        raise serializers.ValidationError({"tz": [serializers.ErrorDetail(e.messages[0], code=e.code)]}) from None

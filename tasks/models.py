@@ -1,6 +1,10 @@
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -12,6 +16,10 @@ from tasks.limits import (
     TAG_MAX_LENGTH,
     TITLE_MAX_LENGTH,
 )
+from tasks.zones import TIME_ZONE_MAX_LENGTH, day_in, zone_named
+
+# What the next occurrence of a recurring task gets anew (tasks.recurrence.recurrence_next_due).
+SCHEDULE_FIELDS = ("due_at", "due_date", "recurrence")
 
 
 def owner_field(*, related_name: str) -> models.ForeignKey:
@@ -50,6 +58,46 @@ class Tag(models.Model):
         return self.name
 
 
+def zone_validate(name: str) -> None:
+    """Refuses a time zone the pinned tz database does not know (operators' edits in the admin)."""
+    try:
+        zone_named(name)
+    except ValueError as e:
+        raise ValidationError(str(e), code="invalid") from e
+
+
+class TaskQuerySet(models.QuerySet):
+    """Rules about when tasks are due, for the list filters, the stats and the admin.
+
+    A task is due at `due_at`, or, all day on `due_date`, at the last moment of that day in the
+    caller's zone (tasks.zones.day_end): before a moment exactly when its date is earlier than
+    that moment's date in the zone.
+    """
+
+    def due_before(self, moment: datetime, zone: ZoneInfo) -> "TaskQuerySet":
+        return self.filter(Q(due_at__lt=moment) | Q(due_date__lt=day_in(moment, zone)))
+
+    def due_from(self, moment: datetime, zone: ZoneInfo) -> "TaskQuerySet":
+        """Due at or after `moment`."""
+        return self.filter(Q(due_at__gte=moment) | Q(due_date__gte=day_in(moment, zone)))
+
+    def overdue(self, now: datetime, zone: ZoneInfo) -> "TaskQuerySet":
+        return self.filter(self.overdue_q(now, zone))
+
+    @staticmethod
+    def overdue_q(now: datetime, zone: ZoneInfo) -> Q:
+        """Open and due before `now`."""
+        return Q(completed=False) & (Q(due_at__lt=now) | Q(due_date__lt=day_in(now, zone)))
+
+    @staticmethod
+    def due_today_q(now: datetime, zone: ZoneInfo) -> Q:
+        """Open and due on `now`'s date in `zone`."""
+        today = day_in(now, zone)
+        start = datetime.combine(today, time.min, tzinfo=zone)
+        end = datetime.combine(today + timedelta(days=1), time.min, tzinfo=zone)
+        return Q(completed=False) & (Q(due_at__gte=start, due_at__lt=end) | Q(due_date=today))
+
+
 class Task(models.Model):
     """One item on a user's todo list."""
 
@@ -61,6 +109,18 @@ class Task(models.Model):
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NONE)
     tags = models.ManyToManyField(Tag, related_name="tasks", blank=True)
     due_at = models.DateTimeField(null=True, blank=True)
+    # An all-day due date, instead of `due_at` (TaskSerializer.validate keeps them apart).
+    due_date = models.DateField(
+        null=True,
+        blank=True,
+        default=None,
+        help_text="An all-day due date, `YYYY-MM-DD`, instead of `due_at`. Filters and stats count it as due at "
+        "the end of that day in the zone of their `tz` parameter (default UTC).",
+    )
+    # The zone whose wall-clock time a recurring `due_at` keeps (tasks.recurrence).
+    due_timezone = models.CharField(
+        max_length=TIME_ZONE_MAX_LENGTH, null=True, blank=True, default=None, validators=[zone_validate]
+    )
     recurrence = models.CharField(
         max_length=RECURRENCE_MAX_LENGTH, null=True, blank=True, help_text="An RFC 5545 RRULE."
     )
@@ -76,6 +136,8 @@ class Task(models.Model):
     # The change of its owner's feed that last wrote it (core.changes): /api/changes reads by it.
     change_seq = models.BigIntegerField(default=0, editable=False)
 
+    objects = TaskQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
@@ -83,6 +145,7 @@ class Task(models.Model):
             models.Index(fields=["owner", "-created_at", "-id"], name="task_owner_created"),
             # Due-date sorting, overdue and due-today counts.
             models.Index(fields=["owner", "due_at"], name="task_owner_due"),
+            models.Index(fields=["owner", "due_date"], name="task_owner_due_date"),
             # Sync: what changed since the last poll.
             models.Index(fields=["owner", "-updated_at"], name="task_owner_updated"),
             # sort=priority and sort=title (tasks.filters.sort_ordering): without these, a user
@@ -132,17 +195,22 @@ class Task(models.Model):
 
     def next_occurrence_values(self) -> dict:
         """What the next occurrence of this task copies: every field a client or an operator
-        writes (owner included), but its completion; the caller gives the next `due_at` and rule."""
+        writes (owner included), but its completion; the caller gives the next due date and rule."""
         return {
             field.attname: getattr(self, field.attname)
             for field in self._meta.concrete_fields
-            if field.editable and not field.primary_key and field.name not in ("completed", "due_at", "recurrence")
+            if field.editable and not field.primary_key and field.name not in ("completed", *SCHEDULE_FIELDS)
         }
 
     @property
     def spawns_next_when_completed(self) -> bool:
         """A recurring task creates its next occurrence on its first completion only."""
-        return bool(self.recurrence and self.due_at and self.next_occurrence_id is None)
+        return bool(self.recurrence and (self.due_at or self.due_date) and self.next_occurrence_id is None)
+
+    @property
+    def untouched(self) -> bool:
+        """Neither edited nor completed since it was created (its first version)."""
+        return self.version == 1 and not self.completed
 
     def set_completed(self, completed: bool) -> None:
         """Marks the task done or open; ``completed_at`` follows when it is saved."""

@@ -12,9 +12,11 @@ dateutil alone finds.
 
 import calendar
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 
 from dateutil.rrule import rrule, rrulestr
+
+from tasks.zones import zone_named
 
 FREQUENCIES = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -180,16 +182,53 @@ class _LookCounter:
         return iter(self.numbered_weekdays or ())
 
 
-def _bounded_after(parts: dict[str, str], due_at: datetime) -> datetime | None:
-    """dateutil's next occurrence after `due_at`, its search bounded by SEARCH_HORIZON."""
-    dates = rrulestr(_format(parts), dtstart=due_at)
+def _bounded_after(parts: dict[str, str], start: datetime) -> datetime | None:
+    """dateutil's next occurrence after `start`, its search bounded by SEARCH_HORIZON."""
+    dates = rrulestr(_format(parts), dtstart=start)
     assert isinstance(dates, rrule)
     dates._bynweekday = _LookCounter(dates._bynweekday, SEARCH_HORIZON[parts["FREQ"]])
-    return dates.after(due_at)
+    return dates.after(start)
 
 
-def recurrence_next(rule: str, due_at: datetime) -> tuple[datetime, str] | None:
-    """The occurrence after `due_at` and the rule for the series from there, or None when it has ended.
+def recurrence_start(*, due_at: datetime | None, due_date: date | None, due_timezone: str | None) -> datetime | None:
+    """Where a task's series starts, as dateutil expands it: `due_at` on the wall clock of
+    `due_timezone` (of UTC when it is null), or an all-day `due_date` as a midnight (in UTC, which
+    only lends the date its calendar).
+
+    On a zone's wall clock a daily 09:00 stays 09:00 across daylight saving, and BYDAY and
+    BYMONTHDAY are that zone's weekdays and dates. dateutil builds each occurrence from the
+    start's wall time and zone: a time that does not exist on that date (spring forward) is read
+    with the offset before the change, so it moves forward by the gap; one that exists twice
+    (fall back) is the first, as RFC 5545 (3.3.5) says; zoneinfo does both (fold=0).
+    """
+    if due_date is not None:
+        return datetime.combine(due_date, time.min, tzinfo=UTC)
+    if due_at is None:
+        return None
+    try:
+        zone = zone_named(due_timezone) if due_timezone else UTC
+    except ValueError:  # not through the API, which checks the name: the UTC schedule
+        zone = UTC
+    return due_at.astimezone(zone)
+
+
+def recurrence_next_due(
+    rule: str, *, due_at: datetime | None, due_date: date | None, due_timezone: str | None
+) -> dict | None:
+    """The schedule of the occurrence after this one (`due_at`, `due_date`, `recurrence`), in the
+    shape the task has (an instant in UTC, or a date), or None when the series has ended."""
+    start = recurrence_start(due_at=due_at, due_date=due_date, due_timezone=due_timezone)
+    found = recurrence_next(rule, start) if start is not None else None
+    if found is None:
+        return None
+    following, rule = found
+    if due_date is not None:
+        return {"due_at": None, "due_date": following.date(), "recurrence": rule}
+    return {"due_at": following.astimezone(UTC), "due_date": None, "recurrence": rule}
+
+
+def recurrence_next(rule: str, start: datetime) -> tuple[datetime, str] | None:
+    """The occurrence after `start` and the rule for the series from there, or None when it has ended.
 
     COUNT counts the occurrences left including the current one, so it goes down by one for
     the next; UNTIL stays as it is and ends the series on its own. A rule stored before the
@@ -197,12 +236,12 @@ def recurrence_next(rule: str, due_at: datetime) -> tuple[datetime, str] | None:
     horizon, ends its series too: completing such a task never fails.
     """
     try:
-        return recurrence_following(rule, due_at)
+        return recurrence_following(rule, start)
     except InvalidRecurrence:
         return None
 
 
-def recurrence_following(rule: str, due_at: datetime) -> tuple[datetime, str] | None:
+def recurrence_following(rule: str, start: datetime) -> tuple[datetime, str] | None:
     """`recurrence_next`, raising InvalidRecurrence where it gives up."""
     parts = _parse(rule)
     _check(parts)
@@ -210,13 +249,13 @@ def recurrence_following(rule: str, due_at: datetime) -> tuple[datetime, str] | 
     if count is not None and count <= 1:
         return None
     try:
-        next_due = _bounded_after(parts, due_at)
+        next_due = _bounded_after(parts, start)
     except BeyondHorizon:
         raise InvalidRecurrence(
-            f"The rule has no occurrence within the search horizon after due_at ({HORIZON_TEXT})."
+            f"The rule has no occurrence within the search horizon after the due date ({HORIZON_TEXT})."
         ) from None
     except (ValueError, TypeError, IndexError, OverflowError) as e:
-        raise InvalidRecurrence(f"The rule cannot be expanded from due_at: {e}") from e
+        raise InvalidRecurrence(f"The rule cannot be expanded from the due date: {e}") from e
     if next_due is None:
         return None
     if count is not None:
@@ -224,14 +263,17 @@ def recurrence_following(rule: str, due_at: datetime) -> tuple[datetime, str] | 
     return next_due, _format(parts)
 
 
-def recurrence_check_schedule(rule: str | None, due_at: datetime | None) -> None:
-    """Refuses a rule that cannot be the schedule of a task due at `due_at`: one without a due
-    date, or one whose next occurrence cannot be found (see recurrence_following)."""
+def recurrence_check_schedule(
+    rule: str | None, due_at: datetime | None = None, *, due_date: date | None = None, due_timezone: str | None = None
+) -> None:
+    """Refuses a rule that cannot be the schedule of a task due then: one without a due date
+    (`due_at` or `due_date`), or one whose next occurrence cannot be found (see recurrence_following)."""
     if not rule:
         return
-    if due_at is None:
-        raise InvalidRecurrence("A recurring task needs due_at.", code="needs_due_at")
-    recurrence_following(rule, due_at)
+    start = recurrence_start(due_at=due_at, due_date=due_date, due_timezone=due_timezone)
+    if start is None:
+        raise InvalidRecurrence("A recurring task needs due_at or due_date.", code="needs_due_at")
+    recurrence_following(rule, start)
 
 
 # The OpenAPI pattern for `recurrence`: the rules every due date can schedule, in canonical form.

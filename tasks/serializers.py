@@ -1,4 +1,4 @@
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from operator import attrgetter, itemgetter
 
 from django.conf import settings
@@ -7,6 +7,7 @@ from rest_framework.settings import api_settings
 
 from tasks.fields import (
     MAX_BIGINT,
+    TIME_ZONE_HELP,
     BoundedListField,
     PriorityField,
     RecurrenceField,
@@ -14,14 +15,19 @@ from tasks.fields import (
     StrictBigIntegerField,
     StrictBooleanField,
     StrictCharField,
+    StrictDateField,
     StrictFloatField,
     StrictIntegerField,
     TagListField,
+    TimeZoneField,
 )
 from tasks.limits import BULK_MAX_IDS
 from tasks.models import Task
 from tasks.recurrence import HORIZON_TEXT, InvalidRecurrence, recurrence_check_schedule
 from tasks.services import task_check_room, task_set_completed, task_set_tags
+
+# What decides whether a task's recurrence can be scheduled (TaskSerializer.validate).
+SCHEDULE_RULE_FIELDS = ("due_at", "due_date", "due_timezone", "recurrence")
 
 
 class StrictSerializerMixin:
@@ -58,6 +64,7 @@ STRICT_FIELDS = {
     serializers.BigIntegerField: StrictBigIntegerField,
     serializers.FloatField: StrictFloatField,
     serializers.DateTimeField: RFC3339DateTimeField,
+    serializers.DateField: StrictDateField,
 }
 
 
@@ -77,6 +84,7 @@ FAST_CONVERSIONS = {
     serializers.BooleanField: bool,
     serializers.FloatField: float,
     serializers.DateTimeField: utc_datetime_text,
+    serializers.DateField: date.isoformat,
 }
 
 
@@ -115,13 +123,25 @@ class TaskSerializer(StrictSerializerMixin, serializers.ModelSerializer):
     user_id = serializers.CharField(source="owner_id", read_only=True)
     priority = PriorityField(default="none")
     tags = TagListField(source="tag_names", default=list)
-    due_at = RFC3339DateTimeField(allow_null=True, default=None)
+    due_at = RFC3339DateTimeField(
+        allow_null=True,
+        default=None,
+        help_text="When the task is due, an instant; exclusive with `due_date` (both set is a 400 `one_due_only`).",
+    )
+    due_timezone = TimeZoneField(
+        allow_null=True,
+        default=None,
+        help_text="The IANA time zone of `due_at` for recurrence, e.g. `America/New_York`: each next occurrence "
+        "keeps the wall-clock time, weekdays and dates of that zone across daylight saving (a time that does "
+        "not exist on the next date moves forward by the gap; one that exists twice is the first). Null: the "
+        f"rule follows UTC. {TIME_ZONE_HELP}",
+    )
     recurrence = RecurrenceField(
         allow_null=True,
         default=None,
-        help_text="An RFC 5545 RRULE such as `FREQ=WEEKLY;BYDAY=MO,WE`, DAILY or coarser; needs `due_at`. "
-        "Parts in any order and case, stored canonically. A rule that breaks these is a 400 "
-        "`invalid_recurrence` or `needs_due_at`, and so is one with no occurrence after `due_at` within "
+        help_text="An RFC 5545 RRULE such as `FREQ=WEEKLY;BYDAY=MO,WE`, DAILY or coarser; needs `due_at` or "
+        "`due_date`. Parts in any order and case, stored canonically. A rule that breaks these is a 400 "
+        "`invalid_recurrence` or `needs_due_at`, and so is one with no occurrence after the due date within "
         f"the search horizon ({HORIZON_TEXT}). The pattern is the canonical form of the rules that any "
         "due date can schedule; the server also takes other orders, lower case, an `RRULE:` prefix and "
         "further combinations (such as `BYMONTHDAY=31`, or BYDAY with a DAILY INTERVAL), and checks "
@@ -140,6 +160,8 @@ class TaskSerializer(StrictSerializerMixin, serializers.ModelSerializer):
             "priority",
             "tags",
             "due_at",
+            "due_date",
+            "due_timezone",
             "recurrence",
             "created_at",
             "updated_at",
@@ -182,11 +204,17 @@ class TaskSerializer(StrictSerializerMixin, serializers.ModelSerializer):
         return plans[row]
 
     def validate(self, attrs):
-        if "recurrence" in attrs or "due_at" in attrs:
-            recurrence = attrs.get("recurrence", getattr(self.instance, "recurrence", None))
-            due_at = attrs.get("due_at", getattr(self.instance, "due_at", None))
+        # The task as this write leaves it: what a PATCH does not send stays as it is.
+        due = {name: attrs.get(name, getattr(self.instance, name, None)) for name in SCHEDULE_RULE_FIELDS}
+        if due["due_at"] is not None and due["due_date"] is not None:
+            message = "A task is due at a moment (due_at) or on a day (due_date), not both: set the other to null."
+            error = [serializers.ErrorDetail(message, code="one_due_only")]
+            raise serializers.ValidationError({"due_at": error, "due_date": error})
+        if not attrs.keys().isdisjoint(SCHEDULE_RULE_FIELDS):
             try:
-                recurrence_check_schedule(recurrence, due_at)
+                recurrence_check_schedule(
+                    due["recurrence"], due["due_at"], due_date=due["due_date"], due_timezone=due["due_timezone"]
+                )
             except InvalidRecurrence as e:
                 raise serializers.ValidationError({"recurrence": [serializers.ErrorDetail(str(e), code=e.code)]}) from e
         return attrs
@@ -221,6 +249,21 @@ class TaskSerializer(StrictSerializerMixin, serializers.ModelSerializer):
         return task
 
 
+class CompletedTaskSerializer(TaskSerializer):
+    """The answer of `/complete`: the task, and the next occurrence this completion created."""
+
+    next_occurrence = TaskSerializer(
+        source="created_occurrence",
+        read_only=True,
+        allow_null=True,
+        help_text="The next occurrence of a recurring task that this request created by completing it; "
+        "null when it created none (not recurring, the series ended, reopening, or created before).",
+    )
+
+    class Meta(TaskSerializer.Meta):
+        fields = [*TaskSerializer.Meta.fields, "next_occurrence"]
+
+
 class TaskCompleteSerializer(StrictSerializerMixin, serializers.Serializer):
     """Body of `/complete`: empty to toggle, or `{"completed": bool}` to set."""
 
@@ -245,6 +288,11 @@ class BulkResultSerializer(serializers.Serializer):
     created = serializers.ListField(
         child=serializers.IntegerField(),
         help_text="Ids of the next occurrences that completing recurring tasks created.",
+    )
+    removed = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text="Ids of the next occurrences that reopening removed: those the completion of a reopened task "
+        "had created and that nobody had edited or completed since.",
     )
 
 

@@ -7,7 +7,6 @@ writes of many rows at once take one number per owner.
 """
 
 from collections import Counter
-from datetime import datetime
 
 from django.conf import settings
 from django.db import router
@@ -21,7 +20,7 @@ from accounts.models import User
 from core.changes import change_next, changes_delete
 from tasks.models import Tag, Task
 from tasks.queries import task_count
-from tasks.recurrence import recurrence_next
+from tasks.recurrence import recurrence_next_due
 
 
 class LimitReached(exceptions.APIException):
@@ -64,8 +63,9 @@ def tags_resolve(*, owner: User, names: list[str]) -> list[Tag]:
     return [found[key] for key in wanted if key in found]
 
 
-def tags_prune(*, owner: User) -> None:
-    """Drops the owner's tags that no task uses any more, so they stop counting against the limit."""
+def tags_prune(*, owner: User | str) -> None:
+    """Drops the owner's (a user or their id) tags that no task uses any more, so they stop
+    counting against the limit."""
     Tag.objects.filter(owner=owner, tasks__isnull=True).delete()
 
 
@@ -79,9 +79,11 @@ def task_set_tags(*, task: Task, names: list[str]) -> None:
 def task_set_completed(*, task: Task, completed: bool) -> Task | None:
     """Completes or reopens a task (saving it) and returns the next occurrence it spawned, if any.
 
-    Completing a recurring task keeps it completed and creates the next one in the series,
-    once: reopening and completing again does not spawn a second. With the owner at the task
-    limit that is a LimitReached, before anything is written.
+    Completing a recurring task keeps it completed and creates the next one in the series.
+    Reopening it removes that occurrence while it is untouched (a misclicked completion undone),
+    so completing again creates it anew; one edited or completed since stays, and completing
+    again creates no second. With the owner at the task limit that is a LimitReached, before
+    anything is written.
     """
     following = _following(task) if completed and not task.completed else None
     if following is not None:
@@ -91,15 +93,20 @@ def task_set_completed(*, task: Task, completed: bool) -> Task | None:
     if following is not None:
         seqs = {task.owner_id: change_next(user=task.owner)}
         [spawned] = tasks_spawn_next_occurrences(following=[(task, following)], seqs=seqs)
+        spawned.tag_names = task.tag_names
         task.next_occurrence = spawned
+        changed.append("next_occurrence")
+    if not completed and task.completed and tasks_remove_untouched_occurrences(tasks=[task]):
+        task.next_occurrence = None
         changed.append("next_occurrence")
     task.set_completed(completed)
     task.save(update_fields=changed)  # Task.save adds version and updated_at
     return spawned
 
 
-def tasks_set_completed(*, tasks: list[Task], completed: bool) -> tuple[int, list[Task]]:
-    """`task_set_completed` for many locked tasks: how many changed, and the occurrences spawned.
+def tasks_set_completed(*, tasks: list[Task], completed: bool) -> tuple[int, list[Task], list[int]]:
+    """`task_set_completed` for many locked tasks: how many changed, the occurrences spawned, and
+    the ids of the untouched occurrences that reopening removed.
 
     All of them or none: when the spawned occurrences would take an owner past the task
     limit, LimitReached before anything is written. The occurrences are created in a few
@@ -113,6 +120,7 @@ def tasks_set_completed(*, tasks: list[Task], completed: bool) -> tuple[int, lis
     # One change per owner, their counters locked in one order (no deadlock between two owners' writers).
     seqs = {owner_id: change_next(user=owners[owner_id]) for owner_id in sorted(owners)}
     spawned = tasks_spawn_next_occurrences(following=following, seqs=seqs) if following else []
+    removed = [] if completed else tasks_remove_untouched_occurrences(tasks=changing)
     next_ids = {task.pk: new.pk for (task, _), new in zip(following, spawned, strict=True)}
     now = timezone.now()
     for owner_id, seq in seqs.items():
@@ -126,7 +134,25 @@ def tasks_set_completed(*, tasks: list[Task], completed: bool) -> tuple[int, lis
             change_seq=seq,
             **(links if any(pk in next_ids for pk in owned) else {}),
         )
-    return len(changing), spawned
+    return len(changing), spawned, removed
+
+
+def tasks_remove_untouched_occurrences(*, tasks: list[Task]) -> list[int]:
+    """Deletes the next occurrences of these (locked) tasks that are still as their completion
+    created them, never edited nor completed, and returns their ids; the tasks' links to them
+    become null in the database (`on_delete=SET_NULL`). Each is a deletion in its owner's feed."""
+    ids = [task.next_occurrence_id for task in tasks if task.next_occurrence_id is not None]
+    if not ids:
+        return []
+    # Locked, then checked: an edit that commits first keeps its occurrence.
+    occurrences = [t for t in Task.objects.filter(pk__in=ids).select_for_update() if t.untouched]
+    if not occurrences:
+        return []
+    owners = User.objects.in_bulk({t.owner_id for t in occurrences}, field_name="better_auth_id")
+    for owner_id in sorted(owners):
+        owned = [t.pk for t in occurrences if t.owner_id == owner_id]
+        tasks_delete(owner=owners[owner_id], tasks=Task.objects.filter(pk__in=owned))
+    return sorted(t.pk for t in occurrences)
 
 
 def _next_occurrences(links: dict[int, int]) -> RawSQL:
@@ -139,28 +165,25 @@ def _next_occurrences(links: dict[int, int]) -> RawSQL:
     return RawSQL(f"CASE id {whens} ELSE next_occurrence_id END", ())
 
 
-def _following(task: Task) -> tuple[datetime, str] | None:
+def _following(task: Task) -> dict | None:
     if not task.spawns_next_when_completed:
         return None
-    return recurrence_next(task.recurrence, task.due_at)
+    return recurrence_next_due(
+        task.recurrence, due_at=task.due_at, due_date=task.due_date, due_timezone=task.due_timezone
+    )
 
 
-def tasks_spawn_next_occurrences(
-    *, following: list[tuple[Task, tuple[datetime, str]]], seqs: dict[str, int]
-) -> list[Task]:
-    """Creates each task's next occurrence: same fields and tags, the given due date and rule,
-    stamped with its owner's change number in `seqs`.
+def tasks_spawn_next_occurrences(*, following: list[tuple[Task, dict]], seqs: dict[str, int]) -> list[Task]:
+    """Creates each task's next occurrence: same fields and tags, the given schedule (due date and
+    rule), stamped with its owner's change number in `seqs`.
 
     The caller links each task to its occurrence (`next_occurrence`) in the write that
     completes it.
     """
     spawned = Task.objects.bulk_create(
         [
-            Task(
-                **{**task.next_occurrence_values(), "due_at": due_at, "recurrence": rule},
-                change_seq=seqs[task.owner_id],
-            )
-            for task, (due_at, rule) in following
+            Task(**{**task.next_occurrence_values(), **schedule}, change_seq=seqs[task.owner_id])
+            for task, schedule in following
         ]
     )
     links = Task.tags.through.objects

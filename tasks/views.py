@@ -1,7 +1,3 @@
-from datetime import datetime, time, timedelta
-from importlib import resources
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
 from django.db import transaction
 from django.db.models import Count, Q
 from django.db.models.functions import Lower
@@ -9,31 +5,28 @@ from django.urls import reverse
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import generics, permissions, serializers, status, viewsets
+from rest_framework import generics, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from core.changes import FeedQuerySerializer, FeedSource, FeedView, feed_answer_serializer
-from core.openapi import ErrorSerializer, error_responses, names_pattern
+from core.openapi import ErrorSerializer, error_responses
 from tasks.conditional import etag_for, preconditions_check, task_etag
-from tasks.filters import TASK_LIST_PARAMETERS, TaskFilter
+from tasks.filters import TASK_LIST_PARAMETERS, TIME_ZONE_PARAMETER, TaskFilter, zone_of_request
 from tasks.idempotency import idempotent_create
-from tasks.models import Tag, Task
+from tasks.models import Tag, Task, TaskQuerySet
 from tasks.queries import DefaultPage, caller_task_locked, caller_task_row, caller_tasks, task_rows, with_tag_names
 from tasks.serializers import (
     BulkActionSerializer,
     BulkResultSerializer,
+    CompletedTaskSerializer,
     StatsSerializer,
     TagSerializer,
     TaskCompleteSerializer,
     TaskSerializer,
 )
 from tasks.services import task_set_completed, tasks_delete, tasks_set_completed
-
-# The zones `tz=` accepts: those of the pinned tzdata package, the same on every machine (the
-# system's own database varies), so the schema can state them exactly.
-TIME_ZONES = sorted(resources.files("tzdata").joinpath("zones").read_text().split())
 
 
 class PathUserIsCaller(permissions.BasePermission):
@@ -166,9 +159,11 @@ class TaskViewSet(viewsets.ModelViewSet):
     @extend_schema(
         summary="Toggle or set a task's completion",
         description='Without a body it toggles `completed`; `{"completed": true}` sets it. Completing a '
-        "recurring task also creates its next occurrence: at the task limit that is a 409 and nothing changes.",
+        "recurring task also creates its next occurrence, which the answer carries in `next_occurrence`: at the "
+        "task limit that is a 409 and nothing changes. Reopening it removes that occurrence again while nobody "
+        "has edited or completed it (an undone misclick leaves one open task); an edited one stays.",
         request=TaskCompleteSerializer,
-        responses={200: TaskSerializer, **error_responses(409)},
+        responses={200: CompletedTaskSerializer, **error_responses(409)},
     )
     @action(detail=True, methods=["patch"])
     @transaction.atomic
@@ -178,9 +173,10 @@ class TaskViewSet(viewsets.ModelViewSet):
         body.is_valid(raise_exception=True)
         task = self.task_for_write()
         completed = body.validated_data.get("completed", not task.completed)
+        task.created_occurrence = None
         if completed != task.completed:  # setting the value it has changes nothing, the version included
-            task_set_completed(task=task, completed=completed)
-        return self.task_response(task)
+            task.created_occurrence = task_set_completed(task=task, completed=completed)
+        return self.task_response(task, CompletedTaskSerializer(task, context=self.get_serializer_context()).data)
 
     @extend_schema(
         operation_id="bulkTasks",
@@ -201,65 +197,37 @@ class TaskViewSet(viewsets.ModelViewSet):
         if len(tasks) != len(ids):
             raise NotFound("One or more of these tasks do not exist; nothing was changed.")
         verb = body.validated_data["action"]
-        created = []
+        created, removed = [], []
         if verb == "delete":
             changed = tasks_delete(owner=request.user, tasks=self.get_queryset().filter(pk__in=ids))
         else:
-            changed, spawned = tasks_set_completed(tasks=tasks, completed=verb == "complete")
+            changed, spawned, removed = tasks_set_completed(tasks=tasks, completed=verb == "complete")
             created = sorted(task.pk for task in spawned)
-        return Response({"action": verb, "ids": sorted(ids), "changed": changed, "created": created})
+        return Response(
+            {"action": verb, "ids": sorted(ids), "changed": changed, "created": created, "removed": removed}
+        )
 
     @extend_schema(
         operation_id="getTaskStats",
         summary="Count the caller's tasks",
-        parameters=[
-            OpenApiParameter(
-                "tz",
-                str,
-                OpenApiParameter.QUERY,
-                default="UTC",
-                pattern=names_pattern(TIME_ZONES),
-                description="IANA time zone that decides what `due_today` means, e.g. `Europe/Paris`; "
-                "a name the time zone database does not know is a 400. The pattern lists the names the "
-                "server knows (the tz database of its tzdata package).",
-            )
-        ],
+        parameters=[TIME_ZONE_PARAMETER],
         responses={200: StatsSerializer, **error_responses(400)},
     )
     @action(detail=False, methods=["get"])
     def stats(self, request, *args, **kwargs):
         """Counts for the caller: total, pending, completed, overdue and due today (in `tz`)."""
-        zone = _zone_from(request.query_params.get("tz", "UTC"))
+        zone = zone_of_request(request)
         now = timezone.now()
-        today = datetime.combine(now.astimezone(zone).date(), time.min, tzinfo=zone)
-        pending = Q(completed=False)
         # One query; the aliases differ from the field names, which aggregate() would refuse.
         counts = self.get_queryset().aggregate(
             n_total=Count("id"),
-            n_pending=Count("id", filter=pending),
+            n_pending=Count("id", filter=Q(completed=False)),
             n_completed=Count("id", filter=Q(completed=True)),
-            n_overdue=Count("id", filter=pending & Q(due_at__lt=now)),
-            n_due_today=Count("id", filter=pending & Q(due_at__gte=today, due_at__lt=today + timedelta(days=1))),
+            n_overdue=Count("id", filter=TaskQuerySet.overdue_q(now, zone)),
+            n_due_today=Count("id", filter=TaskQuerySet.due_today_q(now, zone)),
         )
         counts = {name.removeprefix("n_"): value for name, value in counts.items()}
         return Response(StatsSerializer(counts).data)
-
-
-def _zone_from(name: str) -> ZoneInfo:
-    try:
-        if name not in TIME_ZONES:
-            raise ZoneInfoNotFoundError(name)
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise serializers.ValidationError(
-            {
-                "tz": [
-                    serializers.ErrorDetail(
-                        f"Unknown time zone {name[:64]!r}; use an IANA name like Europe/Paris.", code="invalid"
-                    )
-                ]
-            }
-        ) from None
 
 
 @extend_schema_view(get=extend_schema(operation_id="listTags", summary="List the caller's tags with task counts"))

@@ -12,7 +12,7 @@ examples never see each other's rows.
 
 import functools
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -77,10 +77,15 @@ valid_requests = load(fuzz_config("positive", max_examples=10))
 per_example = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
-# The one rule a request cannot show: whether the stored task has a due date, which a PATCH
-# setting `recurrence` (or clearing `due_at`) relies on. Everything else the server refuses,
-# the document states (tests/test_openapi.py), so a valid request is never refused otherwise.
-STORED_TASK_RULES = {("PATCH", "recurrence", "needs_due_at")}
+# The rules a request cannot show: whether the stored task has a due date, which a PATCH
+# setting `recurrence` (or clearing `due_at`) relies on, and which kind (`due_at` or `due_date`),
+# which a PATCH sending the other kind must clear. Everything else the server refuses, the
+# document states (tests/test_openapi.py), so a valid request is never refused otherwise.
+STORED_TASK_RULES = {
+    ("PATCH", "recurrence", "needs_due_at"),
+    ("PATCH", "due_at", "one_due_only"),
+    ("PATCH", "due_date", "one_due_only"),
+}
 
 
 @schemathesis.check
@@ -109,7 +114,8 @@ def requests_in_the_test_transaction():
 
 
 def seed_tasks(owner: User) -> list[Task]:
-    """A plain task, a completed tagged one, and a recurring one with a due date."""
+    """A plain task, a completed tagged one, a recurring one with a due date in a zone, and an
+    all-day recurring one."""
     return [
         make_task(owner, title="Buy milk"),
         make_task(owner, title="File taxes", completed=True, priority=Priority.HIGH),
@@ -117,8 +123,10 @@ def seed_tasks(owner: User) -> list[Task]:
             owner,
             title="Water plants",
             due_at=datetime(2026, 1, 5, 9, tzinfo=UTC),
+            due_timezone="Europe/Berlin",
             recurrence="FREQ=WEEKLY;BYDAY=MO",
         ),
+        make_task(owner, title="Pay rent", due_date=date(2026, 1, 31), recurrence="FREQ=MONTHLY"),
     ]
 
 

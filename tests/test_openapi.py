@@ -16,7 +16,7 @@ from jsonschema import Draft4Validator
 from tasks.fields import parse_rfc3339
 from tasks.recurrence import RANGES
 from tasks.serializers import TaskSerializer
-from tasks.views import TIME_ZONES, _zone_from
+from tasks.zones import TIME_ZONES, zone_named
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMITTED = ROOT / "openapi.yaml"
@@ -141,7 +141,7 @@ def test_the_documented_time_zones_are_exactly_the_ones_stats_accepts(generated,
     zones = [name for name in TIME_ZONES if re.fullmatch(tz["schema"]["pattern"], name)]
     assert zones == TIME_ZONES and {"UTC", "Europe/Paris", "America/New_York", "Etc/GMT+5"} <= set(zones)
     for name in zones:
-        assert _zone_from(name).key == name
+        assert zone_named(name).key == name
     assert alice_client.get("/api/tasks/stats", {"tz": zones[-1]}).status_code == 200
     # Names a system's own time zone database may hold besides, and near misses: refused both ways.
     for name in ["localtime", "posixrules", "\n", "UTC\n", "Europe/", "Etc/GMT+", "europe/paris"]:
@@ -250,3 +250,39 @@ def test_date_times_the_server_refuses_are_outside_the_pattern(alice_client, val
     response = alice_client.get("/api/tasks", {"due_before": value})
     assert response.status_code == 400
     assert list(response.json()["fields"]) == ["due_before"]
+
+
+DATE = TASK_REQUEST["properties"]["due_date"]
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(value=st.from_regex(DATE["pattern"], fullmatch=True))
+def test_every_date_the_pattern_admits_is_accepted(value):
+    body = TaskSerializer(data={"title": "Pay rent", "due_date": value})
+    assert body.is_valid(), (value, body.errors)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["0000-01-01", "2026-02-29", "2100-02-29", "2026-04-31", "2026-1-05", "2026-01-05T00:00:00Z", "10000-01-01"],
+)
+def test_dates_the_server_refuses_are_outside_the_pattern(alice_client, value):
+    assert not re.fullmatch(DATE["pattern"], value)
+    response = alice_client.post("/api/tasks", {"title": "x", "due_date": value}, format="json")
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == ["due_date"]
+
+
+def test_every_time_zone_parameter_and_field_states_the_same_zones(generated):
+    document = yaml.safe_load(generated)
+    patterns = {
+        (path, method): parameter["schema"]["pattern"]
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+        for parameter in operation.get("parameters", [])
+        if parameter["name"] == "tz"
+    }
+    assert {path for path, _ in patterns} == {"/api/tasks", "/api/{user_id}/tasks", "/api/tasks/stats"}
+    patterns["due_timezone"] = document["components"]["schemas"]["TaskRequest"]["properties"]["due_timezone"]["pattern"]
+    assert len(set(patterns.values())) == 1
+    assert all(re.fullmatch(next(iter(patterns.values())), name) for name in TIME_ZONES)

@@ -17,6 +17,7 @@ def test_it_completes_several_tasks(alice_client, alice):
         "ids": sorted([t.id for t in tasks] + [done.id]),
         "changed": 3,
         "created": [],
+        "removed": [],
     }
     assert Task.objects.filter(completed=True, completed_at__isnull=False).count() == 4
 

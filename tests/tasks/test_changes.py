@@ -148,6 +148,22 @@ def test_completing_a_recurring_task_feeds_it_and_its_next_occurrence_once_each(
     assert synced.tasks == listed(alice_client)
 
 
+def test_reopening_feeds_the_task_and_the_deletion_of_its_untouched_next_occurrence(alice_client, alice):
+    task = make_task(alice, title="water the plants", due_at=timezone.now(), recurrence="FREQ=DAILY")
+    alice_client.patch(f"/api/tasks/{task.id}/complete")
+    spawned = Task.objects.exclude(pk=task.pk).get()
+    synced = Replica(alice_client)
+    synced.sync()
+    alice_client.patch(f"/api/tasks/{task.id}/complete", {"completed": False}, format="json")
+    assert synced.changes() == ([task.id], [spawned.id])
+    assert synced.tasks == listed(alice_client)
+    alice_client.patch(f"/api/tasks/{task.id}/complete")
+    alice_client.post("/api/tasks/bulk", {"action": "reopen", "ids": [task.id]}, format="json")
+    changed, deleted = synced.changes()
+    assert changed == [task.id] and len(deleted) == 1
+    assert synced.tasks == listed(alice_client)
+
+
 def test_a_bulk_action_feeds_each_task_once(alice_client, alice):
     tasks = [make_task(alice, title=f"task {i}") for i in range(3)]
     recurring = make_task(alice, title="recurring", due_at=timezone.now(), recurrence="FREQ=WEEKLY")

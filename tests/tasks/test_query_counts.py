@@ -8,7 +8,8 @@ from tasks.models import Tag, Task
 from tests.auth import client_for
 
 # A page: its rows (1; on PostgreSQL with their tags), the tags of the whole page (1, not on
-# PostgreSQL) and the total count (1, only when the page does not show where the list ends).
+# PostgreSQL) and the total count (1, only when the page does not show where the list ends);
+# sorted by due date, whether the caller has all-day tasks (1, tasks.filters.due_moment).
 LIST_QUERIES = 3
 # Authentication reads the user row on a user's first request, and not again for a while.
 FIRST_REQUEST_AUTH_QUERIES = 1

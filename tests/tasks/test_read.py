@@ -17,6 +17,8 @@ def test_it_returns_the_callers_task(alice_client, alice):
         "priority": "none",
         "tags": [],
         "due_at": None,
+        "due_date": None,
+        "due_timezone": None,
         "recurrence": None,
         "created_at": body["created_at"],
         "updated_at": body["updated_at"],

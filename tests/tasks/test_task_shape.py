@@ -40,6 +40,13 @@ def stored_json(task_id: int) -> bytes:
     return JSONRenderer().render(plain_drf(Task.objects.prefetch_related("tags").get(pk=task_id)))
 
 
+def stored_completion_json(task_id: int, created_id: int | None) -> bytes:
+    """A `/complete` answer as stored: the task, and the occurrence it created (or null)."""
+    task = plain_drf(Task.objects.prefetch_related("tags").get(pk=task_id))
+    created = None if created_id is None else plain_drf(Task.objects.prefetch_related("tags").get(pk=created_id))
+    return JSONRenderer().render({**task, "next_occurrence": created})
+
+
 def stored_list_json(task_ids: list[int]) -> bytes:
     by_id = {task.pk: task for task in Task.objects.prefetch_related("tags").filter(pk__in=task_ids)}
     return JSONRenderer().render([plain_drf(by_id[pk]) for pk in task_ids])
@@ -118,7 +125,7 @@ def test_write_answers_are_what_drf_renders_for_the_stored_task(alice_client, al
     for _ in range(2):  # complete, then reopen
         toggled = alice_client.patch(f"/api/tasks/{with_tags.json()['id']}/complete", format="json")
         assert toggled.status_code == 200
-        assert toggled.content == stored_json(with_tags.json()["id"])
+        assert toggled.content == stored_completion_json(with_tags.json()["id"], None)
     patched = alice_client.patch(f"/api/tasks/{task_id}", {"tags": ["x"], "completed": True}, format="json")
     assert patched.content == stored_json(task_id)
     replaced = alice_client.put(f"/api/tasks/{task_id}", {"title": "replaced", "tags": ["y", "X"]}, format="json")
@@ -136,8 +143,8 @@ def test_completing_a_recurring_task_answers_both_as_stored(alice_client, alice)
     )
     task.tags.set([Tag.objects.create(owner=alice, name="routine")])
     completed = alice_client.patch(f"/api/tasks/{task.pk}/complete", format="json")
-    assert completed.content == stored_json(task.pk)
     task.refresh_from_db()
+    assert completed.content == stored_completion_json(task.pk, task.next_occurrence_id)
     following = alice_client.get(f"/api/tasks/{task.next_occurrence_id}").json()
     assert {k: following[k] for k in ("title", "description", "priority", "tags", "recurrence", "due_at")} == {
         "title": "weekly",

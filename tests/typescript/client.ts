@@ -5,6 +5,7 @@ import createClient from "openapi-fetch";
 import type { components, paths } from "./api";
 
 export type Task = components["schemas"]["Task"];
+export type CompletedTask = components["schemas"]["CompletedTask"];
 export type NewTask = components["schemas"]["TaskRequest"];
 export type TaskChanges = components["schemas"]["PatchedTaskRequest"];
 export type Stats = components["schemas"]["Stats"];
@@ -49,7 +50,8 @@ export async function patchTask(api: Client, id: number, changes: TaskChanges, e
   return data;
 }
 
-export async function toggleTask(api: Client, id: number): Promise<Task> {
+/** The task toggled, and the next occurrence that completing it created (or null). */
+export async function toggleTask(api: Client, id: number): Promise<CompletedTask> {
   const { data, error, response } = await api.PATCH("/api/tasks/{id}/complete", {
     params: { path: { id: String(id) } },
   });
@@ -95,19 +97,30 @@ export async function example(api: Client): Promise<string> {
     priority: ["high", "medium"],
     tag: ["home"],
     due_before: "2026-02-01T00:00:00Z",
+    tz: "America/New_York",
     sort: "priority,due_date",
     limit: 20,
   });
   const created = await createTask(
     api,
-    { title: "Water plants", priority: "low", tags: ["home"], due_at: "2026-01-05T09:00:00Z", recurrence: "FREQ=WEEKLY" },
+    {
+      title: "Water plants",
+      priority: "low",
+      tags: ["home"],
+      due_at: "2026-01-05T09:00:00Z",
+      due_timezone: "Europe/Berlin",
+      recurrence: "FREQ=WEEKLY",
+    },
     "create-water-plants-1",
   );
+  await createTask(api, { title: "Pay rent", due_date: "2026-01-31", recurrence: "FREQ=MONTHLY" }, "create-rent-1");
   const renamed = await patchTask(api, created.id, { title: "Water the plants", due_at: null }, `"${created.id}-1"`);
   const toggled = await toggleTask(api, renamed.id);
+  const next: Task | null = toggled.next_occurrence;
   const done: BulkResult = await completeAll(api, tasks.map((task) => task.id));
   const counts = await stats(api, "Europe/Paris");
   const synced = await sync(api, await sync(api, { tasks: new Map() }));
   const completedAt: string | null = toggled.completed_at;
-  return `${total} shown, ${done.changed} completed, ${counts.pending} pending, ${synced.tasks.size} synced, last at ${completedAt ?? "never"}`;
+  const nextDue = next ? (next.due_at ?? next.due_date) : null;
+  return `${total} shown, ${done.changed} completed (${done.created.length} next, ${done.removed.length} removed), ${counts.pending} pending, ${synced.tasks.size} synced, last at ${completedAt ?? "never"}, next ${nextDue ?? "none"}`;
 }

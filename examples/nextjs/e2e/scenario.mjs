@@ -88,8 +88,9 @@ async function fillCredentials(page, person) {
   await waitForText(page, `${person.name}’s tasks`);
 }
 
-/** Fills the task form's fields that are given; `due` is a datetime-local value. */
-async function fillTaskForm(page, { title, description, priority, tags, due }) {
+/** Fills the task form's fields that are given; `due` is a datetime-local value, `dueDate` a
+ * date for an all-day task, `repeat` a recurrence preset's rule. */
+async function fillTaskForm(page, { title, description, priority, tags, due, dueDate, repeat }) {
   await page.bringToFront();
   const replace = async (selector, text) => {
     await page.$eval(selector, (el) => (el.value = ""));
@@ -100,7 +101,30 @@ async function fillTaskForm(page, { title, description, priority, tags, due }) {
   if (priority !== undefined) await page.select("form [name=priority]", priority);
   if (tags !== undefined) await replace("form [name=tags]", tags);
   if (due !== undefined) await page.$eval("form [name=due_at]", (el, value) => (el.value = value), due);
+  if (dueDate !== undefined) {
+    await page.click("form [name=all_day]");
+    await page.waitForSelector("form [name=due_date]", WAIT);
+    await page.$eval("form [name=due_date]", (el, value) => (el.value = value), dueDate);
+  }
+  if (repeat !== undefined) await page.select("form [name=recurrence]", repeat);
   await page.click("form button[type=submit]");
+}
+
+/** Waits for a row with this title, completion and due text (`2030-03-11 09:00`). */
+async function waitForDueRow(page, title, completed, due) {
+  await page.waitForFunction(
+    (want) =>
+      [...document.querySelectorAll("ul.tasks li")].some(
+        (row) =>
+          JSON.stringify([
+            row.querySelector(".title").textContent,
+            row.querySelector("input[type=checkbox]").checked,
+            row.querySelector(".due")?.textContent,
+          ]) === want,
+      ),
+    WAIT,
+    JSON.stringify([title, completed, due]),
+  );
 }
 
 async function toggle(page, title) {
@@ -528,6 +552,50 @@ step("The list pages through many tasks", async () => {
   await waitForList(alice, firstPage);
   const list = await apiAs(ALICE, "/api/tasks?limit=10");
   assert.equal(list.headers.get("x-total-count"), "12");
+});
+
+step("A weekly 09:00 task in New York stays at 09:00 local across the change to daylight saving", async () => {
+  const newYork = await aliceBrowser.newPage();
+  try {
+    await newYork.emulateTimezone("America/New_York");
+    await newYork.goto(`${APP_URL}/tasks`);
+    await waitForText(newYork, "Alice’s tasks");
+    // Monday 4 March 2030, 09:00 EST; the clocks spring forward on Sunday 10 March.
+    await fillTaskForm(newYork, { title: "Standup", due: "2030-03-04T09:00", repeat: "FREQ=WEEKLY" });
+    await waitForDueRow(newYork, "Standup", false, "2030-03-04 09:00");
+    const standup = await taskOf(ALICE, "Standup");
+    assert.equal(standup.due_at, "2030-03-04T14:00:00Z");
+    assert.equal(standup.due_timezone, "America/New_York", "the form sends the browser's zone");
+    assert.equal(standup.recurrence, "FREQ=WEEKLY");
+    await toggle(newYork, "Standup");
+    // The next occurrence: Monday 11 March, 09:00 EDT, which is an hour earlier in UTC.
+    await waitForDueRow(newYork, "Standup", false, "2030-03-11 09:00");
+    await waitForDueRow(newYork, "Standup", true, "2030-03-04 09:00");
+    await waitForText(newYork, "Next: Standup, 2030-03-11 09:00");
+    const open = (await tasksOf(ALICE)).filter((t) => t.title === "Standup" && !t.completed);
+    assert.deepEqual(
+      open.map((t) => [t.due_at, t.due_timezone]),
+      [["2030-03-11T13:00:00Z", "America/New_York"]],
+    );
+  } finally {
+    await newYork.close();
+  }
+});
+
+step("An all-day task shows its date, and its description, priority and tags", async () => {
+  await fillTaskForm(alice, {
+    title: "Pay rent",
+    description: "Before noon",
+    priority: "high",
+    tags: "home",
+    dueDate: "2030-03-31",
+    repeat: "FREQ=MONTHLY",
+  });
+  await waitForDueRow(alice, "Pay rent", false, "2030-03-31 (all day)");
+  const shown = await (await row(alice, "Pay rent")).evaluate((li) => li.innerText);
+  for (const text of ["Before noon", "high", "#home", "monthly"]) assert.ok(shown.includes(text), text);
+  const rent = await taskOf(ALICE, "Pay rent");
+  assert.deepEqual([rent.due_date, rent.due_at, rent.recurrence], ["2030-03-31", null, "FREQ=MONTHLY"]);
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 import Link from "next/link";
 import { useState } from "react";
 import { type ApiError, type NewTask, type Task, api, errorMessage } from "@/lib/api";
-import { TaskForm } from "./task-form";
+import { REPEATS, TaskForm, localDateTime } from "./task-form";
 import { useSignedIn } from "./use-signed-in";
 import { useTaskFeed } from "./use-task-feed";
 
@@ -34,6 +34,7 @@ export default function TasksPage() {
   const [status, setStatus] = useState<(typeof STATUSES)[number]>("all");
   const [offset, setOffset] = useState(0);
   const [writeError, setWriteError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
   const feed = useTaskFeed(Boolean(user?.id));
   const page = feed.tasks && pageOf(feed.tasks, status, offset);
   const error = writeError ?? feed.error;
@@ -50,10 +51,13 @@ export default function TasksPage() {
   }
 
   async function toggle(task: Task) {
-    const { error, response } = await api.PATCH("/api/tasks/{id}/complete", {
+    const { data, error, response } = await api.PATCH("/api/tasks/{id}/complete", {
       params: { path: { id: String(task.id) } },
     });
     setWriteError(response.ok ? null : errorMessage(error, response));
+    // The answer names the occurrence a recurring task's completion created.
+    const following = data?.next_occurrence;
+    setNotice(following ? `Next: ${following.title}, ${dueText(following)}` : null);
     await feed.sync();
   }
 
@@ -93,6 +97,7 @@ export default function TasksPage() {
           {error}
         </p>
       )}
+      {notice && <p id="notice">{notice}</p>}
 
       {page && (
         <>
@@ -109,9 +114,17 @@ export default function TasksPage() {
                   onChange={() => toggle(task)}
                 />
                 <span className="title">{task.title}</span>
+                {(task.due_at || task.due_date) && (
+                  <time className="due" dateTime={task.due_at ?? task.due_date ?? undefined}>
+                    {dueText(task)}
+                  </time>
+                )}
+                {task.recurrence && <span className="repeat muted">↻ {repeatText(task.recurrence)}</span>}
                 <span className="muted">
-                  {task.priority !== "none" && task.priority} {task.tags?.map((tag) => `#${tag}`).join(" ")}
+                  {task.priority !== "none" && <span className="priority">{task.priority}</span>}{" "}
+                  {task.tags?.map((tag) => `#${tag}`).join(" ")}
                 </span>
+                {task.description && <span className="description muted">{task.description}</span>}
                 <Link href={`/tasks/${task.id}`}>Edit</Link>
                 <button type="button" onClick={() => remove(task)}>
                   Delete
@@ -134,4 +147,14 @@ export default function TasksPage() {
       <TaskForm submitLabel="Add task" onSubmit={create} />
     </>
   );
+}
+
+/** When a task is due, in the browser's time zone: `2030-03-11 09:00`, or `2030-03-11 (all day)`. */
+function dueText(task: Task): string {
+  if (task.due_date) return `${task.due_date} (all day)`;
+  return localDateTime(task.due_at)?.replace("T", " ") ?? "";
+}
+
+function repeatText(rule: string): string {
+  return REPEATS.find(([, preset]) => preset === rule)?.[0] ?? rule;
 }

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tasks", "0006_task_updated_at_one_moment"),
+        ("tasks", "0007_task_due_date_timezone"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
