@@ -34,8 +34,8 @@ graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "25"))
 # An idle keep-alive connection (and a new one that has not sent its request yet) stays open
 # this long. Longer than the usual proxy and load-balancer idle timeouts (60 s), so the server
 # never closes a connection the proxy is about to reuse (that race answers a 502), and a browser
-# that waits a few seconds between requests keeps its connection: with 5 s, 2,000 connections
-# waiting 4-8 s between requests got over 1,500 socket errors (bench/README.md). It also bounds
+# that waits a few seconds between requests keeps its connection (bench/README.md, "Many
+# connections, slow clients and fair database turns"). It also bounds
 # how long a request's line and headers may take to arrive; then the connection is dropped.
 # A waiting connection costs a greenlet; a graceful stop closes them after 2 s.
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "75"))
@@ -46,10 +46,9 @@ worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", "2000"))
 
 # Recycle workers now and then so a slow leak cannot grow for ever; the jitter keeps them
 # from all restarting at once. A recycle closes the worker's keep-alive connections (a client
-# sending on one as it closes sees an error: 221 of them in one benchmark run with 2,000
-# connections at 20,000) and starts a process with cold caches, so it must be rare: at 300
-# requests/s a worker lives about 5 minutes, at 10 requests/s about 3 hours. The soak
-# (bench/README.md) shows RSS flat.
+# sending on one as it closes sees an error) and starts a process with cold caches, so it must
+# be rare: a worker lives minutes under heavy load, hours under light load. The soak
+# (bench/README.md, "Targets", memory) shows RSS flat.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "100000"))
 max_requests_jitter = max_requests // 10
 

@@ -33,7 +33,7 @@ def _user_read(using: str) -> CompiledQuery:
 
 def user_by_subject(better_auth_id: str, using: str = DEFAULT_DB_ALIAS) -> User | None:
     """The user a token subject names, with API_USER_FIELDS loaded; compiled once per process
-    (bench/README.md, "Issue 13": "The user read compiled once ... stays")."""
+    (bench/README.md, "Fast paths that stay": "The user read compiled once")."""
     users = _user_read(using).instances(subject=better_auth_id)
     return users[0] if users else None
 

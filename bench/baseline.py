@@ -1,7 +1,8 @@
 """The benchmark's yardstick: the four benchmarked routes as a bare WSGI app.
 
-psycopg, PyJWT and orjson only, on the same tables with the same queries, answering the same
-JSON bytes as the API. It is what a careful hand-written service would cost; the API's figures
+psycopg, PyJWT and orjson only in the request path, on the same tables with the same queries,
+answering the same JSON bytes as the API; the task's columns and JSON are read once at start
+from the task model and `TaskSerializer` (`TaskShape`). It is what a careful hand-written service would cost; the API's figures
 are reported as ratios to it. It leaves out what the framework adds on purpose (user
 provisioning and deactivation, tags on writes, recurrence, request logs): see bench/README.md.
 
@@ -19,16 +20,16 @@ import orjson
 import psycopg
 from psycopg_pool import ConnectionPool
 
+from bench.task_shape import TaskShape
+
 SECRET = os.environ["BETTER_AUTH_SECRET"]
 ORIGIN = os.environ.get("BETTER_AUTH_URL", "http://localhost:3000").rstrip("/")
 DATABASE_URL = os.environ["DATABASE_URL"]
 MAX_TASKS_PER_USER = 10_000
 
-PRIORITIES = ["none", "low", "medium", "high"]
-COLUMNS = (
-    "id, user_id, title, description, completed, completed_at, priority, due_at, due_date, due_timezone, recurrence,"
-    " created_at, updated_at"
-)
+
+TASK = TaskShape()
+COLUMNS = ", ".join(TASK.columns)
 # Reads bring each task's tag names along, as the API's do on PostgreSQL (tasks.serializers.task_rows).
 TAG_NAMES = (
     "ARRAY(SELECT t.name FROM tasks_task_tags tt JOIN tasks_tag t ON t.id = tt.tag_id WHERE tt.task_id = tasks_task.id)"
@@ -38,6 +39,10 @@ ROWS_WITH_TAGS = f"SELECT {COLUMNS}, {TAG_NAMES} FROM tasks_task"
 PAGE = (
     f"SELECT {COLUMNS}, {TAG_NAMES}, (SELECT COUNT(*) FROM tasks_task WHERE user_id = %s) FROM tasks_task"
     " WHERE user_id = %s ORDER BY created_at DESC, id DESC LIMIT %s OFFSET %s"
+)
+INSERT = (
+    f"INSERT INTO tasks_task (user_id, title, description, priority, {', '.join(TASK.defaults)})"
+    f" VALUES (%s, %s, %s, %s, {', '.join(['%s'] * len(TASK.defaults))}) RETURNING {COLUMNS}"
 )
 DETAIL = re.compile(r"^/api/tasks/([0-9]{1,18})(/complete)?/?$")
 
@@ -57,40 +62,6 @@ def borrowed_connection():
         size = int(os.environ.get("DATABASE_POOL_MAX_SIZE") or 4)
         _pool = ConnectionPool(DATABASE_URL, min_size=size, max_size=size, kwargs={"autocommit": True}, timeout=60)
     return _pool.connection()
-
-
-def task_json(row: tuple, tags: list[str]) -> dict:
-    (
-        id_,
-        user_id,
-        title,
-        description,
-        completed,
-        completed_at,
-        priority,
-        due_at,
-        due_date,
-        zone,
-        rule,
-        created,
-        updated,
-    ) = row
-    return {
-        "id": id_,
-        "user_id": user_id,
-        "title": title,
-        "description": description,
-        "completed": completed,
-        "completed_at": completed_at,
-        "priority": PRIORITIES[priority],
-        "tags": sorted(tags, key=str.casefold),
-        "due_at": due_at,
-        "due_date": due_date,
-        "due_timezone": zone,
-        "recurrence": rule,
-        "created_at": created,
-        "updated_at": updated,
-    }
 
 
 def caller(environ) -> str:
@@ -130,7 +101,7 @@ def list_tasks(environ, user_id: str):
             total = rows[0][-1]
         else:
             total = cur.execute("SELECT COUNT(*) FROM tasks_task WHERE user_id = %s", (user_id,)).fetchone()[0]
-        tasks = [task_json(row[:-2], row[-2]) for row in rows]
+        tasks = [TASK.json(row, row[-2]) for row in rows]
     base = f"{environ.get('HTTP_X_FORWARDED_PROTO', 'http')}://{environ['HTTP_HOST']}{environ['PATH_INFO']}"
     links = []
     if offset + limit < total:
@@ -147,7 +118,7 @@ def get_task(user_id: str, task_id: int):
         row = cur.execute(f"{ROWS_WITH_TAGS} WHERE id = %s AND user_id = %s", (task_id, user_id)).fetchone()
         if row is None:
             raise Answer(404, {"code": "not_found", "message": "Not found."})
-        return 200, task_json(row[:-1], row[-1]), []
+        return 200, TASK.json(row, row[-1]), []
 
 
 def create_task(environ, user_id: str):
@@ -162,7 +133,7 @@ def create_task(environ, user_id: str):
         not 1 <= len(title) <= 200
         or not isinstance(description, str)
         or len(description) > 1000
-        or priority not in PRIORITIES
+        or priority not in TASK.priorities
     ):
         raise Answer(400, {"code": "validation_failed", "message": "Invalid task."})
     now = datetime.now(UTC)
@@ -172,13 +143,10 @@ def create_task(environ, user_id: str):
         if count >= MAX_TASKS_PER_USER:
             raise Answer(409, {"code": "task_limit_reached", "message": "Too many tasks."})
         seq = cur.execute(NEXT_CHANGE, (user_id,)).fetchone()[0]
-        row = cur.execute(
-            "INSERT INTO tasks_task (user_id, title, description, completed, priority, created_at, updated_at, version,"
-            f" change_seq) VALUES (%s, %s, %s, false, %s, %s, %s, 1, %s) RETURNING {COLUMNS}",
-            (user_id, title, description, PRIORITIES.index(priority), now, now, seq),
-        ).fetchone()
+        defaults = [seq if column == "change_seq" else default(now) for column, default in TASK.defaults.items()]
+        row = cur.execute(INSERT, (user_id, title, description, TASK.priorities[priority], *defaults)).fetchone()
     location = f"{environ.get('HTTP_X_FORWARDED_PROTO', 'http')}://{environ['HTTP_HOST']}/api/tasks/{row[0]}"
-    return 201, task_json(row, []), [("Location", location)]
+    return 201, TASK.json(row, []), [("Location", location)]
 
 
 # The user's next change number for the change feed, its counter row locked (core/changes.py).
@@ -211,7 +179,7 @@ def toggle_task(environ, user_id: str, task_id: int):
             (completed, completed_at, now, seq, task_id),
         ).fetchone()
         # The API's `/complete` answer also names the occurrence it created: none here (no recurrence).
-        return 200, {**task_json(row, found[2]), "next_occurrence": None}, []
+        return 200, {**TASK.json(row, found[2]), "next_occurrence": None}, []
 
 
 def read_json(environ) -> dict:

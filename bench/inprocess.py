@@ -168,6 +168,7 @@ def main(argv=None) -> int:
     os.environ["LOG_LEVEL"] = "WARNING"
     import subprocess
 
+    run.setup_django(env)
     if fresh:
         subprocess.run(
             [sys.executable, "manage.py", "migrate", "--noinput"],
@@ -178,7 +179,6 @@ def main(argv=None) -> int:
         )
         seed.seed(database_url, dataset)
     max_seeded = seed.seeded_max_task_id(database_url)
-    run.setup_django(env)
     users_path = ROOT / "bench" / "results" / "profile-users.txt"
     users_path.parent.mkdir(parents=True, exist_ok=True)
     seed.users_file(database_url, dataset, users_path, token_for=run.token_for)

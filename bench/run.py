@@ -380,8 +380,8 @@ def main(argv=None) -> int:
                 [*manage, "collectstatic", "--noinput"], cwd=checkout, env=env, check=True, stdout=subprocess.DEVNULL
             )
         subprocess.run(shlex.split(procfile("release")), cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
-        seed.seed(env["DATABASE_URL"], dataset)
         setup_django(env)
+        seed.seed(env["DATABASE_URL"], dataset)
         users = args.out / "users.txt"
         seed.users_file(env["DATABASE_URL"], dataset, users, token_for=token_for)
         max_seeded = seed.seeded_max_task_id(env["DATABASE_URL"])

@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 
+from bench.task_shape import TaskShape
+
 TAGS_PER_USER = 3
 PRIORITIES = 4
 
@@ -70,10 +72,25 @@ class Progress:
 
 
 LAST_SEEN_SPREAD_S = 300
+TASK_COLUMNS = [
+    "id",
+    "user_id",
+    "title",
+    "description",
+    "completed",
+    "completed_at",
+    "priority",
+    "due_at",
+    "recurrence",
+    "created_at",
+    "updated_at",
+    "version",
+]
 
 
 def seed(conninfo: str, dataset: Dataset) -> None:
-    """Users, three tags each, tasks (every third one tagged) with explicit ids, then ANALYZE."""
+    """Users, three tags each, tasks (every third one tagged) with explicit ids, then ANALYZE.
+    Needs Django set up (bench.run.setup_django) for the task's other columns."""
     now = datetime.now(UTC)
     with psycopg.connect(conninfo) as conn, conn.cursor() as cur:
         progress = Progress("users", dataset.users)
@@ -101,10 +118,9 @@ def seed(conninfo: str, dataset: Dataset) -> None:
         progress = Progress("tasks", dataset.total_tasks)
         links = []
         task_id = 0
-        with cur.copy(
-            "COPY tasks_task (id, user_id, title, description, completed, completed_at, priority, due_at,"
-            " recurrence, created_at, updated_at, version, change_seq) FROM STDIN"
-        ) as copy:
+        # Columns this seeder does not vary (a new task field) get their model default.
+        others = {column: default for column, default in TaskShape().defaults.items() if column not in TASK_COLUMNS}
+        with cur.copy(f"COPY tasks_task ({', '.join([*TASK_COLUMNS, *others])}) FROM STDIN") as copy:
             for n in range(dataset.users):
                 owner, count = user_id(n), dataset.tasks_of(n)
                 for i in range(count):
@@ -126,7 +142,7 @@ def seed(conninfo: str, dataset: Dataset) -> None:
                             created,
                             created,
                             1,
-                            0,
+                            *(default(created) for default in others.values()),
                         )
                     )
                     if i % 3 == 0:

@@ -5,7 +5,7 @@
 Django's psycopg 3 backend registers a Python subclass of psycopg's `timestamptz` loader on
 every connection, to stamp each value with Django's time zone. A Python subclass cannot use
 psycopg's C implementation, so every timestamp of every row is parsed in Python, 4 of them per
-task (bench/README.md, "Issue 13", row "timestamps through psycopg's C loader"). When Django's
+task (bench/README.md, "Fast paths that stay", row "timestamps through psycopg's C loader"). When Django's
 zone and the session's are both UTC (Django sets the session's), the C loader already answers
 `datetime` values in `datetime.timezone.utc`, the same values, so this registers a C-based
 loader carrying the `timezone` attribute Django compares before it would register its own
@@ -17,7 +17,7 @@ Building and compiling a queryset costs more Python than the database spends run
 query. `CompiledQuery` keeps the SQL the ORM compiles for a queryset whose varying values are
 `Param`s (named parameters), and runs it with the request's values: as model instances
 built as the ORM builds them, or as the values() rows it would give, converters included
-(tasks/queries.py; bench/README.md, "Issue 13", row "hot reads compiled").
+(tasks/queries.py; bench/README.md, "Fast paths that stay", row "hot reads compiled").
 """
 
 import datetime

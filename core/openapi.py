@@ -5,6 +5,8 @@ statuses it can really answer, in the one `Error` shape; request bodies refuse u
 properties as the server does.
 """
 
+import re
+
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
@@ -215,6 +217,22 @@ def _document_conditional_requests(path: str, method: str, operation: dict) -> N
             responses[status].setdefault("headers", {})["ETag"] = ETAG
 
 
+# A path parameter of digits only (a row's id, `[0-9]{1,18}` in its route) is a number to clients.
+DIGITS_ONLY = re.compile(r"\^\[0-9\]\{1,([0-9]+)\}\$")
+
+
+def _type_path_ids(operation: dict) -> None:
+    for parameter in operation.get("parameters", []):
+        digits = parameter["in"] == "path" and DIGITS_ONLY.fullmatch(parameter["schema"].get("pattern", ""))
+        if digits:
+            parameter["schema"] = {
+                "type": "integer",
+                "format": "int64",
+                "minimum": 0,
+                "maximum": 10 ** int(digits[1]) - 1,
+            }
+
+
 def postprocess_schema(result, generator, request, public):
     """Adds the errors every operation can answer, conditional requests and idempotent creates,
     and closes request bodies to unknown fields.
@@ -226,6 +244,7 @@ def postprocess_schema(result, generator, request, public):
     for path, operations in result["paths"].items():
         for method, operation in operations.items():
             _document_conditional_requests(path, method, operation)
+            _type_path_ids(operation)
             statuses = [500]
             if operation.get("security"):
                 statuses += [401, 403, 429, 503]
@@ -243,7 +262,9 @@ def postprocess_schema(result, generator, request, public):
         if name.endswith("Request"):
             component["additionalProperties"] = False
         if name == "TaskRequest":
-            component.update(RECURRENCE_NEEDS_DUE_AT)
+            # Inside an allOf, so generated types keep the object's required fields and enums
+            # whichever branch applies (openapi-typescript makes a bare anyOf a union with `{}`).
+            component["allOf"] = [RECURRENCE_NEEDS_DUE_AT]
         if name == "PatchedTaskRequest":
             component.update(ONE_DUE_ONLY)
         if name.startswith("Patched"):

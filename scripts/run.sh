@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 DOTENV_FILE="${DOTENV_FILE:-$PWD/.env}"
 export DOTENV_FILE
 if [ ! -e "$DOTENV_FILE" ]; then
-    secret() { .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(48))'; }
+    secret() { "$VENV/bin/python" -c 'import secrets; print(secrets.token_urlsafe(48))'; }
     (
         umask 077
         sed -e "s|^DJANGO_DEBUG=.*|DJANGO_DEBUG=true|" \
@@ -24,8 +24,8 @@ if [ ! -e "$DOTENV_FILE" ]; then
 fi
 PORT="${PORT:-8000}"
 
-.venv/bin/python manage.py migrate --noinput
-token=$(.venv/bin/python manage.py devtoken dev-user --email dev@example.com --name "Dev User")
+"$VENV/bin/python" manage.py migrate --noinput
+token=$("$VENV/bin/python" manage.py devtoken dev-user --email dev@example.com --name "Dev User")
 cat <<MSG
 
 The API is starting on http://127.0.0.1:$PORT. Try it (token valid for an hour;
@@ -37,4 +37,4 @@ The API is starting on http://127.0.0.1:$PORT. Try it (token valid for an hour;
 
 MSG
 # The Procfile's server and configuration; only where it listens and the reload differ.
-exec .venv/bin/gunicorn todo_project.wsgi --config gunicorn.conf.py --bind "127.0.0.1:$PORT" --reload
+exec "$VENV/bin/gunicorn" todo_project.wsgi --config gunicorn.conf.py --bind "127.0.0.1:$PORT" --reload

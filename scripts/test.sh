@@ -1,6 +1,6 @@
 #!/bin/sh
 # Sets everything up and runs the test suite; extra arguments go to pytest.
-# DATABASE_URL picks the database (default: SQLite).
+# DATABASE_URL picks the database (default: SQLite); PYTHON and VENV the interpreter (scripts/setup.sh).
 set -eu
 cd "$(dirname "$0")/.."
 requirements=requirements-dev.txt
@@ -12,4 +12,4 @@ export BETTER_AUTH_SECRET="${BETTER_AUTH_SECRET:-test-only-better-auth-secret-01
 export DJANGO_ALLOWED_HOSTS="${DJANGO_ALLOWED_HOSTS:-testserver,localhost,127.0.0.1}"
 # The test client speaks plain http; a redirect to https would answer every request.
 export DJANGO_SECURE_SSL_REDIRECT="${DJANGO_SECURE_SSL_REDIRECT:-false}"
-exec .venv/bin/python -m pytest "$@"
+exec "$VENV/bin/python" -m pytest "$@"

@@ -4,7 +4,7 @@ The hot reads (a page of the default list, one task, one task locked for a write
 task count) are the same querysets every time but for the caller's id, the task id and the page
 bounds, so each is compiled once per process with those as `Param`s (core.db) and run
 with the request's values; the list page and one task come back as values() rows, which cost
-less than model instances. What keeps them: bench/README.md, "Issue 13", the row "hot reads
+less than model instances. What keeps them: bench/README.md, "Fast paths that stay", the row "hot reads
 compiled" and the paragraph under it.
 """
 

@@ -2,6 +2,8 @@ from datetime import UTC, date, datetime
 from operator import attrgetter, itemgetter
 
 from django.conf import settings
+from django.db import models
+from django.db.backends.base.operations import BaseDatabaseOperations
 from rest_framework import ISO_8601, serializers
 from rest_framework.settings import api_settings
 
@@ -109,6 +111,17 @@ def reader_of(field: serializers.Field, *, row: bool):
     return field.get_attribute
 
 
+def portable_integer_bounds(model_field: models.IntegerField, kwargs: dict) -> dict:
+    """`min_value` and `max_value` for an integer model field: the range Django documents for its
+    type (what PostgreSQL stores), narrowed by the field's own validators. Not the connection's
+    range: SQLite's is 64 bits for every type, which would change the API and its OpenAPI document
+    with the database."""
+    low, high = BaseDatabaseOperations.integer_field_ranges.get(model_field.get_internal_type(), (None, None))
+    if high is None:
+        return {}
+    return {"min_value": max(kwargs.get("min_value", low), low), "max_value": min(kwargs["max_value"], high)}
+
+
 class TaskSerializer(StrictSerializerMixin, serializers.ModelSerializer):
     """A task as the API reads and writes it."""
 
@@ -175,6 +188,8 @@ class TaskSerializer(StrictSerializerMixin, serializers.ModelSerializer):
             # (Defaults never apply to PATCH, which changes only what it sends.)
             kwargs.pop("required", None)
             kwargs["default"] = model_field.get_default()
+        if isinstance(model_field, models.IntegerField) and "max_value" in kwargs:
+            kwargs.update(portable_integer_bounds(model_field, kwargs))
         return field_class, kwargs
 
     def to_representation(self, task):
@@ -188,7 +203,7 @@ class TaskSerializer(StrictSerializerMixin, serializers.ModelSerializer):
         a plain key or attribute read where the field does no more, and for types whose DRF
         conversion is a plain one, that conversion without the field object (FAST_CONVERSIONS).
 
-        DRF's own loop costs a list page far more: bench/README.md, "Issue 13", row
+        DRF's own loop costs a list page far more: bench/README.md, "Fast paths that stay", row
         "JSON planned from the serializer's fields"; tests/tasks/test_task_shape.py compares the
         two."""
         plans = type(self).__dict__.get("_representation_plans")

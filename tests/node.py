@@ -9,6 +9,9 @@ from pathlib import Path
 def install_once(project: Path) -> subprocess.CompletedProcess | None:
     """`npm ci` in `project` unless its node_modules exists; None when nothing had to run.
 
+    Install scripts are skipped: the suite's projects are plain JavaScript, so a first run
+    compiles nothing (tests/test_requirements.py keeps their lockfiles free of such scripts).
+
     Parallel test workers share the checkout, so the install holds a lock on the project's
     folder: a second worker waits for the first install instead of running its own over it.
     """
@@ -18,7 +21,11 @@ def install_once(project: Path) -> subprocess.CompletedProcess | None:
         if (project / "node_modules").is_dir():
             return None
         return subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund"], cwd=project, capture_output=True, text=True, timeout=600
+            ["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund"],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            timeout=600,
         )
     finally:
         os.close(folder)

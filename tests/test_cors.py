@@ -1,7 +1,12 @@
 """Browsers on the configured origins may send and read the API's headers; others get no CORS grant."""
 
+import os
+import subprocess
+import sys
+
 import pytest
 
+from tests.live import ROOT
 from tests.tasks.factories import make_task
 
 FRONTEND = "https://app.example.com"
@@ -73,3 +78,42 @@ def test_the_frontend_can_read_conditional_limit_and_throttle_answers(alice_clie
         response = alice_client.get(path, **kwargs)
     assert response.status_code == status
     assert response["Access-Control-Allow-Origin"] == FRONTEND
+
+
+PREVIEWS = r"^https://myapp-[a-z0-9-]+-myteam\.vercel\.app$"
+
+
+@pytest.mark.parametrize(
+    "origin, granted",
+    [
+        ("https://myapp-git-fix-login-myteam.vercel.app", True),
+        ("https://myapp-git-fix-login-myteam.vercel.app.attacker.net", False),
+        ("https://attacker.net/https://myapp-x-myteam.vercel.app", False),
+        ("http://myapp-git-fix-login-myteam.vercel.app", False),
+    ],
+)
+def test_a_preview_deployment_matching_an_origin_regex_is_granted(client, settings, origin, granted):
+    settings.CORS_ALLOWED_ORIGIN_REGEXES = [PREVIEWS]
+    response = preflight(client, origin)
+    assert (response.get("Access-Control-Allow-Origin") == origin) is granted
+
+
+def origin_regexes_setting(value: str) -> subprocess.CompletedProcess:
+    code = "from django.conf import settings; print(settings.CORS_ALLOWED_ORIGIN_REGEXES)"
+    env = {**os.environ, "CORS_ALLOWED_ORIGIN_REGEXES": value, "DJANGO_SETTINGS_MODULE": "todo_project.settings"}
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
+
+
+def test_the_origin_regexes_are_read_from_the_environment():
+    read = origin_regexes_setting(f"{PREVIEWS} ^https://staging\\.example\\.com$")
+    assert read.returncode == 0, read.stderr
+    assert read.stdout.strip() == repr([PREVIEWS, r"^https://staging\.example\.com$"])
+
+
+@pytest.mark.parametrize(
+    "regex", [r"https://myapp-.*\.vercel\.app", r"^https://myapp-.*\.vercel\.app", r"^https://(unclosed$"]
+)
+def test_an_unanchored_or_broken_origin_regex_stops_the_start(regex):
+    read = origin_regexes_setting(regex)
+    assert read.returncode != 0
+    assert "ImproperlyConfigured: CORS_ALLOWED_ORIGIN_REGEXES" in read.stderr

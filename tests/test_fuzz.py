@@ -31,6 +31,10 @@ from tasks.models import Priority, Task
 from tests.auth import claims_for, sign
 from tests.tasks.factories import make_task
 
+# The lazy schemas' wrappers hide each test's signature from pytest: the database and the
+# parametrized caller are asked for by name.
+pytestmark = pytest.mark.django_db
+
 OPENAPI = Path(__file__).resolve().parent.parent / "openapi.yaml"
 TASK_ID = re.compile(r"^[0-9]{1,18}$")
 
@@ -68,10 +72,22 @@ def load(config: schemathesis.Config):
     return loaded
 
 
-# Valid requests must be accepted and invalid ones refused: both kinds, for every operation.
-schema = load(fuzz_config("all", max_examples=25))
-# Valid requests only, aimed at another user's tasks or path.
-valid_requests = load(fuzz_config("positive", max_examples=10))
+# The schemas load in fixtures, when a test runs: built at import, schemathesis would draw every
+# operation's examples while collecting, and `-k` with any other test would wait for it.
+@pytest.fixture(scope="session")
+def all_requests():
+    """Valid requests must be accepted and invalid ones refused: both kinds, for every operation."""
+    return load(fuzz_config("all", max_examples=25))
+
+
+@pytest.fixture(scope="session")
+def valid_requests():
+    """Valid requests only, aimed at another user's tasks or path."""
+    return load(fuzz_config("positive", max_examples=10))
+
+
+all_requests_schema = schemathesis.pytest.from_fixture("all_requests")
+valid_requests_schema = schemathesis.pytest.from_fixture("valid_requests")
 # The users (function-scoped fixtures) are shared by a test's examples on purpose: each example
 # rolls its own rows back.
 per_example = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -171,8 +187,9 @@ def caller(request, alice, bob) -> User:
     return {"alice": alice, "bob": bob}[request.param]
 
 
-@schema.parametrize()
+@all_requests_schema.parametrize()
 @per_example
+@pytest.mark.usefixtures("caller")
 def test_every_operation_answers_as_documented(case, requests_in_the_test_transaction, caller, alice, bob):
     with transaction.atomic():
         seed_tasks(alice)
@@ -190,7 +207,7 @@ def rows(owner: User) -> list[dict]:
     return list(Task.objects.filter(owner=owner).order_by("pk").values())
 
 
-@valid_requests.include(path_regex=r"\{id\}|/bulk$").parametrize()
+@valid_requests_schema.include(path_regex=r"\{id\}|/bulk$").parametrize()
 @per_example
 def test_alice_never_reads_or_changes_bobs_tasks(case, requests_in_the_test_transaction, alice, bob):
     with transaction.atomic():
@@ -205,7 +222,7 @@ def test_alice_never_reads_or_changes_bobs_tasks(case, requests_in_the_test_tran
         transaction.set_rollback(True)
 
 
-@valid_requests.include(path_regex=r"^/api/\{user_id\}/").parametrize()
+@valid_requests_schema.include(path_regex=r"^/api/\{user_id\}/").parametrize()
 @per_example
 def test_alice_gets_403_on_every_route_under_bobs_id(case, requests_in_the_test_transaction, alice, bob):
     with transaction.atomic():

@@ -1,19 +1,27 @@
 """The OpenAPI document: served openly, valid, complete, and committed as `openapi.yaml`."""
 
 import json
+import os
 import re
+import subprocess
+import sys
 from datetime import UTC, datetime
+from functools import partial
 from io import StringIO
 from pathlib import Path
 
 import pytest
 import yaml
 from django.core.management import call_command
+from django.core.validators import MaxValueValidator
+from django.db import connection, models
+from django.db.backends.sqlite3.base import DatabaseWrapper as SQLiteWrapper
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft4Validator
 
 from tasks.fields import parse_rfc3339
+from tasks.models import Task
 from tasks.recurrence import RANGES
 from tasks.serializers import TaskSerializer
 from tasks.zones import TIME_ZONES, zone_named
@@ -32,6 +40,37 @@ def generated() -> str:
 
 def test_the_committed_schema_matches_the_code(generated):
     assert COMMITTED.read_text() == generated, f"openapi.yaml is out of date; regenerate it with: {REGENERATE}"
+
+
+def spectacular(database_url: str) -> str:
+    """The document as `manage.py spectacular` writes it with this DATABASE_URL."""
+    env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_DEBUG": "true"}
+    command = [sys.executable, "manage.py", "spectacular", "--validate", "--fail-on-warn"]
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="runs in the PostgreSQL run of the suite")
+def test_the_document_is_the_same_whichever_database_generates_it(tmp_path):
+    postgresql = os.environ["DATABASE_URL"]
+    assert spectacular(f"sqlite:///{tmp_path / 'db.sqlite3'}") == spectacular(postgresql)
+
+
+def test_an_integer_fields_bounds_do_not_depend_on_the_database(monkeypatch):
+    # Whatever the database running the suite, the ranges SQLite gives: 64 bits for every type.
+    monkeypatch.setattr(
+        connection.ops, "integer_field_range", partial(SQLiteWrapper.ops_class.integer_field_range, None)
+    )
+
+    def bounds(model_field: models.Field) -> tuple[int, int]:
+        """The bounds TaskSerializer gives a new task field of this kind."""
+        model_field.set_attributes_from_name("estimate")
+        model_field.model = Task
+        _, kwargs = TaskSerializer().build_standard_field("estimate", model_field)
+        return kwargs["min_value"], kwargs["max_value"]
+
+    assert bounds(models.PositiveIntegerField()) == (0, 2147483647)
+    assert bounds(models.SmallIntegerField()) == (-32768, 32767)
+    assert bounds(models.IntegerField(validators=[MaxValueValidator(9)])) == (-2147483648, 9)
 
 
 def test_it_is_served_without_a_token_as_yaml_and_json(client, db):

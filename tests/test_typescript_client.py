@@ -1,7 +1,8 @@
 """A TypeScript client typed from the committed openapi.yaml compiles.
 
 openapi-typescript turns the document into types and `tsc` checks tests/typescript/client.ts
-against them: list with filters, create, patch, toggle, bulk, stats and the change feed. A schema change that
+against them: list with filters, create, patch, toggle, bulk, stats and the change feed; and
+tests/typescript/rejected.ts, bodies and ids the API refuses, which must not compile. A schema change that
 would break a Next.js frontend breaks this test first. It needs Node and npm: outside CI it is
 skipped without them, in CI (CI=true) it fails instead.
 """
@@ -63,3 +64,17 @@ def test_a_schema_change_that_breaks_a_frontend_fails_the_check(node_project, tm
     )
     assert checked.returncode != 0
     assert "completed_at" in checked.stdout
+
+
+def test_a_body_the_api_refuses_fails_the_check(node_project, tmp_path):
+    # rejected.ts marks each refused body `@ts-expect-error`; without the marks they are errors.
+    broken = tmp_path / "client"
+    shutil.copytree(node_project, broken, ignore=shutil.ignore_patterns("node_modules"))
+    (broken / "node_modules").symlink_to(node_project / "node_modules")
+    rejected = (broken / "rejected.ts").read_text()
+    (broken / "rejected.ts").write_text(rejected.replace("// @ts-expect-error", "//"))
+    checked = subprocess.run(
+        ["npm", "run", "--silent", "check"], cwd=broken, capture_output=True, text=True, timeout=600
+    )
+    errors = [line for line in checked.stdout.splitlines() if line.startswith("rejected.ts(")]
+    assert len(errors) == rejected.count("\n// @ts-expect-error"), checked.stdout

@@ -78,6 +78,20 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def env_origin_regexes(name: str) -> list[str]:
+    """Space-separated regexes that must each match a whole origin (`^...$`): an unanchored
+    one would also grant `https://app.example.com.attacker.net`."""
+    regexes = os.environ.get(name, "").split()
+    for regex in regexes:
+        if not (regex.startswith("^") and regex.endswith("$")):
+            raise ImproperlyConfigured(f"{name}: {regex!r} must start with ^ and end with $.")
+        try:
+            re.compile(regex)
+        except re.error as e:
+            raise ImproperlyConfigured(f"{name}: {regex!r} is not a regex: {e}.") from e
+    return regexes
+
+
 # ---------------------------------------------------------------------------
 # Core
 # ---------------------------------------------------------------------------
@@ -217,7 +231,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         _db_options.setdefault("options", f"-c statement_timeout={statement_timeout}")
     # No prepared statements (Django's default): after five runs PostgreSQL may switch a
     # prepared statement to a generic plan, and the generic plan of a list page reads and sorts
-    # all of a heavy user's tasks (bench/README.md: "Prepared statements were turned off again").
+    # all of a heavy user's tasks (bench/README.md, "Tried and turned off").
 
 # The cache every process shares: throttle counters and the fetched JWKS. Redis when
 # REDIS_URL is set, otherwise a table in the database (made by migrate), never one
@@ -400,6 +414,8 @@ SIMPLE_JWT = {
 # ---------------------------------------------------------------------------
 
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", "http://localhost:3000" if DEBUG else "")
+# Origins not known in advance (preview deployments), as anchored regexes separated by spaces.
+CORS_ALLOWED_ORIGIN_REGEXES = env_origin_regexes("CORS_ALLOWED_ORIGIN_REGEXES")
 CORS_ALLOW_HEADERS = [
     "authorization",
     "content-type",

@@ -48,10 +48,10 @@ def _require_node() -> None:
 class BetterAuthProcess:
     """One Better Auth instance run by the Node helper, with Alice signed up."""
 
-    def __init__(self, algorithm: str):
+    def __init__(self, algorithm: str, script: str = "better-auth-server.mjs"):
         self.log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed in stop())
         self.process = subprocess.Popen(
-            ["node", "better-auth-server.mjs"],
+            ["node", script],
             cwd=INTEROP,
             env={**os.environ, "ALGORITHM": algorithm, "BETTER_AUTH_SECRET": SECRET},
             stdout=subprocess.PIPE,
@@ -61,9 +61,7 @@ class BetterAuthProcess:
         ready, _, _ = select.select([self.process.stdout], [], [], 60)
         line = self.process.stdout.readline() if ready else ""
         if not line:
-            self.stop()
-            self.log.seek(0)
-            raise RuntimeError(f"Better Auth did not start:\n{self.log.read()[-4000:]}")
+            raise RuntimeError(f"Better Auth did not start:\n{self.stop()[-4000:]}")
         started = json.loads(line)
         self.url: str = started["url"]
         self.user: dict = started["user"]
@@ -80,10 +78,14 @@ class BetterAuthProcess:
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.load(response)["token"]
 
-    def stop(self) -> None:
+    def stop(self) -> str:
+        """Ends the instance; what it wrote to stderr."""
         self.process.terminate()
         self.process.wait(timeout=10)
+        self.log.seek(0)
+        output = self.log.read()
         self.log.close()
+        return output
 
 
 @pytest.fixture(scope="module", params=["EdDSA", "ES256", "RS256"])
@@ -178,3 +180,12 @@ def test_it_accepts_a_token_from_better_auths_sign_hook_with_the_shared_secret(
     assert jwt.get_unverified_header(server.token)["alg"] == "HS256"
     response = client_with_token(server.token).get(f"/api/{server.user['id']}/tasks")
     assert response.status_code == 200, response.content
+
+
+def test_a_helper_that_fails_to_start_shows_its_error(tmp_path):
+    if shutil.which("node") is None:
+        _unavailable("node not installed; the Better Auth interop test needs Node 20")
+    script = tmp_path / "broken.mjs"
+    script.write_text('console.error("no database for Better Auth"); process.exit(1);\n')
+    with pytest.raises(RuntimeError, match="(?s)did not start.*no database for Better Auth"):
+        BetterAuthProcess("EdDSA", script=str(script))

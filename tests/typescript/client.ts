@@ -43,7 +43,7 @@ export async function createTask(api: Client, task: NewTask, idempotencyKey: str
 /** Changes only the fields given; refused with a 412 when the task changed since `etag` was read. */
 export async function patchTask(api: Client, id: number, changes: TaskChanges, etag: string): Promise<Task> {
   const { data, error, response } = await api.PATCH("/api/tasks/{id}", {
-    params: { path: { id: String(id) }, header: { "If-Match": etag } },
+    params: { path: { id }, header: { "If-Match": etag } },
     body: changes,
   });
   if (!data) fail(error, response);
@@ -53,7 +53,7 @@ export async function patchTask(api: Client, id: number, changes: TaskChanges, e
 /** The task toggled, and the next occurrence that completing it created (or null). */
 export async function toggleTask(api: Client, id: number): Promise<CompletedTask> {
   const { data, error, response } = await api.PATCH("/api/tasks/{id}/complete", {
-    params: { path: { id: String(id) } },
+    params: { path: { id } },
   });
   if (!data) fail(error, response);
   return data;

@@ -2,25 +2,31 @@
 // (`npm run generate`, run before every build and dev server).
 import createClient from "openapi-fetch";
 import type { components, paths } from "./api.d";
-import { apiToken } from "./token";
+import { TokenUnavailable, apiToken } from "./token";
 
 export type Task = components["schemas"]["Task"];
-// The schema also says "a recurrence needs due_at" as alternatives of TaskRequest, which
-// openapi-typescript turns into a union; a form fills the alternative that lists the fields.
-export type NewTask = Extract<components["schemas"]["TaskRequest"], { title: string }>;
+export type NewTask = components["schemas"]["TaskRequest"];
 export type ApiError = components["schemas"]["Error"];
 
 export const API_URL = process.env.NEXT_PUBLIC_API_URL ?? "http://127.0.0.1:8000";
 
 // Every call carries the user's token. A 401 means the API no longer accepts it (it expired, or
 // the clocks disagree): fetch a fresh token and try once more.
+// When Better Auth cannot issue a token, the call fails with its reason, in the API's error
+// shape, so the page shows it like any other error.
 async function fetchWithToken(request: Request): Promise<Response> {
-  const retry = request.clone();
-  request.headers.set("Authorization", `Bearer ${await apiToken()}`);
-  const response = await fetch(request);
-  if (response.status !== 401) return response;
-  retry.headers.set("Authorization", `Bearer ${await apiToken({ fresh: true })}`);
-  return fetch(retry);
+  try {
+    const retry = request.clone();
+    request.headers.set("Authorization", `Bearer ${await apiToken()}`);
+    const response = await fetch(request);
+    if (response.status !== 401) return response;
+    retry.headers.set("Authorization", `Bearer ${await apiToken({ fresh: true })}`);
+    return await fetch(retry);
+  } catch (problem) {
+    if (!(problem instanceof TokenUnavailable)) throw problem;
+    const body = JSON.stringify({ code: "token_unavailable", message: problem.message });
+    return new Response(body, { status: 503, headers: { "Content-Type": "application/json" } });
+  }
 }
 
 export const api = createClient<paths>({ baseUrl: API_URL, fetch: fetchWithToken });

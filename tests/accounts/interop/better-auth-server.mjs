@@ -8,8 +8,8 @@
 // POST /interop/rotate publishes a new signing key (the old one stays in the JWKS, as during
 // Better Auth's grace period) and answers {"token"} signed with the new key.
 import { createServer } from "node:http";
-import Database from "better-sqlite3";
 import { betterAuth } from "better-auth";
+import { memoryAdapter } from "better-auth/adapters/memory";
 import { toNodeHandler } from "better-auth/node";
 import { jwt } from "better-auth/plugins";
 import { createJwk } from "better-auth/plugins/jwt";
@@ -39,13 +39,13 @@ server.listen(0, "127.0.0.1", async () => {
   const auth = betterAuth({
     baseURL: url,
     secret,
-    database: new Database(":memory:"),
+    // Better Auth's own in-memory store: plain JavaScript, so installing the helper compiles nothing.
+    database: memoryAdapter({ user: [], session: [], account: [], verification: [], jwks: [] }),
     emailAndPassword: { enabled: true },
     plugins: [jwt(options)],
     telemetry: { enabled: false },
     logger: { level: "error" },
   });
-  await (await auth.$context).runMigrations();
   const betterAuthHandler = toNodeHandler(auth);
   let cookie;
   server.on("request", async (req, res) => {

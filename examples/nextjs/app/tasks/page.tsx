@@ -30,7 +30,7 @@ function pageOf(tasks: Task[], status: (typeof STATUSES)[number], offset: number
  * a few seconds, without reloading the list.
  */
 export default function TasksPage() {
-  const { user, signOut } = useSignedIn();
+  const { user, problem, signOut } = useSignedIn();
   const [status, setStatus] = useState<(typeof STATUSES)[number]>("all");
   const [offset, setOffset] = useState(0);
   const [writeError, setWriteError] = useState<string | null>(null);
@@ -52,7 +52,7 @@ export default function TasksPage() {
 
   async function toggle(task: Task) {
     const { data, error, response } = await api.PATCH("/api/tasks/{id}/complete", {
-      params: { path: { id: String(task.id) } },
+      params: { path: { id: task.id } },
     });
     setWriteError(response.ok ? null : errorMessage(error, response));
     // The answer names the occurrence a recurring task's completion created.
@@ -62,11 +62,17 @@ export default function TasksPage() {
   }
 
   async function remove(task: Task) {
-    const { error, response } = await api.DELETE("/api/tasks/{id}", { params: { path: { id: String(task.id) } } });
+    const { error, response } = await api.DELETE("/api/tasks/{id}", { params: { path: { id: task.id } } });
     setWriteError(response.ok ? null : errorMessage(error, response));
     await feed.sync();
   }
 
+  if (problem)
+    return (
+      <p className="error" role="alert">
+        {problem}
+      </p>
+    );
   if (!user) return <p className="muted">Loading…</p>;
   return (
     <>

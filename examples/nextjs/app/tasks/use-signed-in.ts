@@ -5,13 +5,17 @@ import { useEffect } from "react";
 import { authClient } from "@/lib/auth-client";
 import { forgetToken } from "@/lib/token";
 
-/** The signed-in user (null while the session loads); sends everyone else to the sign-in page. */
+/** The signed-in user (null while the session loads); sends everyone else to the sign-in page.
+ * A session Better Auth failed to read is a `problem` to show, not a reason to sign in again. */
 export function useSignedIn() {
   const router = useRouter();
-  const { data, isPending } = authClient.useSession();
+  const { data, isPending, error } = authClient.useSession();
   useEffect(() => {
-    if (!isPending && !data) router.replace("/");
-  }, [isPending, data, router]);
+    if (!isPending && !data && !error) router.replace("/");
+  }, [isPending, data, error, router]);
+  const problem = error
+    ? `Better Auth could not read the session (HTTP ${error.status}); see the app's server log.`
+    : null;
 
   async function signOut() {
     await authClient.signOut();
@@ -19,5 +23,5 @@ export function useSignedIn() {
     router.replace("/");
   }
 
-  return { user: data?.user ?? null, signOut };
+  return { user: data?.user ?? null, problem, signOut };
 }

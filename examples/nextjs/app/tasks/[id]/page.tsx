@@ -11,8 +11,8 @@ type Loaded = { task: Task; etag: string };
 
 /** One task, edited with If-Match so an edit made elsewhere in the meantime is never overwritten. */
 export default function TaskPage() {
-  const { id } = useParams<{ id: string }>();
-  const { user } = useSignedIn();
+  const id = Number(useParams<{ id: string }>().id);
+  const { user, problem } = useSignedIn();
   const [loaded, setLoaded] = useState<Loaded | null>(null);
   const [missing, setMissing] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -60,7 +60,13 @@ export default function TaskPage() {
         <Link href="/tasks">Back to your tasks</Link>
       </>
     );
-  if (!user || !loaded) return <p className="muted">{error ?? "Loading…"}</p>;
+  if (problem || (error && !loaded))
+    return (
+      <p className="error" role="alert">
+        {problem ?? error}
+      </p>
+    );
+  if (!user || !loaded) return <p className="muted">Loading…</p>;
   return (
     <>
       <header>
