@@ -28,6 +28,16 @@ raw_env = [
     # others wait on PostgreSQL.
     f"DATABASE_POOL_MAX_SIZE={os.environ.get('DATABASE_POOL_MAX_SIZE', '4')}",
 ]
+
+
+def post_worker_init(worker):
+    """Each new worker (at start, on SIGHUP, after a max_requests recycle) opens its database
+    connections before it accepts a request, so its first burst finds them ready."""
+    from core.db import open_pool
+
+    open_pool(seconds=5)
+
+
 # On SIGTERM (a deploy, a scale-down) workers stop accepting and finish in-flight requests for
 # up to this long. Platforms send SIGKILL about 30 s after SIGTERM, so stay below that.
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "25"))

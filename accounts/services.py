@@ -2,7 +2,8 @@ import functools
 from datetime import timedelta
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from accounts.models import User
@@ -77,3 +78,31 @@ def user_sync_from_claims(*, claims: dict[str, Any]) -> User:
     if changed:
         user.save(update_fields=changed)
     return user
+
+
+@functools.cache
+def _user_lock(using: str) -> CompiledQuery:
+    subject = Param("subject", User._meta.get_field("better_auth_id"))
+    return CompiledQuery(
+        User.objects.using(using).filter(better_auth_id=subject).values("pk").select_for_update(no_key=True)
+    )
+
+
+def user_lock(*, user_id: str, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Locks the user's row until the transaction ends (it must be in one).
+
+    Every write that counts a user's rows against a limit takes it before counting, so two
+    requests that each see room for one more run one after the other: 16 creates at once
+    stay within the limit. Removing a user's rows that another request may be reusing (unused
+    tags) takes it too. SQLite has no row locks: there every transaction takes the database's
+    write lock when it begins (`transaction_mode` IMMEDIATE in settings.py), with the same
+    effect, and this does nothing. Compiled once, as the user read is: it is on every create.
+    FOR NO KEY UPDATE: lockers wait for each other, while inserts that only reference the user
+    (their foreign key's KEY SHARE) do not wait.
+    """
+    connection = connections[using]
+    if not connection.features.has_select_for_update:
+        return
+    if not connection.in_atomic_block:
+        raise TransactionManagementError("user_lock() holds the lock until the transaction ends: call it in one.")
+    _user_lock(using).value(subject=user_id)

@@ -29,6 +29,14 @@ MAX_SUBJECT_LENGTH = 255
 # surrogates, which a JSON string may escape ("\ud800") but UTF-8 cannot encode.
 UNSTORABLE_CHARACTERS = re.compile("[\x00\ud800-\udfff]")
 
+# RFC 7519's NumericDate claims: JSON numbers of seconds. Past the year 9999 a value is no date
+# (Python's datetime ends there; 10**309 is no float at all).
+NUMERIC_DATE_CLAIMS = ("exp", "iat", "nbf")
+LATEST_NUMERIC_DATE = 253_402_300_799  # 9999-12-31T23:59:59Z
+
+# RFC 7518 3.2: an HMAC key at least as long as the hash's output, in bytes.
+HS_KEY_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64}
+
 # Headers that would let the token choose its own key or change how it is processed.
 FORBIDDEN_HEADERS = ("crit", "jku", "x5u", "jwk", "x5c")
 
@@ -106,6 +114,7 @@ class BetterAuthTokenVerifier:
         algorithm = header["alg"]
         key = self._key_for(header)
         claims = self._decode(raw, key, algorithm)
+        self._check_numeric_dates(claims)
         self._check_subject(claims)
         return claims
 
@@ -129,6 +138,11 @@ class BetterAuthTokenVerifier:
         """The key that may verify a token with this header; each key serves its own algorithms only."""
         algorithm = header["alg"]
         if algorithm in self.hs_algorithms and self.secret:
+            if len(self.secret.encode()) < HS_KEY_BYTES.get(algorithm, 0):
+                raise TokenError(
+                    f"Tokens signed with {algorithm!r} are not accepted: the shared secret is shorter than its hash.",
+                    "token_algorithm_not_allowed",
+                )
             return self.secret
         if algorithm in self.jwks_algorithms and self.key_set is not None:
             return self._public_key_for(algorithm, header.get("kid"))
@@ -170,6 +184,21 @@ class BetterAuthTokenVerifier:
                 if isinstance(e, error_class):
                     raise TokenError(message or f"{e}.", code) from e
             raise TokenError("The token is not valid.", "token_invalid") from e
+
+    def _check_numeric_dates(self, claims: dict[str, Any]) -> None:
+        # PyJWT reads "1767225600" as a number and compares 10**309 without complaint.
+        for name in NUMERIC_DATE_CLAIMS:
+            value = claims.get(name)
+            if value is None:
+                continue
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not -LATEST_NUMERIC_DATE <= value <= LATEST_NUMERIC_DATE
+            ):
+                raise TokenError(
+                    f"The token's {name} is not a NumericDate (a number of seconds).", "token_invalid_claim"
+                )
 
     def _check_subject(self, claims: dict[str, Any]) -> None:
         subject = claims["sub"]

@@ -73,6 +73,8 @@ def configure_django(server: str) -> None:
     )
     os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
     os.environ.setdefault("BETTER_AUTH_SECRET", "bench-only-better-auth-secret-0123456789abcdef")
+    os.environ.setdefault("BETTER_AUTH_URL", "http://localhost:3000")
+    os.environ.setdefault("CORS_ALLOWED_ORIGINS", "http://localhost:3000")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "todo_project.settings")
     import django
 

@@ -40,6 +40,11 @@ PAGE = (
     f"SELECT {COLUMNS}, {TAG_NAMES}, (SELECT COUNT(*) FROM tasks_task WHERE user_id = %s) FROM tasks_task"
     " WHERE user_id = %s ORDER BY created_at DESC, id DESC LIMIT %s OFFSET %s"
 )
+# The same page of one of the caller's lists (`list=`), as the API's filtered list reads it.
+PAGE_IN_LIST = (
+    f"SELECT {COLUMNS}, {TAG_NAMES}, (SELECT COUNT(*) FROM tasks_task WHERE user_id = %s AND list_id = %s)"
+    " FROM tasks_task WHERE user_id = %s AND list_id = %s ORDER BY created_at DESC, id DESC LIMIT %s OFFSET %s"
+)
 INSERT = (
     f"INSERT INTO tasks_task (user_id, title, description, priority, {', '.join(TASK.defaults)})"
     f" VALUES (%s, %s, %s, %s, {', '.join(['%s'] * len(TASK.defaults))}) RETURNING {COLUMNS}"
@@ -94,9 +99,20 @@ def list_tasks(environ, user_id: str):
     offset = int(query.get("offset", ["0"])[0])
     if not 1 <= limit <= 500 or offset < 0:
         raise Answer(400, {"code": "validation_failed", "message": "limit or offset out of range"})
+    in_list = query.get("list", [None])[0]
     with connection().cursor() as cur:
+        if in_list is not None:
+            if (
+                not in_list.isdigit()
+                or not cur.execute(
+                    "SELECT 1 FROM tasks_tasklist WHERE id = %s AND user_id = %s", (int(in_list), user_id)
+                ).fetchone()
+            ):
+                raise Answer(404, {"code": "not_found", "message": "Not found."})
+            rows = cur.execute(PAGE_IN_LIST, (user_id, int(in_list), user_id, int(in_list), limit, offset)).fetchall()
+        else:
+            rows = cur.execute(PAGE, (user_id, user_id, limit, offset)).fetchall()
         # A page past the end has no row to carry the total: it counts apart, as the API does.
-        rows = cur.execute(PAGE, (user_id, user_id, limit, offset)).fetchall()
         if rows:
             total = rows[0][-1]
         else:

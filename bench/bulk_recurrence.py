@@ -14,6 +14,7 @@ import time
 from datetime import UTC, datetime
 
 import pytest
+from django.db import transaction
 
 from tasks.models import Tag, Task
 from tasks.services import task_set_tags
@@ -61,7 +62,8 @@ def seed(alice, rule, due_at) -> list[int]:
     tasks = Task.objects.bulk_create(
         [Task(owner=alice, title=f"task {i}", due_at=due_at, recurrence=rule) for i in range(TASKS)]
     )
-    task_set_tags(task=tasks[0], names=["home", "weekly"])
+    with transaction.atomic():  # task_set_tags locks the owner's row
+        task_set_tags(task=tasks[0], names=["home", "weekly"])
     tags = list(Tag.objects.filter(owner=alice))
     links = Task.tags.through.objects
     links.bulk_create([links.model(task_id=task.pk, tag_id=tag.pk) for task in tasks[1:] for tag in tags])
@@ -81,12 +83,13 @@ def test_bulk_complete_of_recurring_tasks(alice_client, alice, settings):
             response = alice_client.post("/api/tasks/bulk", {"action": "complete", "ids": ids})
             wall.append((time.perf_counter() - started) * 1000)
             cpu.append((time.process_time() - started_cpu) * 1000)
-            assert response.status_code == 200, response.content
-        created = len(response.json()["created"])
+            # Past REQUEST_SEARCH_LOOKS the whole bulk is refused (409 search_budget_reached).
+            assert response.status_code in (200, 409), response.content
+        created = len(response.json()["created"]) if response.status_code == 200 else "409"
         rows.append((name, statistics.median(wall), statistics.median(cpu), created))
     plain = rows[0][1]
     print(
         f"\n{'500 tasks completed in one bulk request':<70} {'wall ms':>8} {'cpu ms':>7} {'x plain':>7} {'spawned':>7}"
     )
     for name, wall_ms, cpu_ms, created in rows:
-        print(f"{name:<70} {wall_ms:8.0f} {cpu_ms:7.0f} {wall_ms / plain:7.2f} {created:7d}")
+        print(f"{name:<70} {wall_ms:8.0f} {cpu_ms:7.0f} {wall_ms / plain:7.2f} {created:>7}")

@@ -71,6 +71,8 @@ def main() -> None:
     }
     base.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
     base.setdefault("BETTER_AUTH_SECRET", "bench-only-better-auth-secret-0123456789abcdef")
+    base.setdefault("BETTER_AUTH_URL", "http://localhost:3000")
+    base.setdefault("CORS_ALLOWED_ORIGINS", "http://localhost:3000")
     # Modes take turns, so a busy moment on the machine does not land on one mode only.
     best: dict[str, dict] = {}
     for _ in range(args.rounds):

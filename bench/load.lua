@@ -1,7 +1,8 @@
 -- wrk script: every request speaks for the next user in the token file, round robin.
 -- wrk ... -s bench/load.lua -- <scenario> <users file> [think time ms, min] [max]
--- Scenarios: list, get, create, toggle, mixed (70% list/get, 30% create/toggle); me (GET /api/me)
--- and changes (GET /api/changes from the user's cursor) for bench/changes.py.
+-- Scenarios: list, list_in_list (the same page with `list=` the user's list, whose id is that of
+-- their first task: bench/seed.py), get, create, toggle, mixed (70% list/get, 30% create/toggle);
+-- me (GET /api/me) and changes (GET /api/changes from the user's cursor) for bench/changes.py.
 -- Users file: one line a user, "<token> <task id> <task id> ..." ("<token> <cursor>" for changes).
 -- A think time makes each connection wait between requests (a browser, not a load generator).
 
@@ -48,6 +49,8 @@ function request()
   end
   if kind == "list" then
     return wrk.format("GET", "/api/tasks?limit=50", headers_for(user))
+  elseif kind == "list_in_list" then
+    return wrk.format("GET", "/api/tasks?limit=50&list=" .. user.ids[1], headers_for(user))
   elseif kind == "get" then
     return wrk.format("GET", "/api/tasks/" .. one_of(user.ids), headers_for(user))
   elseif kind == "create" then

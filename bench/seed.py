@@ -82,6 +82,7 @@ TASK_COLUMNS = [
     "priority",
     "due_at",
     "recurrence",
+    "list_id",
     "created_at",
     "updated_at",
     "version",
@@ -89,8 +90,10 @@ TASK_COLUMNS = [
 
 
 def seed(conninfo: str, dataset: Dataset) -> None:
-    """Users, three tags each, tasks (every third one tagged) with explicit ids, then ANALYZE.
-    Needs Django set up (bench.run.setup_django) for the task's other columns."""
+    """Users, three tags each, a list each, tasks (every third one tagged, nine in ten in the
+    user's list) with explicit ids, then ANALYZE. A user's list has the id of their first task,
+    so load.lua can name it (`list=`) from the users file. Needs Django set up
+    (bench.run.setup_django) for the task's other columns."""
     now = datetime.now(UTC)
     with psycopg.connect(conninfo) as conn, conn.cursor() as cur:
         progress = Progress("users", dataset.users)
@@ -115,6 +118,16 @@ def seed(conninfo: str, dataset: Dataset) -> None:
                     copy.write_row((n * TAGS_PER_USER + t + 1, user_id(n), ("home", "work", "Errands")[t]))
                 progress.advance(TAGS_PER_USER)
 
+        progress = Progress("lists", dataset.users)
+        with cur.copy(
+            "COPY tasks_tasklist (id, user_id, name, position, created_at, updated_at, version) FROM STDIN"
+        ) as copy:
+            first_task = 1
+            for n in range(dataset.users):
+                copy.write_row((first_task, user_id(n), "Work", 0, now, now, 1))
+                first_task += dataset.tasks_of(n)
+                progress.advance()
+
         progress = Progress("tasks", dataset.total_tasks)
         links = []
         task_id = 0
@@ -123,6 +136,7 @@ def seed(conninfo: str, dataset: Dataset) -> None:
         with cur.copy(f"COPY tasks_task ({', '.join([*TASK_COLUMNS, *others])}) FROM STDIN") as copy:
             for n in range(dataset.users):
                 owner, count = user_id(n), dataset.tasks_of(n)
+                list_id = task_id + 1
                 for i in range(count):
                     task_id += 1
                     created = now - timedelta(minutes=count - i)
@@ -139,6 +153,7 @@ def seed(conninfo: str, dataset: Dataset) -> None:
                             i % PRIORITIES,
                             due,
                             None,
+                            list_id if i % 10 else None,
                             created,
                             created,
                             1,
@@ -155,7 +170,7 @@ def seed(conninfo: str, dataset: Dataset) -> None:
                 copy.write_row(link)
                 progress.advance()
 
-        for table in ("tasks_task", "tasks_tag", "tasks_task_tags"):
+        for table in ("tasks_task", "tasks_tag", "tasks_task_tags", "tasks_tasklist"):
             cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
         conn.commit()
     # Outside a transaction: VACUUM sets the visibility map, so counts can be index-only scans.

@@ -55,6 +55,7 @@ def main() -> None:
         "DJANGO_SECRET_KEY": "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz",
         "BETTER_AUTH_SECRET": SECRET,
         "BETTER_AUTH_URL": ORIGIN,
+        "CORS_ALLOWED_ORIGINS": ORIGIN,
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_SECURE_SSL_REDIRECT": "false",
         "LOG_LEVEL": "WARNING",

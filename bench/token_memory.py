@@ -10,6 +10,7 @@ import argparse
 import gc
 import os
 import secrets
+from pathlib import Path
 
 
 def rss_mb() -> float:
@@ -30,6 +31,10 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
     os.environ.setdefault("BETTER_AUTH_SECRET", secrets.token_urlsafe(48))
     os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "localhost")
+    os.environ.setdefault("BETTER_AUTH_URL", "http://localhost:3000")
+    os.environ.setdefault("CORS_ALLOWED_ORIGINS", "http://localhost:3000")
+    # The settings' development default, named: production refuses to guess it.
+    os.environ.setdefault("DATABASE_URL", f"sqlite:///{Path(__file__).resolve().parent.parent / 'db.sqlite3'}")
     os.environ.setdefault("BETTER_AUTH_TOKEN_CACHE_SECONDS", "600")
     import django
 

@@ -17,6 +17,8 @@ class CoreConfig(AppConfig):
     name = "core"
 
     def ready(self):
+        from core import checks  # noqa: F401 (registers the deploy checks)
+
         # After every migrate, so a fresh clone (and the test database) needs no extra step.
         post_migrate.connect(create_cache_table, sender=self)
         connection_created.connect(use_fast_timestamps)

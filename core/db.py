@@ -21,11 +21,18 @@ built as the ORM builds them, or as the values() rows it would give, converters 
 """
 
 import datetime
+import logging
+import re
 
+import psycopg
+from django.conf import settings
 from django.db import connections
 from django.db.models import Expression, Field, QuerySet, prefetch_related_objects
 from psycopg.adapt import AdaptersMap, Loader
 from psycopg.types.datetime import TimestamptzLoader
+from psycopg_pool import PoolTimeout
+
+logger = logging.getLogger("core.db")
 
 # The C class (psycopg[binary]), or the Python one when only the pure-Python package is installed.
 _FastTimestamptzLoader = AdaptersMap()._get_optimised(TimestamptzLoader)
@@ -75,8 +82,11 @@ class CompiledQuery:
     def __init__(self, queryset: QuerySet, *, suffix: str = ""):
         compiler = queryset.query.get_compiler(queryset.db)
         sql, params = compiler.as_sql()
-        if params:
-            raise ValueError(f"a compiled query takes its values as Params only, not {params!r}")
+        # Values the queryset itself holds (a rule such as `exclude(title=...)`) become named
+        # parameters too, bound on every run: the SQL takes named parameters only.
+        constants = iter(range(len(params)))
+        sql = re.sub(r"%([%s])", lambda m: "%%" if m[1] == "%" else f"%(_constant_{next(constants)})s", sql)
+        self.constants = {f"_constant_{n}": value for n, value in enumerate(params)}
         self.sql, self.queryset, self.compiler = sql + suffix, queryset, compiler
         # As the ORM reads values() rows: the names in select order, and each column's converters.
         query = queryset.query
@@ -92,7 +102,7 @@ class CompiledQuery:
     def _fetch(self, values: dict) -> list:
         connection = connections[self.queryset.db]
         with connection.cursor() as cursor:
-            cursor.execute(self.sql, values)
+            cursor.execute(self.sql, {**self.constants, **values})
             rows = cursor.fetchall()
         if self.converters:
             rows = [self._converted(list(row), connection) for row in rows]
@@ -122,6 +132,37 @@ class CompiledQuery:
     def value(self, **values):
         """The first column of the first row, or None without a row."""
         with connections[self.queryset.db].cursor() as cursor:
-            cursor.execute(self.sql, values)
+            cursor.execute(self.sql, {**self.constants, **values})
             row = cursor.fetchone()
         return row[0] if row else None
+
+
+def open_pool(seconds: float) -> None:
+    """Opens this process's pool of database connections and waits up to `seconds` until it
+    holds all of them, so its first requests find them ready (gunicorn.conf.py runs it in each
+    new worker). A database that does not answer is logged; requests then connect as they come.
+
+    Behind a transaction-mode pooler the statement timeout is the role's setting: one that is
+    off or longer than DATABASE_STATEMENT_TIMEOUT_MS is logged as a warning.
+    """
+    pool = connections["default"].pool if connections["default"].vendor == "postgresql" else None
+    if pool is None:
+        return
+    try:
+        pool.open(wait=True, timeout=seconds)
+        if settings.DATABASE_POOLED and (wanted := settings.DATABASE_STATEMENT_TIMEOUT_MS):
+            with pool.connection() as conn:
+                (actual,) = conn.execute(
+                    "SELECT setting::int FROM pg_settings WHERE name = 'statement_timeout'"
+                ).fetchone()
+            if not actual or actual > wanted:
+                logger.warning(
+                    "the database role's statement_timeout is %s ms, not %s ms: behind a pooler a query on a locked "
+                    "table runs until DATABASE_QUERY_TIMEOUT (%s s). Set it: ALTER ROLE <role> SET statement_timeout = %s",
+                    actual,
+                    wanted,
+                    settings.DATABASE_QUERY_TIMEOUT,
+                    wanted,
+                )
+    except (PoolTimeout, psycopg.Error) as error:
+        logger.warning("the database connections could not be opened at start: %s", error)

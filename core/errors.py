@@ -7,26 +7,31 @@
 validation errors only and names each offending field.
 """
 
+import itertools
 import logging
 import sys
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpResponse
+from django.utils.module_loading import import_string
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler, set_rollback
 
-from accounts.authentication import account_deleted_instead_of
 from core.throttling import throttle_failed_authentication
 
 logger = logging.getLogger("core.errors")
 
 RETRY_AFTER_SECONDS = 5
+# An error names at most this many fields: 6,500 unknown keys made an answer of 402 KB, six
+# times the request. The first ones are enough to fix the request by.
+MAX_FIELDS_LISTED = 20
 
 
 class DatabaseUnavailable(exceptions.APIException):
@@ -36,6 +41,33 @@ class DatabaseUnavailable(exceptions.APIException):
     default_detail = "The database is unavailable; retry shortly."
     default_code = "database_unavailable"
     wait = RETRY_AFTER_SECONDS  # DRF turns `wait` into a Retry-After header.
+
+
+class QueryTimeout(exceptions.APIException):
+    """A query ran past the statement timeout and PostgreSQL cancelled it.
+
+    No Retry-After: the same request would most likely run as long again, and clients retrying
+    on cue would pile the same slow queries onto the database.
+    """
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The request took too long at the database and was cancelled."
+    default_code = "query_timeout"
+
+
+QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement cancelled (by statement_timeout)
+
+
+def _database_error(exc: Exception) -> exceptions.APIException:
+    """What a database error is answered with: a cancelled query, or an unavailable database."""
+    if getattr(exc.__cause__, "sqlstate", None) == QUERY_CANCELED:
+        logger.warning("query cancelled by the statement timeout")
+        return QueryTimeout()
+    # The class and PostgreSQL's SQLSTATE say what failed; the message may quote data.
+    logger.warning(
+        "database unavailable: %s %s", exc.__class__.__name__, getattr(exc.__cause__, "sqlstate", None) or ""
+    )
+    return DatabaseUnavailable()
 
 
 class RequestTooLarge(exceptions.APIException):
@@ -70,7 +102,7 @@ def _field_errors(detail: Any, path: str = "") -> dict[str, list[dict[str, str]]
 
 def _body_for(exc: exceptions.APIException) -> dict[str, Any]:
     if isinstance(exc, exceptions.ValidationError):
-        fields = _field_errors(exc.detail)
+        fields = dict(itertools.islice(_field_errors(exc.detail).items(), MAX_FIELDS_LISTED))
         first_field, first_errors = next(iter(fields.items()))
         prefix = "" if first_field == "non_field_errors" else f"{first_field}: "
         return error_body("validation_failed", prefix + first_errors[0]["message"], fields)
@@ -91,6 +123,14 @@ def _bearer_challenge(exc: exceptions.APIException) -> str | None:
     return header
 
 
+def _translated(exc: Exception, request) -> Exception:
+    """`exc` as each of settings.API_EXCEPTION_TRANSLATORS sees it: the apps' own readings of a
+    failure (say, a write that broke because its user was deleted), without the core importing them."""
+    for path in settings.API_EXCEPTION_TRANSLATORS:
+        exc = import_string(path)(exc, request)
+    return exc
+
+
 def api_exception_handler(exc: Exception, context: dict) -> Response:
     """DRF's handler, answering every exception in the one error shape."""
     if isinstance(exc, Http404):
@@ -100,9 +140,8 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
     elif isinstance(exc, RequestDataTooBig):
         exc = RequestTooLarge()
     elif isinstance(exc, (OperationalError, InterfaceError)):
-        logger.warning("database unavailable: %s", exc.__class__.__name__)
-        exc = DatabaseUnavailable()
-    exc = account_deleted_instead_of(exc, context.get("request"))
+        exc = _database_error(exc)
+    exc = _translated(exc, context.get("request"))
     exc = throttle_failed_authentication(exc, context.get("request"), context.get("view"))
 
     response = exception_handler(exc, context)
@@ -147,10 +186,19 @@ def permission_denied(request, exception=None) -> ErrorResponse:
     return ErrorResponse(error_body("permission_denied", "You do not have permission to do this."), status=403)
 
 
+def database_unavailable() -> ErrorResponse:
+    """503 `database_unavailable` with Retry-After, from outside DRF's views."""
+    response = ErrorResponse(error_body("database_unavailable", DatabaseUnavailable.default_detail), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def server_error(request) -> ErrorResponse:
     # Called while Django handles the exception, so it can tell an outage from a crash.
-    if isinstance(sys.exc_info()[1], (OperationalError, InterfaceError)):
-        response = ErrorResponse(error_body("database_unavailable", DatabaseUnavailable.default_detail), status=503)
-        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    if isinstance(exc := sys.exc_info()[1], (OperationalError, InterfaceError)):
+        error = _database_error(exc)
+        response = ErrorResponse(error_body(error.default_code, error.default_detail), status=error.status_code)
+        if wait := getattr(error, "wait", None):
+            response["Retry-After"] = str(wait)
         return response
     return ErrorResponse(error_body("server_error", "Something went wrong on our side."), status=500)

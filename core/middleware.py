@@ -4,8 +4,11 @@ body's size and arrival, turns at the database, query strings."""
 import collections
 import contextlib
 import io
+import logging
+import math
 import sys
 import threading
+import time
 
 from django.conf import settings
 from django.core.exceptions import MiddlewareNotUsed
@@ -13,9 +16,13 @@ from django.core.handlers.wsgi import get_bytes_from_wsgi
 from django.db import close_old_connections
 from django.middleware.http import ConditionalGetMiddleware
 from django.utils.cache import patch_cache_control
+from gunicorn.http.errors import ParseException
 
-from core.errors import ErrorResponse, error_body
-from core.parsers import NOT_TEXT, undecodable_query_parameter
+from core.errors import ErrorResponse, database_unavailable, error_body
+from core.parsers import NOT_TEXT, charset_refusal, undecodable_query_parameter
+from core.throttling import anonymous_budget_spent
+
+logger = logging.getLogger("core.middleware")
 
 
 def private_answers(get_response):
@@ -84,11 +91,28 @@ class BodySizeLimitMiddleware:
             except TimeoutError:
                 message = f"The request body did not arrive within {settings.API_BODY_TIMEOUT_SECONDS} seconds."
                 return ErrorResponse(error_body("request_timeout", message), status=408)
+            except (ParseException, OSError) as e:
+                return self.malformed(request, e)
             if len(body) > limit:
                 return self.too_large(limit)
             request.META["CONTENT_LENGTH"] = str(len(body))
             request._stream = io.BytesIO(body)
         return self.get_response(request)
+
+    @staticmethod
+    def malformed(request, error: Exception) -> ErrorResponse:
+        """A body the server could not read (a bad chunk, a forbidden trailer, a client gone
+        mid-body): a 400, spent from the address's anonymous budget like a failed sign-in.
+
+        gunicorn closes the connection after it (where the next request would start is
+        unknown); a WSGI app may not send `Connection` itself."""
+        logger.warning("unreadable request body: %s", error.__class__.__name__)
+        if (wait := anonymous_budget_spent(request)) is not None:
+            response = ErrorResponse(error_body("throttled", "Too many bad requests."), status=429)
+            response["Retry-After"] = str(math.ceil(wait))
+        else:
+            response = ErrorResponse(error_body("bad_request", "The request body could not be read."), status=400)
+        return response
 
     @staticmethod
     def too_large(limit: int) -> ErrorResponse:
@@ -110,16 +134,27 @@ class FairTurns:
         self.waiting = collections.deque()
         self.lock = threading.Lock()
 
-    def __enter__(self):
+    def take(self, timeout: float, *, first: bool = False) -> bool:
+        """Waits up to `timeout` seconds for a turn, behind every waiter or (`first`) before them;
+        False when none came in time. A turn taken must be given back with `release()`."""
         with self.lock:
-            if self.free and not self.waiting:
+            if self.free and (first or not self.waiting):
                 self.free -= 1
-                return
+                return True
             turn = threading.Event()
-            self.waiting.append(turn)
-        turn.wait()
+            if first:
+                self.waiting.appendleft(turn)
+            else:
+                self.waiting.append(turn)
+        if turn.wait(timeout):
+            return True
+        with self.lock:
+            if turn.is_set():  # handed over just as the wait ended
+                return True
+            self.waiting.remove(turn)
+        return False
 
-    def __exit__(self, *exc_info):
+    def release(self) -> None:
         with self.lock:
             if self.waiting:
                 self.waiting.popleft().set()  # handed over: `free` stays as it is
@@ -127,13 +162,22 @@ class FairTurns:
                 self.free += 1
 
 
+# Liveness: answered without a turn, however long the database keeps the turns.
+LIVENESS_PATHS = frozenset({"/healthz", "/healthz/"})
+READINESS_PATHS = frozenset({"/readyz", "/readyz/"})
+
+
 class DatabaseTurns:
     """At most ``DATABASE_POOL_SIZE`` requests of this process run the app at once; the rest
-    wait here for their turn, in arrival order, as they would for a thread, with no time limit.
+    wait here for their turn, in arrival order, as they would for a thread, for at most
+    ``DATABASE_TURN_TIMEOUT`` seconds: then 503 ``database_unavailable`` (the turns are held by
+    requests a hung database keeps waiting).
 
     Each of these requests can count on one of the pool's connections, so a busy moment never
     ends in the pool's 503. The connection goes back to the pool when the answer is built,
-    not once a slow client has read it.
+    not once a slow client has read it. ``/healthz`` takes no turn; ``/readyz`` goes before
+    the waiting requests and waits at most ``DATABASE_READY_TIMEOUT``, so it answers 503 when
+    the turns stay taken.
     """
 
     def __init__(self, get_response):
@@ -144,11 +188,21 @@ class DatabaseTurns:
         self.turns = FairTurns(settings.DATABASE_POOL_SIZE)
 
     def __call__(self, request):
-        with self.turns:
-            try:
-                return self.get_response(request)
-            finally:
-                close_old_connections()
+        path = request.path_info
+        if path in LIVENESS_PATHS:
+            return self.get_response(request)
+        if path in READINESS_PATHS:
+            request.ready_deadline = time.monotonic() + settings.DATABASE_READY_TIMEOUT
+            taken = self.turns.take(settings.DATABASE_READY_TIMEOUT, first=True)
+        else:
+            taken = self.turns.take(settings.DATABASE_TURN_TIMEOUT)
+        if not taken:
+            return database_unavailable()
+        try:
+            return self.get_response(request)
+        finally:
+            close_old_connections()
+            self.turns.release()
 
 
 def arrival_deadline(seconds: float):
@@ -181,4 +235,20 @@ class QueryStringMiddleware:
         if query_string and (name := undecodable_query_parameter(query_string)) is not None:
             fields = {name: [{"code": "invalid_characters", "message": NOT_TEXT}]}
             return ErrorResponse(error_body("validation_failed", f"{name}: {NOT_TEXT}", fields), status=400)
+        return self.get_response(request)
+
+
+class CharsetMiddleware:
+    """Refuses a body whose declared charset cannot be read (core.parsers.charset_refusal)
+    before any view, the admin's included."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        content_type = request.META.get("CONTENT_TYPE", "")
+        # Most bodies name no charset ("application/json"): nothing to parse.
+        if "charset" in content_type.lower() and (refusal := charset_refusal(content_type)) is not None:
+            status, code, message = refusal
+            return ErrorResponse(error_body(code, message), status=status)
         return self.get_response(request)

@@ -11,28 +11,26 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
-from tasks.limits import IDEMPOTENCY_KEY_MAX_LENGTH
+from core.models import IDEMPOTENCY_KEY_MAX_LENGTH
 
-# Client-facing names for each viewset action; the Phase II routes get a `User` variant.
-OPERATION_NAMES = {
-    "list": "list{}Tasks",
-    "create": "create{}Task",
-    "retrieve": "get{}Task",
-    "update": "replace{}Task",
-    "partial_update": "update{}Task",
-    "destroy": "delete{}Task",
-    "complete": "complete{}Task",
+# Client-facing verbs of the viewset actions; a viewset names its resource (`operation_noun`),
+# and the Phase II routes get a `User` variant: listTasks, createUserTask, getList...
+OPERATION_VERBS = {
+    "list": "list",
+    "create": "create",
+    "retrieve": "get",
+    "update": "replace",
+    "partial_update": "update",
+    "destroy": "delete",
 }
-
-# Response components whose every property is always present.
-ALWAYS_COMPLETE_RESPONSES = {"Task", "CompletedTask", "Me", "Stats", "Tag", "BulkResult", "Changes", "ChangesDeleted"}
 
 ERROR_DESCRIPTIONS = {
     400: "Invalid input: `validation_failed` (with `fields`) or `parse_error`.",
     401: "No token, or a token that failed verification (`not_authenticated`, `token_expired`, ...).",
     403: "`account_disabled`, or on `/api/{user_id}/...` routes `path_user_mismatch`.",
-    404: "`not_found`: no such task among the caller's (other users' tasks are never revealed).",
-    409: "`task_limit_reached` or `tag_limit_reached`: nothing was written; on a create with an "
+    404: "`not_found`: nothing with this id among the caller's (other users' data is never revealed).",
+    409: "`task_limit_reached`, `tag_limit_reached` or `list_limit_reached`: nothing was written; on a create "
+    "with an "
     "`Idempotency-Key`, `idempotency_request_in_progress` while the first request with that key runs.",
     408: "`request_timeout`: the body did not arrive within the configured time; the connection is closed.",
     410: "`cursor_expired`: the cursor is older than the deletions the server keeps; start again without one.",
@@ -41,7 +39,8 @@ ERROR_DESCRIPTIONS = {
     422: "`idempotency_key_reused`: this `Idempotency-Key` came with another body before.",
     429: "`throttled`: too many requests; `Retry-After` says when to retry.",
     500: "`server_error`: an unexpected failure, logged on the server.",
-    503: "`database_unavailable` or `jwks_unavailable`; `Retry-After` says when to retry.",
+    503: "`database_unavailable` or `jwks_unavailable`; `Retry-After` says when to retry. "
+    "`query_timeout`, without `Retry-After`: the request ran past the database's statement timeout.",
 }
 
 
@@ -84,17 +83,71 @@ class ApiAutoSchema(AutoSchema):
     """drf-spectacular's schema with readable operation ids and filters declared by hand."""
 
     def get_operation_id(self) -> str:
+        """`<verb><User?><Noun>` from the viewset's `operation_noun`; the plural noun for `list`."""
         action = getattr(self.view, "action", None)
-        if action in OPERATION_NAMES:
-            return OPERATION_NAMES[action].format("User" if "{user_id}" in self.path else "")
-        return super().get_operation_id()
+        noun = getattr(self.view, "operation_noun", None)
+        if action is None or noun is None:
+            return super().get_operation_id()
+        user = "User" if "{user_id}" in self.path else ""
+        if action == "list":
+            noun = getattr(self.view, "operation_noun_plural", f"{noun}s")
+        verb = OPERATION_VERBS.get(action) or "".join(
+            word if i == 0 else word.capitalize() for i, word in enumerate(action.split("_"))
+        )
+        return f"{verb}{user}{noun}"
+
+    def get_operation(self, path, path_regex, path_prefix, method, registry):
+        operation = super().get_operation(path, path_regex, path_prefix, method, registry)
+        if operation is not None:
+            self._document_conditional_writes(path.rstrip("/"), method.lower(), operation)
+        return operation
+
+    def _document_conditional_writes(self, path: str, method: str, operation: dict) -> None:
+        """If-Match, If-None-Match, 412 and ETags on the `{id}` writes of a view that checks them
+        (core.conditional.ConditionalWrites); Idempotency-Key on a create that honours it."""
+        responses = operation["responses"]
+        conditional = getattr(self.view, "conditional_writes", False)
+        if conditional and method != "get" and "{id}" in path:
+            operation.setdefault("parameters", []).extend([IF_MATCH, IF_NONE_MATCH_ON_WRITE])
+            shown = self.get_serializer_name(self.view.get_serializer_class()(), "response").removesuffix("Serializer")
+            responses["412"] = {
+                "description": "It changed since the client read it; nothing was written.",
+                "headers": {"ETag": ETAG},
+                "content": {"application/json": {"schema": precondition_failed(shown)}},
+            }
+        handler = getattr(self.view, getattr(self.view, "action", None) or "", None)
+        if getattr(handler, "idempotent", False):
+            operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
+            responses["201"].setdefault("headers", {})["Idempotent-Replayed"] = _header(
+                "`true` when this is the stored answer to an earlier request with the same `Idempotency-Key`."
+            )
+            responses.setdefault("409", _error_response(409))
+            responses["422"] = _error_response(422)
+        if conditional and method != "get":
+            for status in ("200", "201") if "{id}" in path else ("201",):
+                if status in responses:
+                    responses[status].setdefault("headers", {})["ETag"] = ETAG
+
+    def _map_basic_serializer(self, serializer, direction):
+        schema = super()._map_basic_serializer(serializer, direction)
+        if direction == "response" and isinstance(serializer, serializers.ModelSerializer):
+            # A model's representation shows every field, always (null where it has no value).
+            schema["required"] = list(schema["properties"])
+        elif direction == "request":
+            # Rules across fields that a serializer states for its create and replace bodies
+            # (`openapi_request_rules`) and for its PATCH bodies (`openapi_partial_rules`); put in
+            # place by postprocess_schema, after drf-spectacular has named the enums.
+            rules = "openapi_partial_rules" if self.method == "PATCH" else "openapi_request_rules"
+            if hasattr(serializer, rules):
+                schema[REQUEST_RULES] = getattr(serializer, rules)
+        return schema
 
     def get_filter_backends(self):
         # The list parameters are declared on the view, with their formats and enums.
         return []
 
     def get_paginated_name(self, serializer_name: str) -> str:
-        return f"{serializer_name}List"  # pages are plain arrays (see TaskPagination)
+        return f"{serializer_name}Page"  # pages are plain arrays (see ApiPagination)
 
     def get_tags(self) -> list[str]:
         return [self.view.__module__.split(".")[0].replace("core", "health")]
@@ -149,7 +202,7 @@ IF_NONE_MATCH = _header_parameter(
     "If-None-Match", "An ETag received earlier: 304 without a body when it is still current."
 )
 IF_MATCH = _header_parameter(
-    "If-Match", "The task's ETag as last read: 412 and nothing written when the task changed since (no lost updates)."
+    "If-Match", "The ETag as last read: 412 and nothing written when it changed since (no lost updates)."
 )
 IF_NONE_MATCH_ON_WRITE = _header_parameter("If-None-Match", "412 and nothing written when it names the current ETag.")
 IDEMPOTENCY_KEY = _header_parameter(
@@ -159,62 +212,37 @@ IDEMPOTENCY_KEY = _header_parameter(
     "creates nothing; with another body it is a 422.",
     {"type": "string", "pattern": f"^[\\u0020-\\u007e]{{1,{IDEMPOTENCY_KEY_MAX_LENGTH}}}$"},
 )
-# A task is due at an instant or on a day, never both (TaskSerializer.validate): no body sends both.
-ONE_DUE_ONLY = {
-    "not": {
-        "required": ["due_at", "due_date"],
-        "properties": {"due_at": {"type": "string"}, "due_date": {"type": "string"}},
+
+
+REQUEST_RULES = "x-request-rules"
+
+
+def precondition_failed(component: str) -> dict:
+    """A 412's body: the error, and in `current` the row as it is now, shown as `component`."""
+    return {
+        "allOf": [
+            {"$ref": "#/components/schemas/Error"},
+            {
+                "type": "object",
+                "properties": {"current": {"$ref": f"#/components/schemas/{component}"}},
+                "required": ["current"],
+            },
+        ],
+        "description": "`precondition_failed`, with what it is now in `current`.",
     }
-}
-# A recurring task needs a due date (TaskSerializer.validate): a create or a replace that sets
-# `recurrence` sends `due_at` or `due_date` too. A PATCH can leave it out, as the stored task's counts.
-RECURRENCE_NEEDS_DUE_AT = {
-    "anyOf": [
-        {"properties": {"recurrence": {"not": {"type": "string"}}}},  # left out, or null
-        {"required": ["due_at"], "properties": {"due_at": {"type": "string"}}},
-        {"required": ["due_date"], "properties": {"due_date": {"type": "string"}}},
-    ],
-    **ONE_DUE_ONLY,
-}
-PRECONDITION_FAILED = {
-    "allOf": [
-        {"$ref": "#/components/schemas/Error"},
-        {
-            "type": "object",
-            "properties": {"current": {"$ref": "#/components/schemas/Task"}},
-            "required": ["current"],
-        },
-    ],
-    "description": "`precondition_failed`, with the task as it is now in `current`.",
-}
 
 
-def _document_conditional_requests(path: str, method: str, operation: dict) -> None:
-    """ETags on reads and task writes, 304 on reads, 412 on task writes, Idempotency-Key on creates."""
-    responses = operation["responses"]
-    if method == "get":
-        operation.setdefault("parameters", []).append(IF_NONE_MATCH)
-        responses["304"] = {
-            "description": "Not modified: `If-None-Match` names the current ETag.",
-            "headers": {"ETag": ETAG},
-        }
-    elif "{id}" in path:
-        operation.setdefault("parameters", []).extend([IF_MATCH, IF_NONE_MATCH_ON_WRITE])
-        responses["412"] = {
-            "description": "The task changed since the client read it; nothing was written.",
-            "headers": {"ETag": ETAG},
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PreconditionFailed"}}},
-        }
-    elif operation["operationId"] in ("createTask", "createUserTask"):
-        operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
-        responses["201"].setdefault("headers", {})["Idempotent-Replayed"] = _header(
-            "`true` when this is the stored answer to an earlier request with the same `Idempotency-Key`."
-        )
-        responses.setdefault("409", _error_response(409))
-        responses["422"] = _error_response(422)
-    for status in ("200", "201"):
-        if status in responses and (method == "get" or "{id}" in path or status == "201"):
-            responses[status].setdefault("headers", {})["ETag"] = ETAG
+def _document_conditional_reads(method: str, operation: dict) -> None:
+    """If-None-Match, 304 and ETag on every read: core.middleware answers them for any GET."""
+    if method != "get":
+        return
+    operation.setdefault("parameters", []).append(IF_NONE_MATCH)
+    operation["responses"]["304"] = {
+        "description": "Not modified: `If-None-Match` names the current ETag.",
+        "headers": {"ETag": ETAG},
+    }
+    if "200" in operation["responses"]:
+        operation["responses"]["200"].setdefault("headers", {})["ETag"] = ETAG
 
 
 # A path parameter of digits only (a row's id, `[0-9]{1,18}` in its route) is a number to clients.
@@ -234,16 +262,15 @@ def _type_path_ids(operation: dict) -> None:
 
 
 def postprocess_schema(result, generator, request, public):
-    """Adds the errors every operation can answer, conditional requests and idempotent creates,
-    and closes request bodies to unknown fields.
+    """Adds the errors every operation can answer and conditional reads, and closes request
+    bodies to unknown fields.
 
     Paths are written without their optional trailing slash, as Next.js calls them.
     """
     result["paths"] = {path.rstrip("/") or "/": operations for path, operations in result["paths"].items()}
-    result["components"]["schemas"]["PreconditionFailed"] = PRECONDITION_FAILED
     for path, operations in result["paths"].items():
         for method, operation in operations.items():
-            _document_conditional_requests(path, method, operation)
+            _document_conditional_reads(method, operation)
             _type_path_ids(operation)
             statuses = [500]
             if operation.get("security"):
@@ -261,16 +288,9 @@ def postprocess_schema(result, generator, request, public):
             continue
         if name.endswith("Request"):
             component["additionalProperties"] = False
-        if name == "TaskRequest":
-            # Inside an allOf, so generated types keep the object's required fields and enums
-            # whichever branch applies (openapi-typescript makes a bare anyOf a union with `{}`).
-            component["allOf"] = [RECURRENCE_NEEDS_DUE_AT]
-        if name == "PatchedTaskRequest":
-            component.update(ONE_DUE_ONLY)
+        component.update(component.pop(REQUEST_RULES, {}))
         if name.startswith("Patched"):
             # A PATCH leaves out what it does not change: no defaults apply.
             for field in component["properties"].values():
                 field.pop("default", None)
-        if name in ALWAYS_COMPLETE_RESPONSES:
-            component["required"] = list(component["properties"])
     return result

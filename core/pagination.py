@@ -1,11 +1,22 @@
+from typing import Protocol, runtime_checkable
+
 from rest_framework import serializers
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 
-class TaskPagination(LimitOffsetPagination):
-    """`limit`/`offset` pages whose body stays a plain JSON array.
+@runtime_checkable
+class CarriesTotal(Protocol):
+    """Rows that can tell the total from a page of themselves (say, a count each row carries),
+    sparing the pagination its COUNT query: tasks.queries.DefaultPage."""
+
+    def total_in(self, page: list) -> int | None:
+        """The total over all pages, read from a page of these rows; None when the page cannot tell."""
+
+
+class ApiPagination(LimitOffsetPagination):
+    """`limit`/`offset` pages of any queryset or sequence, whose body stays a plain JSON array.
 
     The total goes in `X-Total-Count` and the neighbours in an RFC 8288 `Link` header, which
     is what Phase II frontends expect. Unlike DRF's default, a bad `limit` or `offset` is a
@@ -41,7 +52,7 @@ class TaskPagination(LimitOffsetPagination):
     def paginate_queryset(self, queryset, request, view=None):
         """The page, and the total without a COUNT query when the rows tell it.
 
-        Rows may carry the total (`total`, tasks.queries.DefaultPage).
+        Rows that implement `CarriesTotal` may tell the total from the page itself.
         Otherwise one row more than the page is read: when it is not there, the total is the
         offset plus the rows read. Only a page with more after it, or an offset past the end,
         counts.
@@ -50,8 +61,9 @@ class TaskPagination(LimitOffsetPagination):
         self.limit = self.get_limit(request)
         self.offset = self.get_offset(request)
         rows = list(queryset[self.offset : self.offset + self.limit + 1])
-        if rows and "total" in rows[0]:
-            self.count = rows[0]["total"]
+        total = queryset.total_in(rows) if isinstance(queryset, CarriesTotal) else None
+        if total is not None:
+            self.count = total
         elif len(rows) <= self.limit and (rows or self.offset == 0):
             self.count = self.offset + len(rows)
         else:
@@ -60,7 +72,7 @@ class TaskPagination(LimitOffsetPagination):
 
     def get_previous_link(self):
         """DRF's `prev` link, except past the end of the list: there it leads to the last page
-        that has tasks (on the same grid of pages), and a list without tasks has none."""
+        that has items (on the same grid of pages), and an empty list has none."""
         if self.offset <= 0 or self.count == 0:
             return None
         pages_back = max(1, -(-(self.offset - self.count + 1) // self.limit))  # ceiling division
@@ -86,8 +98,9 @@ class TaskPagination(LimitOffsetPagination):
 
     def get_schema_operation_parameters(self, view):
         limit, offset = super().get_schema_operation_parameters(view)
-        limit["description"] = f"How many tasks per page (default {self.default_limit}, at most {self.max_limit})."
+        items = getattr(view, "page_items", "items")  # what the view pages, in the plural: "tasks"
+        limit["description"] = f"How many {items} per page (default {self.default_limit}, at most {self.max_limit})."
         limit["schema"].update(minimum=1, maximum=self.max_limit, default=self.default_limit)
-        offset["description"] = "How many matching tasks to skip."
+        offset["description"] = f"How many matching {items} to skip."
         offset["schema"].update(minimum=0, maximum=self.max_offset, default=0)
         return [limit, offset]

@@ -6,9 +6,11 @@ the API refuses it here, once for every field and key, with the field named. A q
 carries bytes instead, where the same mistake is bytes that are not UTF-8.
 """
 
+import codecs
 import re
 from urllib.parse import unquote, unquote_to_bytes
 
+from django.utils.http import parse_header_parameters
 from rest_framework import parsers
 from rest_framework.exceptions import ErrorDetail, ParseError, ValidationError
 
@@ -72,3 +74,27 @@ def _is_utf8(encoded: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+# JSON is UTF-8 (RFC 8259); ASCII is a subset of it.
+JSON_CHARSETS = {"utf-8", "ascii"}
+
+
+def charset_refusal(content_type: str) -> tuple[int, str, str] | None:
+    """Why a body declared with this Content-Type cannot be read, as (status, code, message);
+    None when it can. A charset Python does not know, or one that is no text encoding
+    (`rot13`, `base64`), is a 400: Django's form parsers crash on them. A JSON body in
+    another charset than UTF-8 is a 415: UTF-7 would turn `+ADw-` into `<` after every check
+    on the bytes."""
+    media_type, parameters = parse_header_parameters(content_type)
+    charset = parameters.get("charset")
+    if charset is None:
+        return None
+    try:
+        "".encode(charset)  # LookupError for unknown names and for codecs that are not text encodings
+        name = codecs.lookup(charset).name
+    except (LookupError, ValueError):
+        return 400, "bad_request", "The charset of the Content-Type is unknown or not a text encoding."
+    if (media_type == "application/json" or media_type.endswith("+json")) and name not in JSON_CHARSETS:
+        return 415, "unsupported_media_type", "A JSON body must be UTF-8."
+    return None

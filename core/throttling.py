@@ -117,7 +117,15 @@ class AnonymousThrottle(FixedWindowThrottle):
     scope = "anon"
 
     def get_cache_key(self, request, view) -> str | None:
-        return self.get_ident(request) if request.user is None else None
+        # A Django request that no view has seen yet has no `user`: it is anonymous too.
+        return self.get_ident(request) if getattr(request, "user", None) is None else None
+
+
+def anonymous_budget_spent(request) -> float | None:
+    """Counts a request refused before any view against its address's anonymous budget:
+    None while within it, else the seconds to wait."""
+    throttle = AnonymousThrottle()
+    return None if throttle.allow_request(request, None) else throttle.wait()
 
 
 def throttle_failed_authentication(exc: Exception, request, view) -> Exception:

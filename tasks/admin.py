@@ -5,12 +5,14 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.paginator import Paginator
 from django.db import connections, transaction
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.html import format_html
 
 from accounts.models import User
-from tasks.models import Tag, Task
+from tasks.models import Tag, Task, TaskList
 from tasks.recurrence import InvalidRecurrence, recurrence_check_schedule, recurrence_normalize
 from tasks.services import LimitReached, tasks_delete, tasks_set_completed
 
@@ -97,6 +99,9 @@ class TaskAdminForm(forms.ModelForm):
         owner, tags = cleaned.get("owner"), cleaned.get("tags") or []
         if owner and any(tag.owner_id != owner.better_auth_id for tag in tags):
             self.add_error("tags", "Tags must belong to the task's owner.")
+        task_list = cleaned.get("list")
+        if owner and task_list and task_list.owner_id != owner.better_auth_id:
+            self.add_error("list", "The list must belong to the task's owner.")
         return cleaned
 
 
@@ -105,13 +110,14 @@ class TaskAdmin(admin.ModelAdmin):
     """Tasks for operators: find, fix and clean up; fast at a million rows."""
 
     form = TaskAdminForm
-    list_display = ["title", "owner", "completed", "priority", "due_at", "due_date", "tag_names", "updated_at"]
-    list_filter = ["completed", "priority", DueFilter]
+    list_display = ["title", "owner", "list", "completed", "priority", "due_at", "due_date", "tag_names", "updated_at"]
+    # In a list or in the inbox; one list's tasks: the link on its row in the lists (`?list__id__exact=`).
+    list_filter = ["completed", "priority", DueFilter, ("list", admin.EmptyFieldListFilter)]
     search_fields = ["title"]
     search_help_text = "A title, or an owner's email (anything with an @)."
-    autocomplete_fields = ["owner", "tags"]
+    autocomplete_fields = ["owner", "tags", "list"]
     readonly_fields = ["completed_at", "created_at", "updated_at"]
-    list_select_related = ["owner"]
+    list_select_related = ["owner", "list"]
     # Newest first by primary key: an index scan, where created_at would sort every row.
     ordering = ["-pk"]
     sortable_by = ["title", "completed", "priority", "due_at", "due_date", "updated_at"]
@@ -123,6 +129,9 @@ class TaskAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request) -> QuerySet[Task]:
         return super().get_queryset(request).prefetch_related("tags")
+
+    def lookup_allowed(self, lookup, value, request=None) -> bool:
+        return lookup == "list__id__exact" or super().lookup_allowed(lookup, value, request)
 
     def get_search_results(self, request, queryset, search_term):
         if "@" not in search_term:
@@ -188,3 +197,24 @@ class TagAdmin(admin.ModelAdmin):
     list_select_related = ["owner"]
     ordering = ["-pk"]
     show_full_result_count = False
+
+
+@admin.register(TaskList)
+class TaskListAdmin(admin.ModelAdmin):
+    """Lists, each linked to its tasks; deleting one deletes its tasks, as in the API."""
+
+    list_display = ["name", "owner", "task_count", "updated_at"]
+    search_fields = ["name", "owner__email"]
+    autocomplete_fields = ["owner"]
+    readonly_fields = ["position", "created_at", "updated_at"]
+    list_select_related = ["owner"]
+    ordering = ["-pk"]
+    show_full_result_count = False
+
+    def get_queryset(self, request) -> QuerySet[TaskList]:
+        return super().get_queryset(request).annotate(n_tasks=Count("tasks"))
+
+    @admin.display(description="tasks", ordering="n_tasks")
+    def task_count(self, task_list: TaskList) -> str:
+        url = reverse("admin:tasks_task_changelist") + f"?list__id__exact={task_list.pk}"
+        return format_html('<a href="{}">{}</a>', url, task_list.n_tasks)

@@ -17,7 +17,10 @@ from tasks.models import Priority
 from tasks.recurrence import RRULE_PATTERN, InvalidRecurrence, recurrence_normalize
 from tasks.zones import TIME_ZONE_MAX_LENGTH, TIME_ZONES, zone_named
 
-RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-]\d{2}:\d{2})$")
+# An offset's minutes are 00 to 59 (Python reads "+01:60" as +02:00) and its hours 00 to 23.
+RFC3339 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-](?:[01]\d|2[0-3]):[0-5]\d)$", re.ASCII
+)
 MAX_BIGINT = 2**63 - 1
 
 
@@ -130,6 +133,28 @@ class StrictIntegerField(IntegersOnly, serializers.IntegerField):
 
 class StrictBigIntegerField(IntegersOnly, serializers.BigIntegerField):
     """A BigIntegerField that takes JSON integers only."""
+
+
+class RelatedIdField(serializers.IntegerField):
+    """A foreign key as its id: a JSON integer naming a row of the caller's (`scope()`), or null
+    where the key may be empty. An id that is not the caller's is refused the same way whether
+    it is another user's or nobody's, so existence is not revealed."""
+
+    default_error_messages = {
+        "invalid": "Must be an integer.",
+        "does_not_exist": "No {noun} of yours has this id.",
+    }
+
+    def __init__(self, *, scope, noun: str, **kwargs):
+        self.scope, self.noun = scope, noun
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        if not 1 <= data <= MAX_BIGINT or not self.scope(self.context["request"]).filter(pk=data).exists():
+            self.fail("does_not_exist", noun=self.noun)
+        return data
 
 
 class StrictFloatField(serializers.FloatField):

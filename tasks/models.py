@@ -1,17 +1,22 @@
+from __future__ import annotations
+
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from accounts.services import user_lock
 from core.changes import change_next
+from core.models import IdempotencyKey
 from tasks.limits import (
     DESCRIPTION_MAX_LENGTH,
-    IDEMPOTENCY_KEY_MAX_LENGTH,
+    LIST_NAME_MAX_LENGTH,
     RECURRENCE_MAX_LENGTH,
     TAG_MAX_LENGTH,
     TITLE_MAX_LENGTH,
@@ -58,6 +63,64 @@ class Tag(models.Model):
         return self.name
 
 
+class Versioned:
+    """A model whose every save is a new `version` (its ETag, core.conditional), `updated_at`
+    stamped with the write's moment; `stamp()` sets what else that moment decides."""
+
+    def stamp(self) -> None:
+        pass
+
+    def save(self, *args, **kwargs):
+        self.updated_at = self.created_at if self._state.adding else timezone.now()
+        self.stamp()
+        if self._state.adding:
+            return super().save(*args, **kwargs)
+        if (update_fields := kwargs.get("update_fields")) is not None:
+            kwargs["update_fields"] = {*update_fields, "version", "updated_at"}
+        # Incremented by the database, so even a writer without the row lock (the admin) never
+        # reuses a version; the copy in memory is what this writer's own change made it.
+        saved_version = self.version
+        self.version = models.F("version") + 1
+        try:
+            super().save(*args, **kwargs)
+        finally:
+            self.version = saved_version
+        self.version += 1
+
+
+class TaskListQuerySet(models.QuerySet):
+    def visible_to(self, owner_id) -> TaskListQuerySet:
+        """The lists a caller may see: the one scoping rule of every list route (tasks.queries.caller_lists)
+        and of a task's `list_id`."""
+        return self.filter(owner_id=owner_id)
+
+
+class TaskList(Versioned, models.Model):
+    """A user's named group of tasks (a project, in other apps); tasks without one are in the inbox."""
+
+    owner = owner_field(related_name="lists")
+    name = models.CharField(max_length=LIST_NAME_MAX_LENGTH)
+    color = models.CharField(max_length=7, null=True, blank=True, help_text="#rrggbb")
+    # For a manual order; a new list goes last.
+    position = models.PositiveIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    # The Idempotency-Key that created the list: deleting the list forgets it and its stored answer.
+    idempotency_keys = GenericRelation(IdempotencyKey, object_id_field="created_id", content_type_field="created_type")
+
+    objects = TaskListQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "list"
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint("owner", Lower("name"), name="list_owner_name_ci_unique")]
+        indexes = [models.Index(fields=["owner", "position", "id"], name="list_owner_position")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 def zone_validate(name: str) -> None:
     """Refuses a time zone the pinned tz database does not know (operators' edits in the admin)."""
     try:
@@ -67,21 +130,22 @@ def zone_validate(name: str) -> None:
 
 
 class TaskQuerySet(models.QuerySet):
-    """Rules about when tasks are due, for the list filters, the stats and the admin.
+    """Which tasks a caller may see (`visible_to`), and rules about when tasks are due, for the list
+    filters, the stats and the admin.
 
     A task is due at `due_at`, or, all day on `due_date`, at the last moment of that day in the
     caller's zone (tasks.zones.day_end): before a moment exactly when its date is earlier than
     that moment's date in the zone.
     """
 
-    def due_before(self, moment: datetime, zone: ZoneInfo) -> "TaskQuerySet":
+    def due_before(self, moment: datetime, zone: ZoneInfo) -> TaskQuerySet:
         return self.filter(Q(due_at__lt=moment) | Q(due_date__lt=day_in(moment, zone)))
 
-    def due_from(self, moment: datetime, zone: ZoneInfo) -> "TaskQuerySet":
+    def due_from(self, moment: datetime, zone: ZoneInfo) -> TaskQuerySet:
         """Due at or after `moment`."""
         return self.filter(Q(due_at__gte=moment) | Q(due_date__gte=day_in(moment, zone)))
 
-    def overdue(self, now: datetime, zone: ZoneInfo) -> "TaskQuerySet":
+    def overdue(self, now: datetime, zone: ZoneInfo) -> TaskQuerySet:
         return self.filter(self.overdue_q(now, zone))
 
     @staticmethod
@@ -97,8 +161,13 @@ class TaskQuerySet(models.QuerySet):
         end = datetime.combine(today + timedelta(days=1), time.min, tzinfo=zone)
         return Q(completed=False) & (Q(due_at__gte=start, due_at__lt=end) | Q(due_date=today))
 
+    def visible_to(self, owner_id) -> TaskQuerySet:
+        """The tasks a caller may see: the one scoping rule of every task route and fast path
+        (tasks.queries.caller_tasks), and of a task's `list_id` checks elsewhere."""
+        return self.filter(owner_id=owner_id)
 
-class Task(models.Model):
+
+class Task(Versioned, models.Model):
     """One item on a user's todo list."""
 
     owner = owner_field(related_name="tasks")
@@ -107,6 +176,9 @@ class Task(models.Model):
     completed = models.BooleanField(default=False)
     completed_at = models.DateTimeField(null=True, blank=True, editable=False)
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NONE)
+    # Deleting a list deletes its tasks (as Todoist, Google Tasks and To Do do): a SET_NULL
+    # would change them without a new version.
+    list = models.ForeignKey(TaskList, null=True, blank=True, on_delete=models.CASCADE, related_name="tasks")
     tags = models.ManyToManyField(Tag, related_name="tasks", blank=True)
     due_at = models.DateTimeField(null=True, blank=True)
     # An all-day due date, instead of `due_at` (TaskSerializer.validate keeps them apart).
@@ -131,10 +203,12 @@ class Task(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     # Stamped by save(), with the same moment as the write's other timestamps.
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
-    # Goes up by one with every write; the task's ETag (tasks.conditional) is made from it.
+    # Goes up by one with every write; the task's ETag (core.conditional) is made from it.
     version = models.PositiveIntegerField(default=1, editable=False)
     # The change of its owner's feed that last wrote it (core.changes): /api/changes reads by it.
     change_seq = models.BigIntegerField(default=0, editable=False)
+    # The Idempotency-Key that created the task: deleting the task forgets it and its stored answer.
+    idempotency_keys = GenericRelation(IdempotencyKey, object_id_field="created_id", content_type_field="created_type")
 
     objects = TaskQuerySet.as_manager()
 
@@ -160,27 +234,20 @@ class Task(models.Model):
         return self.title
 
     def save(self, *args, **kwargs):
-        """Saves the task as a new version and a change of its owner's feed (core.changes), its
-        timestamps from one moment: a new task's `updated_at` is its `created_at`, and a write
-        that completes it sets `completed_at` too."""
-        self.updated_at = self.created_at if self._state.adding else timezone.now()
+        """Saves the task as a new version (Versioned) and a change of its owner's feed
+        (core.changes): the owner's row locked first, as every write of theirs takes it, then
+        their change counter."""
+        with transaction.atomic():
+            user_lock(user_id=self.owner_id)
+            self.change_seq = change_next(user=self.owner)
+            if not self._state.adding and (update_fields := kwargs.get("update_fields")) is not None:
+                kwargs["update_fields"] = {*update_fields, "change_seq"}
+            return super().save(*args, **kwargs)
+
+    def stamp(self) -> None:
+        """A write that completes the task sets `completed_at` to its moment."""
         if self.completed and self.completed_at is None:
             self.completed_at = self.updated_at
-        with transaction.atomic():
-            self.change_seq = change_next(user=self.owner)
-            if self._state.adding:
-                return super().save(*args, **kwargs)
-            if (update_fields := kwargs.get("update_fields")) is not None:
-                kwargs["update_fields"] = {*update_fields, "version", "updated_at", "change_seq"}
-            # Incremented by the database, so even a writer without the row lock (the admin) never
-            # reuses a version; the copy in memory is what this writer's own change made it.
-            saved_version = self.version
-            self.version = models.F("version") + 1
-            try:
-                super().save(*args, **kwargs)
-            finally:
-                self.version = saved_version
-            self.version += 1
 
     @property
     def tag_names(self) -> list[str]:
@@ -217,24 +284,3 @@ class Task(models.Model):
         if not (completed and self.completed):  # stamped anew when completing, cleared when reopening
             self.completed_at = None
         self.completed = completed
-
-
-class IdempotencyKey(models.Model):
-    """An Idempotency-Key sent with a create, and the response to replay to its retries."""
-
-    owner = owner_field(related_name="+")
-    key = models.CharField(max_length=IDEMPOTENCY_KEY_MAX_LENGTH)
-    # SHA-256 of the request body: a retry must send the same bytes.
-    fingerprint = models.CharField(max_length=64)
-    created_at = models.DateTimeField(default=timezone.now)
-    # Empty while the first request runs; written in that request's own transaction.
-    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_body = models.JSONField(null=True, blank=True)
-    response_headers = models.JSONField(default=dict, blank=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint("owner", "key", name="idempotency_owner_key_unique")]
-        indexes = [models.Index(fields=["created_at"], name="idempotency_created")]
-
-    def __str__(self) -> str:
-        return self.key

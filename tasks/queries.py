@@ -12,15 +12,33 @@ import functools
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import router
-from django.db.models import BigIntegerField, CharField, Count, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import BigIntegerField, CharField, Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from core.db import CompiledQuery, Param, arrays_in_rows
-from tasks.models import Tag, Task
+from tasks.models import Tag, Task, TaskList
 
 
 def caller_tasks(owner_id, using: str | None = None) -> QuerySet:
-    """The tasks a caller may see: the one scoping rule of every task route."""
-    return Task.objects.using(using).filter(owner_id=owner_id)
+    """The tasks a caller may see (Task.objects.visible_to): where every task read starts, the
+    default page, one task, the locked task of a write, filtered lists, stats and bulk alike.
+    The compiled reads below are built from it, once per process."""
+    return Task.objects.using(using).visible_to(owner_id)
+
+
+def caller_lists(owner_id, using: str | None = None) -> QuerySet:
+    """The lists a caller may see (TaskList.objects.visible_to): where every list read starts."""
+    return TaskList.objects.using(using).visible_to(owner_id)
+
+
+def lists_with_counts(lists: QuerySet) -> QuerySet:
+    """Lists with `task_count` and `open_count`, as subqueries (no GROUP BY, so a row can be locked)."""
+
+    def counted(condition: Q) -> Coalesce:
+        tasks = Task.objects.filter(condition, list_id=OuterRef("pk"))
+        return Coalesce(Subquery(tasks.order_by().values("list_id").annotate(n=Count("*")).values("n")), 0)
+
+    return lists.annotate(task_count=counted(Q()), open_count=counted(Q(completed=False)))
 
 
 def tasks_with_tag_names(tasks: QuerySet) -> QuerySet:
@@ -97,6 +115,10 @@ class DefaultPage:
 
     def count(self) -> int:
         return task_count(self.owner_id, router.db_for_read(Task))
+
+    def total_in(self, page: list[dict]) -> int | None:
+        """The caller's task count, which every row of a page carries (core.pagination.CarriesTotal)."""
+        return page[0]["total"] if page else None
 
 
 def caller_task_row(owner_id: str, task_id: int) -> dict | None:

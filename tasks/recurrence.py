@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, time
 
 from dateutil.rrule import rrule, rrulestr
 
+from tasks.limits import RECURRENCE_MAX_LENGTH
 from tasks.zones import zone_named
 
 FREQUENCIES = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
@@ -25,7 +26,9 @@ WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 # the syntax of each one's value (upper case; ASCII digits only, as client RRULE parsers
 # expect). Numbers are checked against RANGES after the syntax. The OpenAPI pattern for
 # `recurrence` is derived from these (RRULE_PATTERN, at the end).
-_NUMBER = "[0-9]+"
+# A number's digits are bounded before int() reads them (Python refuses over 4,300 of them).
+NUMBER_MAX_DIGITS = 9
+_NUMBER = f"[0-9]{{1,{NUMBER_MAX_DIGITS}}}"
 _SIGNED = f"[+-]?{_NUMBER}"
 _WEEKDAY = "|".join(WEEKDAYS)
 _BYDAY_ITEM = rf"(?:[+-]?[0-9]{{1,2}})?(?:{_WEEKDAY})"
@@ -55,6 +58,10 @@ DAYS_IN_MONTH = {month: calendar.monthrange(2024, month)[1] for month in range(1
 # the 5th Monday of February: 28, though 40 across 2100) and keeps the costliest search about
 # half a millisecond (bench/bulk_recurrence.py).
 SEARCH_HORIZON = {"DAILY": 15, "WEEKLY": 15, "MONTHLY": 32, "YEARLY": 32}
+# Looks one request may spend over all its searches (a bulk complete of many recurring tasks):
+# each costs up to about 0.1 ms, and 500 searches across the whole horizon took 2.2 s. Common
+# rules take one look each; 60 tasks at the horizon fit.
+REQUEST_SEARCH_LOOKS = 2_000
 HORIZON_TEXT = (
     f"{SEARCH_HORIZON['DAILY']} months for a DAILY or WEEKLY rule, "
     f"{SEARCH_HORIZON['MONTHLY']} periods for a MONTHLY or YEARLY one"
@@ -73,6 +80,22 @@ class BeyondHorizon(Exception):
     """The search for an occurrence went past SEARCH_HORIZON."""
 
 
+class SearchBudgetSpent(Exception):
+    """A request's searches together took more than their SearchBudget's looks."""
+
+
+class SearchBudget:
+    """The looks a request's searches may spend together (REQUEST_SEARCH_LOOKS)."""
+
+    def __init__(self, looks: int = REQUEST_SEARCH_LOOKS):
+        self.looks_left = looks
+
+    def spend(self) -> None:
+        self.looks_left -= 1
+        if self.looks_left < 0:
+            raise SearchBudgetSpent()
+
+
 def _numbers(part: str, value: str, *, signed: bool = False) -> list[int]:
     low, high = RANGES[part]
     numbers = [int(item) for item in value.split(",")]
@@ -82,6 +105,8 @@ def _numbers(part: str, value: str, *, signed: bool = False) -> list[int]:
 
 
 def _parse(rule: str) -> dict[str, str]:
+    if len(rule) > RECURRENCE_MAX_LENGTH:  # before any work on it, stored rules included
+        raise InvalidRecurrence(f"A rule is at most {RECURRENCE_MAX_LENGTH} characters.")
     rule = rule.strip()
     if rule.upper().startswith("RRULE:"):
         rule = rule[len("RRULE:") :]
@@ -110,7 +135,13 @@ SYNTAX_ERRORS = {
 def _check_syntax(parts: dict[str, str]) -> None:
     for name, value in parts.items():
         if not re.fullmatch(GRAMMAR[name], value):
-            raise InvalidRecurrence(SYNTAX_ERRORS.get(name, f"{name} must be a comma-separated list of numbers (0-9)."))
+            raise InvalidRecurrence(
+                SYNTAX_ERRORS.get(
+                    name,
+                    f"{name} must be a comma-separated list of numbers (0-9), each of at most "
+                    f"{NUMBER_MAX_DIGITS} digits.",
+                )
+            )
 
 
 def _check(parts: dict[str, str]) -> None:
@@ -168,25 +199,28 @@ class _LookCounter:
     search reads once each time it looks at a new month or period: after `horizon` looks it
     stops the search."""
 
-    def __init__(self, numbered_weekdays, horizon: int):
+    def __init__(self, numbered_weekdays, horizon: int, budget: SearchBudget | None = None):
         self.numbered_weekdays = numbered_weekdays
         self.looks_left = horizon
+        self.budget = budget
 
     def __bool__(self) -> bool:
         self.looks_left -= 1
         if self.looks_left < 0:
             raise BeyondHorizon()
+        if self.budget is not None:
+            self.budget.spend()
         return bool(self.numbered_weekdays)
 
     def __iter__(self):
         return iter(self.numbered_weekdays or ())
 
 
-def _bounded_after(parts: dict[str, str], start: datetime) -> datetime | None:
-    """dateutil's next occurrence after `start`, its search bounded by SEARCH_HORIZON."""
+def _bounded_after(parts: dict[str, str], start: datetime, budget: SearchBudget | None) -> datetime | None:
+    """dateutil's next occurrence after `start`, its search bounded by SEARCH_HORIZON (and the budget)."""
     dates = rrulestr(_format(parts), dtstart=start)
     assert isinstance(dates, rrule)
-    dates._bynweekday = _LookCounter(dates._bynweekday, SEARCH_HORIZON[parts["FREQ"]])
+    dates._bynweekday = _LookCounter(dates._bynweekday, SEARCH_HORIZON[parts["FREQ"]], budget)
     return dates.after(start)
 
 
@@ -213,12 +247,17 @@ def recurrence_start(*, due_at: datetime | None, due_date: date | None, due_time
 
 
 def recurrence_next_due(
-    rule: str, *, due_at: datetime | None, due_date: date | None, due_timezone: str | None
+    rule: str,
+    *,
+    due_at: datetime | None,
+    due_date: date | None,
+    due_timezone: str | None,
+    budget: SearchBudget | None = None,
 ) -> dict | None:
     """The schedule of the occurrence after this one (`due_at`, `due_date`, `recurrence`), in the
     shape the task has (an instant in UTC, or a date), or None when the series has ended."""
     start = recurrence_start(due_at=due_at, due_date=due_date, due_timezone=due_timezone)
-    found = recurrence_next(rule, start) if start is not None else None
+    found = recurrence_next(rule, start, budget) if start is not None else None
     if found is None:
         return None
     following, rule = found
@@ -227,21 +266,22 @@ def recurrence_next_due(
     return {"due_at": following.astimezone(UTC), "due_date": None, "recurrence": rule}
 
 
-def recurrence_next(rule: str, start: datetime) -> tuple[datetime, str] | None:
+def recurrence_next(rule: str, start: datetime, budget: SearchBudget | None = None) -> tuple[datetime, str] | None:
     """The occurrence after `start` and the rule for the series from there, or None when it has ended.
 
     COUNT counts the occurrences left including the current one, so it goes down by one for
     the next; UNTIL stays as it is and ends the series on its own. A rule stored before the
     current checks, that dateutil cannot expand or whose next occurrence lies beyond the
-    horizon, ends its series too: completing such a task never fails.
+    horizon, ends its series too: completing such a task never fails. A `budget` shared by
+    several searches raises SearchBudgetSpent once they have spent it.
     """
     try:
-        return recurrence_following(rule, start)
+        return recurrence_following(rule, start, budget)
     except InvalidRecurrence:
         return None
 
 
-def recurrence_following(rule: str, start: datetime) -> tuple[datetime, str] | None:
+def recurrence_following(rule: str, start: datetime, budget: SearchBudget | None = None) -> tuple[datetime, str] | None:
     """`recurrence_next`, raising InvalidRecurrence where it gives up."""
     parts = _parse(rule)
     _check(parts)
@@ -249,7 +289,7 @@ def recurrence_following(rule: str, start: datetime) -> tuple[datetime, str] | N
     if count is not None and count <= 1:
         return None
     try:
-        next_due = _bounded_after(parts, start)
+        next_due = _bounded_after(parts, start, budget)
     except BeyondHorizon:
         raise InvalidRecurrence(
             f"The rule has no occurrence within the search horizon after the due date ({HORIZON_TEXT})."

@@ -1,8 +1,10 @@
+import re
 from datetime import UTC, date, datetime
 from operator import attrgetter, itemgetter
 
 from django.conf import settings
-from django.db import models
+from django.core.exceptions import ImproperlyConfigured
+from django.db import IntegrityError, models, transaction
 from django.db.backends.base.operations import BaseDatabaseOperations
 from rest_framework import ISO_8601, serializers
 from rest_framework.settings import api_settings
@@ -13,6 +15,7 @@ from tasks.fields import (
     BoundedListField,
     PriorityField,
     RecurrenceField,
+    RelatedIdField,
     RFC3339DateTimeField,
     StrictBigIntegerField,
     StrictBooleanField,
@@ -24,9 +27,9 @@ from tasks.fields import (
     TimeZoneField,
 )
 from tasks.limits import BULK_MAX_IDS
-from tasks.models import Task
+from tasks.models import Task, TaskList
 from tasks.recurrence import HORIZON_TEXT, InvalidRecurrence, recurrence_check_schedule
-from tasks.services import task_check_room, task_set_completed, task_set_tags
+from tasks.services import list_check_room, list_next_position, task_check_room, task_set_completed, task_set_tags
 
 # What decides whether a task's recurrence can be scheduled (TaskSerializer.validate).
 SCHEDULE_RULE_FIELDS = ("due_at", "due_date", "due_timezone", "recurrence")
@@ -122,16 +125,82 @@ def portable_integer_bounds(model_field: models.IntegerField, kwargs: dict) -> d
     return {"min_value": max(kwargs.get("min_value", low), low), "max_value": min(kwargs["max_value"], high)}
 
 
-class TaskSerializer(StrictSerializerMixin, serializers.ModelSerializer):
-    """A task as the API reads and writes it."""
+class StrictModelSerializer(StrictSerializerMixin, serializers.ModelSerializer):
+    """A ModelSerializer whose fields built from the model are strict (STRICT_FIELDS), whose
+    writable fields go back to the model's default on PUT, and whose foreign keys are ids.
 
-    # `Meta.fields` is the one list of a task's fields; those not declared below are built from
-    # the model, so adding a plain field is the model field, its migration and its name there.
+    A foreign key is named in `Meta.fields` by its column, `<name>_id`: it reads the stored id
+    on every route (a row or an instance) and takes a JSON integer naming one of the caller's
+    rows, through the related model's scoping rule (`visible_to(owner_id)` on its queryset).
+    Naming the relation itself (`list`) is refused when the class is built, as is a key to a
+    model without that rule: DRF's own related field reads `null` from a row and takes any id.
+    """
 
     serializer_field_mapping = {
         model_field: STRICT_FIELDS.get(field, field)
         for model_field, field in serializers.ModelSerializer.serializer_field_mapping.items()
     }
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        meta = getattr(cls, "Meta", None)
+        if meta is None or not hasattr(meta, "model"):
+            return
+        relations = {
+            field.name: field for field in meta.model._meta.get_fields() if field.is_relation and field.concrete
+        }
+        for name in getattr(meta, "fields", []):
+            if name in cls._declared_fields:
+                continue
+            if name in relations:
+                raise ImproperlyConfigured(
+                    f"{cls.__name__}.Meta.fields names the relation {name!r}: name its id {name + '_id'!r} "
+                    "instead (an integer scoped to the caller), or declare the field on the serializer."
+                )
+            relation = relations.get(name.removesuffix("_id")) if name.endswith("_id") else None
+            if relation is not None and not hasattr(relation.related_model._default_manager, "visible_to"):
+                raise ImproperlyConfigured(
+                    f"{cls.__name__}.Meta.fields names {name!r}, but {relation.related_model.__name__}'s queryset "
+                    "has no visible_to(owner_id) to scope it to the caller: add one, or declare the field."
+                )
+
+    def build_field(self, field_name, info, model_class, nested_depth):
+        relation = info.forward_relations.get(field_name.removesuffix("_id")) if field_name.endswith("_id") else None
+        if relation is not None and not relation.to_many:
+            return self.build_related_id_field(field_name, relation)
+        return super().build_field(field_name, info, model_class, nested_depth)
+
+    def build_related_id_field(self, field_name, relation):
+        """`<name>_id`: the id of a row of the caller's, null where the key may be empty (and then
+        the default of a PUT that leaves it out)."""
+        model = relation.related_model
+
+        def scope(request):
+            return model._default_manager.visible_to(request.user.better_auth_id)
+
+        noun = model._meta.verbose_name
+        kwargs = {"scope": scope, "noun": noun, "help_text": f"The id of one of the caller's {noun}s."}
+        if relation.model_field.null:
+            kwargs.update(allow_null=True, default=None)
+        return RelatedIdField, kwargs
+
+    def build_standard_field(self, field_name, model_field):
+        field_class, kwargs = super().build_standard_field(field_name, model_field)
+        if model_field.has_default() and not kwargs.get("read_only"):
+            # PUT replaces the writable fields: what it leaves out goes back to the model's default.
+            # (Defaults never apply to PATCH, which changes only what it sends.)
+            kwargs.pop("required", None)
+            kwargs["default"] = model_field.get_default()
+        if isinstance(model_field, models.IntegerField) and "max_value" in kwargs:
+            kwargs.update(portable_integer_bounds(model_field, kwargs))
+        return field_class, kwargs
+
+
+class TaskSerializer(StrictModelSerializer):
+    """A task as the API reads and writes it."""
+
+    # `Meta.fields` is the one list of a task's fields; those not declared below are built from
+    # the model, so adding a plain field is the model field, its migration and its name there.
 
     user_id = serializers.CharField(source="owner_id", read_only=True)
     priority = PriorityField(default="none")
@@ -161,6 +230,30 @@ class TaskSerializer(StrictSerializerMixin, serializers.ModelSerializer):
         "those against the due date.",
     )
 
+    # A task is due at an instant or on a day, never both (`validate`): no body sends both.
+    openapi_partial_rules = {
+        "not": {
+            "required": ["due_at", "due_date"],
+            "properties": {"due_at": {"type": "string"}, "due_date": {"type": "string"}},
+        }
+    }
+    # A recurring task needs a due date (`validate`): a create or a replace that sets `recurrence`
+    # sends `due_at` or `due_date` too. A PATCH can leave it out, as the stored task's counts.
+    # Inside an allOf, so generated types keep the object's required fields and enums whichever
+    # branch applies (openapi-typescript makes a bare anyOf a union with `{}`).
+    openapi_request_rules = {
+        "allOf": [
+            {
+                "anyOf": [
+                    {"properties": {"recurrence": {"not": {"type": "string"}}}},  # left out, or null
+                    {"required": ["due_at"], "properties": {"due_at": {"type": "string"}}},
+                    {"required": ["due_date"], "properties": {"due_date": {"type": "string"}}},
+                ],
+                **openapi_partial_rules,
+            }
+        ]
+    }
+
     class Meta:
         model = Task
         fields = [
@@ -176,21 +269,11 @@ class TaskSerializer(StrictSerializerMixin, serializers.ModelSerializer):
             "due_date",
             "due_timezone",
             "recurrence",
+            "list_id",
             "created_at",
             "updated_at",
         ]
         read_only_fields = ["completed_at", "created_at", "updated_at"]
-
-    def build_standard_field(self, field_name, model_field):
-        field_class, kwargs = super().build_standard_field(field_name, model_field)
-        if model_field.has_default() and not kwargs.get("read_only"):
-            # PUT replaces the writable fields: what it leaves out goes back to the model's default.
-            # (Defaults never apply to PATCH, which changes only what it sends.)
-            kwargs.pop("required", None)
-            kwargs["default"] = model_field.get_default()
-        if isinstance(model_field, models.IntegerField) and "max_value" in kwargs:
-            kwargs.update(portable_integer_bounds(model_field, kwargs))
-        return field_class, kwargs
 
     def to_representation(self, task):
         # DRF's own loop (Serializer.to_representation), with each field's read and conversion
@@ -264,6 +347,72 @@ class TaskSerializer(StrictSerializerMixin, serializers.ModelSerializer):
         return task
 
 
+class ColorField(StrictCharField):
+    """`#rrggbb`, stored in lower case."""
+
+    default_error_messages = {"invalid_color": "Must be a color written #rrggbb."}
+    PATTERN = "^#[0-9A-Fa-f]{6}$"
+
+    def openapi_request_schema(self) -> dict:
+        return {"pattern": self.PATTERN}
+
+    def to_internal_value(self, data):
+        color = super().to_internal_value(data)
+        if not re.fullmatch(self.PATTERN, color):
+            self.fail("invalid_color")
+        return color.lower()
+
+
+class TaskListSerializer(StrictModelSerializer):
+    """A list as the API reads and writes it, with how many tasks it holds and how many are open."""
+
+    color = ColorField(allow_null=True, default=None, help_text="`#rrggbb`, or null.")
+    task_count = serializers.IntegerField(read_only=True, help_text="Tasks in the list.")
+    open_count = serializers.IntegerField(read_only=True, help_text="Tasks in the list not completed.")
+
+    class Meta:
+        model = TaskList
+        fields = ["id", "name", "color", "position", "task_count", "open_count", "created_at", "updated_at"]
+        read_only_fields = ["position", "created_at", "updated_at"]
+
+    def validate_name(self, name: str) -> str:
+        same = TaskList.objects.visible_to(self.context["request"].user.better_auth_id).filter(name__iexact=name)
+        if self.instance is not None:
+            same = same.exclude(pk=self.instance.pk)
+        if same.exists():
+            raise serializers.ValidationError("You already have a list with this name.", code="unique")
+        return name
+
+    def create(self, validated_data):
+        owner = validated_data["owner"]
+        list_check_room(owner=owner)
+        task_list = self._saved(
+            lambda: TaskList.objects.create(**validated_data, position=list_next_position(owner=owner))
+        )
+        task_list.task_count = task_list.open_count = 0
+        return task_list
+
+    def update(self, task_list, validated_data):
+        """Writes what differs; a write that changes nothing keeps the version."""
+        changed = [name for name, value in validated_data.items() if getattr(task_list, name) != value]
+        for name in changed:
+            setattr(task_list, name, validated_data[name])
+        if changed:
+            self._saved(lambda: task_list.save(update_fields=changed))
+        return task_list
+
+    @staticmethod
+    def _saved(write):
+        # Two requests naming lists alike at once: the unique index decides, and the loser is a 400.
+        try:
+            with transaction.atomic():
+                return write()
+        except IntegrityError as e:
+            raise serializers.ValidationError(
+                {"name": [serializers.ErrorDetail("You already have a list with this name.", code="unique")]}
+            ) from e
+
+
 class CompletedTaskSerializer(TaskSerializer):
     """The answer of `/complete`: the task, and the next occurrence this completion created."""
 
@@ -285,21 +434,63 @@ class TaskCompleteSerializer(StrictSerializerMixin, serializers.Serializer):
     completed = StrictBooleanField(required=False)
 
 
-class BulkActionSerializer(StrictSerializerMixin, serializers.Serializer):
-    """Body of `/api/tasks/bulk`: one action over up to 500 of the caller's tasks."""
+BULK_ACTIONS = ["complete", "reopen", "delete", "move"]
 
-    action = serializers.ChoiceField(choices=["complete", "reopen", "delete"])
+
+class BulkActionSerializer(StrictSerializerMixin, serializers.Serializer):
+    """Body of `/api/tasks/bulk`: one action over up to 500 of the caller's tasks; `move` takes
+    the `list_id` to put them in (null: the inbox)."""
+
+    action = serializers.ChoiceField(choices=BULK_ACTIONS)
     ids = BoundedListField(
         child=StrictIntegerField(min_value=1, max_value=MAX_BIGINT), min_length=1, max_length=BULK_MAX_IDS
     )
+    list_id = RelatedIdField(
+        scope=lambda request: TaskList.objects.visible_to(request.user.better_auth_id),
+        noun=TaskList._meta.verbose_name,
+        allow_null=True,
+        required=False,
+        help_text="With `move` only (and required there): one of the caller's lists, or null for the inbox.",
+    )
+
+    # What `validate` says, for the schema: `list_id` with `move` and only there (in an allOf, as
+    # TaskSerializer's rules, so generated types keep the object's own fields).
+    openapi_request_rules = {
+        "allOf": [
+            {
+                "anyOf": [
+                    {"required": ["list_id"], "properties": {"action": {"enum": ["move"]}}},
+                    {
+                        "properties": {
+                            "action": {"enum": [a for a in BULK_ACTIONS if a != "move"]},
+                            "list_id": {"not": {}},
+                        }
+                    },
+                ]
+            }
+        ]
+    }
+
+    def validate(self, attrs):
+        if attrs["action"] == "move" and "list_id" not in attrs:
+            raise serializers.ValidationError(
+                {"list_id": [serializers.ErrorDetail("Required with `move`.", code="required")]}
+            )
+        if attrs["action"] != "move" and "list_id" in attrs:
+            raise serializers.ValidationError(
+                {"list_id": [serializers.ErrorDetail("Only with `move`.", code="unexpected")]}
+            )
+        return attrs
 
 
 class BulkResultSerializer(serializers.Serializer):
     """What a bulk action did."""
 
-    action = serializers.ChoiceField(choices=["complete", "reopen", "delete"])
+    action = serializers.ChoiceField(choices=BULK_ACTIONS)
     ids = serializers.ListField(child=serializers.IntegerField(), help_text="The tasks acted on, without repeats.")
-    changed = serializers.IntegerField(help_text="How many of them changed (completing a completed task does not).")
+    changed = serializers.IntegerField(
+        help_text="How many of them changed (completing a completed task, or moving a task where it is, does not)."
+    )
     created = serializers.ListField(
         child=serializers.IntegerField(),
         help_text="Ids of the next occurrences that completing recurring tasks created.",

@@ -10,17 +10,18 @@ from collections import Counter
 
 from django.conf import settings
 from django.db import router
-from django.db.models import F, QuerySet
+from django.db.models import F, Max, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 from django.utils import timezone
 from rest_framework import exceptions, status
 
 from accounts.models import User
+from accounts.services import user_lock
 from core.changes import change_next, changes_delete
-from tasks.models import Tag, Task
-from tasks.queries import task_count
-from tasks.recurrence import recurrence_next_due
+from tasks.models import Tag, Task, TaskList
+from tasks.queries import caller_lists, task_count
+from tasks.recurrence import SearchBudget, SearchBudgetSpent, recurrence_next_due
 
 
 class LimitReached(exceptions.APIException):
@@ -30,21 +31,74 @@ class LimitReached(exceptions.APIException):
     default_code = "limit_reached"
 
 
+class SearchBudgetReached(LimitReached):
+    """Completing these recurring tasks at once would search too long for their next occurrences."""
+
+    default_detail = (
+        "Finding the next occurrences of these recurring tasks would take too long; complete fewer at once."
+    )
+    default_code = "search_budget_reached"
+
+
 def task_check_room(*, owner: User) -> None:
     """Refuses a new task once the owner has as many as the settings allow."""
     _check_room(owner_id=owner.better_auth_id, adding=1)
 
 
 def _check_room(*, owner_id: str, adding: int) -> None:
+    user_lock(user_id=owner_id)  # no other write counts the owner's tasks until this one commits
     limit = settings.TASKS["MAX_TASKS_PER_USER"]
     if task_count(owner_id, router.db_for_write(Task)) + adding > limit:
         raise LimitReached(f"A user can have at most {limit} tasks.", code="task_limit_reached")
+
+
+def list_check_room(*, owner: User) -> None:
+    """Refuses a new list once the owner has as many as the settings allow (as `task_check_room`)."""
+    user_lock(user_id=owner.better_auth_id)  # no other write counts the owner's lists until this one commits
+    limit = settings.TASKS["MAX_LISTS_PER_USER"]
+    if caller_lists(owner.better_auth_id, router.db_for_write(TaskList)).count() + 1 > limit:
+        raise LimitReached(f"A user can have at most {limit} lists.", code="list_limit_reached")
+
+
+def list_next_position(*, owner: User) -> int:
+    """Where a new list goes: after the owner's last one."""
+    last = caller_lists(owner.better_auth_id).aggregate(last=Max("position"))["last"]
+    return 0 if last is None else last + 1
+
+
+def tasks_move(*, tasks: list[Task], list_id: int | None) -> int:
+    """Puts locked tasks in a list (None: the inbox), each moved task a new version and a change
+    of its owner's feed; how many moved."""
+    moving = [task for task in tasks if task.list_id != list_id]
+    now = timezone.now()
+    for owner_id, seq in change_numbers(tasks=moving).items():
+        Task.objects.filter(pk__in=[task.pk for task in moving if task.owner_id == owner_id]).update(
+            list_id=list_id, updated_at=now, version=F("version") + 1, change_seq=seq
+        )
+    return len(moving)
+
+
+def owner_change_next(*, owner: User) -> int:
+    """The owner's next change number (core.changes), after the lock on the owner's row that
+    every write of theirs takes first (accounts.services.user_lock): task rows, then the owner's
+    row, then their change counter, the one order of locks on every path (no deadlock)."""
+    user_lock(user_id=owner.better_auth_id)
+    return change_next(user=owner)
+
+
+def change_numbers(*, tasks: list[Task]) -> dict[str, int]:
+    """A change number of each owner's feed for one write of these tasks, owner by owner in one
+    order (no deadlock between two writers of several owners' tasks, the admin's)."""
+    owners = User.objects.in_bulk({task.owner_id for task in tasks}, field_name="better_auth_id")
+    return {owner_id: owner_change_next(owner=owners[owner_id]) for owner_id in sorted(owners)}
 
 
 def tags_resolve(*, owner: User, names: list[str]) -> list[Tag]:
     """The owner's tags with these names (case-insensitively), creating the missing ones."""
     if not names:
         return []
+    # Before reading the owner's tags: no other write creates or prunes them meanwhile.
+    user_lock(user_id=owner.better_auth_id)
     wanted = {name.casefold(): name for name in names}
 
     def existing() -> dict[str, Tag]:
@@ -65,7 +119,12 @@ def tags_resolve(*, owner: User, names: list[str]) -> list[Tag]:
 
 def tags_prune(*, owner: User | str) -> None:
     """Drops the owner's (a user or their id) tags that no task uses any more, so they stop
-    counting against the limit."""
+    counting against the limit.
+
+    Under the owner's lock, as tags_resolve reads them: a tag another request is linking is
+    either still there when it links it or pruned before it looks.
+    """
+    user_lock(user_id=owner if isinstance(owner, str) else owner.better_auth_id)
     Tag.objects.filter(owner=owner, tasks__isnull=True).delete()
 
 
@@ -91,7 +150,7 @@ def task_set_completed(*, task: Task, completed: bool) -> Task | None:
     changed = ["completed", "completed_at"]
     spawned = None
     if following is not None:
-        seqs = {task.owner_id: change_next(user=task.owner)}
+        seqs = {task.owner_id: owner_change_next(owner=task.owner)}
         [spawned] = tasks_spawn_next_occurrences(following=[(task, following)], seqs=seqs)
         spawned.tag_names = task.tag_names
         task.next_occurrence = spawned
@@ -109,18 +168,24 @@ def tasks_set_completed(*, tasks: list[Task], completed: bool) -> tuple[int, lis
     the ids of the untouched occurrences that reopening removed.
 
     All of them or none: when the spawned occurrences would take an owner past the task
-    limit, LimitReached before anything is written. The occurrences are created in a few
-    statements and each owner's tasks change in one UPDATE, whatever their number.
+    limit, or their searches past REQUEST_SEARCH_LOOKS together, LimitReached before anything
+    is written. The occurrences are created in a few statements and each owner's tasks change
+    in one UPDATE, whatever their number.
     """
     changing = [task for task in tasks if task.completed != completed]
-    following = [(task, after) for task in changing if completed and (after := _following(task)) is not None]
+    budget = SearchBudget()  # for the whole request, not only each search
+    try:
+        following = [
+            (task, after) for task in changing if completed and (after := _following(task, budget)) is not None
+        ]
+    except SearchBudgetSpent:
+        raise SearchBudgetReached() from None
     for owner_id, adding in Counter(task.owner_id for task, _ in following).items():
         _check_room(owner_id=owner_id, adding=adding)
-    owners = User.objects.in_bulk({task.owner_id for task in changing}, field_name="better_auth_id")
-    # One change per owner, their counters locked in one order (no deadlock between two owners' writers).
-    seqs = {owner_id: change_next(user=owners[owner_id]) for owner_id in sorted(owners)}
-    spawned = tasks_spawn_next_occurrences(following=following, seqs=seqs) if following else []
+    # The occurrences' rows locked before the owners' (change_numbers): the order of every write.
     removed = [] if completed else tasks_remove_untouched_occurrences(tasks=changing)
+    seqs = change_numbers(tasks=changing)
+    spawned = tasks_spawn_next_occurrences(following=following, seqs=seqs) if following else []
     next_ids = {task.pk: new.pk for (task, _), new in zip(following, spawned, strict=True)}
     now = timezone.now()
     for owner_id, seq in seqs.items():
@@ -165,11 +230,11 @@ def _next_occurrences(links: dict[int, int]) -> RawSQL:
     return RawSQL(f"CASE id {whens} ELSE next_occurrence_id END", ())
 
 
-def _following(task: Task) -> dict | None:
+def _following(task: Task, budget: SearchBudget | None = None) -> dict | None:
     if not task.spawns_next_when_completed:
         return None
     return recurrence_next_due(
-        task.recurrence, due_at=task.due_at, due_date=task.due_date, due_timezone=task.due_timezone
+        task.recurrence, due_at=task.due_at, due_date=task.due_date, due_timezone=task.due_timezone, budget=budget
     )
 
 
@@ -195,6 +260,10 @@ def tasks_spawn_next_occurrences(*, following: list[tuple[Task, dict]], seqs: di
 
 def tasks_delete(*, owner: User, tasks: QuerySet) -> int:
     """Deletes some of the owner's tasks, each a deletion in their feed, and the tags left unused."""
+    # The tasks' rows, then (in changes_delete) the owner's and their counter, as every write.
+    tasks = tasks.select_for_update()
+    list(tasks.values_list("pk"))
+    user_lock(user_id=owner.better_auth_id)
     deleted = changes_delete(tasks, user=owner)
     tags_prune(owner=owner)
     return deleted

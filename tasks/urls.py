@@ -1,14 +1,18 @@
 from django.urls import re_path
 
-from tasks.views import ChangesView, TagListView, TaskViewSet
+from tasks.views import ChangesView, TagListView, TaskListViewSet, TaskViewSet
 
 task_list = TaskViewSet.as_view({"get": "list", "post": "create"})
 task_detail = TaskViewSet.as_view({"get": "retrieve", "put": "update", "patch": "partial_update", "delete": "destroy"})
 task_complete = TaskViewSet.as_view({"patch": "complete"})
 task_bulk = TaskViewSet.as_view({"post": "bulk"})
 task_stats = TaskViewSet.as_view({"get": "stats"})
+list_list = TaskListViewSet.as_view({"get": "list", "post": "create"})
+list_detail = TaskListViewSet.as_view(
+    {"get": "retrieve", "put": "update", "patch": "partial_update", "delete": "destroy"}
+)
 
-# Ids are bounded so a huge number is a 404, not a database overflow.
+# Ids are bounded so a huge number is a 404, not a database overflow (tasks and lists alike).
 TASK_ID = r"(?P<pk>[0-9]{1,18})"
 PATH_USER = r"(?P<user_id>[^/]+)"
 
@@ -20,6 +24,8 @@ urlpatterns = [
     re_path(rf"^api/tasks/{TASK_ID}/?$", task_detail, name="task-detail"),
     re_path(rf"^api/tasks/{TASK_ID}/complete/?$", task_complete, name="task-complete"),
     re_path(r"^api/tags/?$", TagListView.as_view(), name="tag-list"),
+    re_path(r"^api/lists/?$", list_list, name="list-list"),
+    re_path(rf"^api/lists/{TASK_ID}/?$", list_detail, name="list-detail"),
     re_path(r"^api/changes/?$", ChangesView.as_view(), name="changes"),
     # The Phase II spec's routes: the same operations, with the caller's id in the path.
     re_path(rf"^api/{PATH_USER}/tasks/?$", task_list, name="user-task-list"),

@@ -4,6 +4,7 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
+from django_filters.utils import translate_validation
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, permissions, status, viewsets
 from rest_framework.decorators import action
@@ -11,12 +12,28 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from core.changes import FeedQuerySerializer, FeedSource, FeedView, feed_answer_serializer
+from core.conditional import ConditionalWrites, etag_for
+from core.idempotency import idempotent_create
 from core.openapi import ErrorSerializer, error_responses
-from tasks.conditional import etag_for, preconditions_check, task_etag
-from tasks.filters import TASK_LIST_PARAMETERS, TIME_ZONE_PARAMETER, TaskFilter, zone_of_request
-from tasks.idempotency import idempotent_create
+from tasks.filters import (
+    LIST_MEMBERSHIP_PARAMETERS,
+    TASK_LIST_PARAMETERS,
+    TIME_ZONE_PARAMETER,
+    ListMembershipFilter,
+    TaskFilter,
+    zone_of_request,
+)
 from tasks.models import Tag, Task, TaskQuerySet
-from tasks.queries import DefaultPage, caller_task_locked, caller_task_row, caller_tasks, task_rows, with_tag_names
+from tasks.queries import (
+    DefaultPage,
+    caller_lists,
+    caller_task_locked,
+    caller_task_row,
+    caller_tasks,
+    lists_with_counts,
+    task_rows,
+    with_tag_names,
+)
 from tasks.serializers import (
     BulkActionSerializer,
     BulkResultSerializer,
@@ -24,9 +41,10 @@ from tasks.serializers import (
     StatsSerializer,
     TagSerializer,
     TaskCompleteSerializer,
+    TaskListSerializer,
     TaskSerializer,
 )
-from tasks.services import task_set_completed, tasks_delete, tasks_set_completed
+from tasks.services import tags_prune, task_set_completed, tasks_delete, tasks_move, tasks_set_completed
 
 
 class PathUserIsCaller(permissions.BasePermission):
@@ -58,7 +76,7 @@ def _header(name: str, description: str, statuses: list[int], schema=str) -> Ope
                 [200],
             ),
         ],
-        responses={200: TaskSerializer(many=True), **error_responses(400)},
+        responses={200: TaskSerializer(many=True), **error_responses(400, 404)},
     ),
     create=extend_schema(
         summary="Create a task",
@@ -78,13 +96,15 @@ def _header(name: str, description: str, statuses: list[int], schema=str) -> Ope
     ),
     destroy=extend_schema(summary="Delete a task"),
 )
-class TaskViewSet(viewsets.ModelViewSet):
+class TaskViewSet(ConditionalWrites, viewsets.ModelViewSet):
     """The caller's tasks, on `/api/tasks...` and on the Phase II `/api/{user_id}/tasks...`."""
 
-    # Each action reads top to bottom: its task (a row to read, or `task_for_write`: locked and
-    # checked against If-Match), the change, the answer with the task's ETag (`task_response`).
+    # Each action reads top to bottom: its task (a row to read, or `object_for_write`: locked and
+    # checked against If-Match), the change, the answer with the task's ETag (`object_response`).
 
     serializer_class = TaskSerializer
+    operation_noun = "Task"  # listTasks, createTask, getTask... (core.openapi)
+    page_items = "tasks"
     permission_classes = [permissions.IsAuthenticated, PathUserIsCaller]
     filter_backends = [DjangoFilterBackend]
     filterset_class = TaskFilter
@@ -93,26 +113,11 @@ class TaskViewSet(viewsets.ModelViewSet):
         # The one place that scopes tasks to the caller: another user's task is a 404 everywhere.
         return caller_tasks(self.request.user.better_auth_id)
 
-    def task_for_write(self) -> Task:
-        """The task the URL names, its row locked until the transaction ends, once the request's
-        If-Match and If-None-Match allow the write.
-
-        Checked against the locked row, so no other write comes between the check and this one;
-        a task deleted meanwhile is a 404, as if the delete had come first.
-        """
-        task = caller_task_locked(self.request.user.better_auth_id, int(self.kwargs["pk"]))
-        if task is None:
-            raise NotFound()
-        task.owner = self.request.user  # the caller, found by their id: no query to read it again
-        self.check_object_permissions(self.request, task)
-        preconditions_check(self.request, task, current=lambda: self.get_serializer(task).data)
+    def locked_object(self, pk: int) -> Task | None:
+        task = caller_task_locked(self.request.user.better_auth_id, pk)
+        if task is not None:
+            task.owner = self.request.user  # the caller, found by their id: no query to read it again
         return task
-
-    def task_response(self, task: Task, data=None, **kwargs) -> Response:
-        """The task as the API shows it, with its ETag."""
-        response = Response(self.get_serializer(task).data if data is None else data, **kwargs)
-        response["ETag"] = task_etag(task)
-        return response
 
     def list(self, request, *args, **kwargs):
         if request.query_params.keys().isdisjoint(TaskFilter.base_filters):
@@ -134,19 +139,21 @@ class TaskViewSet(viewsets.ModelViewSet):
         serializer.is_valid(raise_exception=True)
         task = serializer.save(owner=request.user)
         location = request.build_absolute_uri(self.task_path(task.pk))
-        return self.task_response(task, serializer.data, status=status.HTTP_201_CREATED, headers={"Location": location})
+        return self.object_response(
+            task, serializer.data, status=status.HTTP_201_CREATED, headers={"Location": location}
+        )
 
     @transaction.atomic
     def update(self, request, *args, partial=False, **kwargs):
-        task = self.task_for_write()
+        task = self.object_for_write()
         serializer = self.get_serializer(task, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         task = serializer.save()
-        return self.task_response(task, serializer.data)
+        return self.object_response(task, serializer.data)
 
     @transaction.atomic
     def destroy(self, request, *args, **kwargs):
-        task = self.task_for_write()
+        task = self.object_for_write()
         tasks_delete(owner=request.user, tasks=self.get_queryset().filter(pk=task.pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -171,26 +178,29 @@ class TaskViewSet(viewsets.ModelViewSet):
         """Toggles `completed`, or sets it when the body says `{"completed": bool}`."""
         body = TaskCompleteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        task = self.task_for_write()
+        task = self.object_for_write()
         completed = body.validated_data.get("completed", not task.completed)
         task.created_occurrence = None
         if completed != task.completed:  # setting the value it has changes nothing, the version included
             task.created_occurrence = task_set_completed(task=task, completed=completed)
-        return self.task_response(task, CompletedTaskSerializer(task, context=self.get_serializer_context()).data)
+        return self.object_response(task, CompletedTaskSerializer(task, context=self.get_serializer_context()).data)
 
     @extend_schema(
         operation_id="bulkTasks",
-        summary="Complete, reopen or delete several tasks at once",
+        summary="Complete, reopen, delete or move several tasks at once",
         description="All or nothing: when one id is not among the caller's tasks, nothing changes and the answer is 404; "
-        "when the next occurrences of the recurring tasks completed would not all fit under the task limit, 409.",
+        "`move` puts them in the list `list_id` names (null: the inbox), each moved task a new version; "
+        "when the next occurrences of the recurring tasks completed would not all fit under the task limit, 409; "
+        "so too (`search_budget_reached`) when finding them would search too far in all (rules that rarely "
+        "occur, by the dozen): complete fewer at once.",
         request=BulkActionSerializer,
         responses={200: BulkResultSerializer, **error_responses(404, 409)},
     )
     @action(detail=False, methods=["post"])
     @transaction.atomic
     def bulk(self, request, *args, **kwargs):
-        """Completes, reopens or deletes several tasks: all of them, or none when one id is not the caller's."""
-        body = BulkActionSerializer(data=request.data)
+        """Completes, reopens, deletes or moves several tasks: all of them, or none when one id is not the caller's."""
+        body = BulkActionSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
         ids = set(body.validated_data["ids"])
         tasks = list(self.get_queryset().filter(pk__in=ids).select_for_update())
@@ -200,6 +210,8 @@ class TaskViewSet(viewsets.ModelViewSet):
         created, removed = [], []
         if verb == "delete":
             changed = tasks_delete(owner=request.user, tasks=self.get_queryset().filter(pk__in=ids))
+        elif verb == "move":
+            changed = tasks_move(tasks=tasks, list_id=body.validated_data["list_id"])
         else:
             changed, spawned, removed = tasks_set_completed(tasks=tasks, completed=verb == "complete")
             created = sorted(task.pk for task in spawned)
@@ -210,16 +222,19 @@ class TaskViewSet(viewsets.ModelViewSet):
     @extend_schema(
         operation_id="getTaskStats",
         summary="Count the caller's tasks",
-        parameters=[TIME_ZONE_PARAMETER],
-        responses={200: StatsSerializer, **error_responses(400)},
+        parameters=[TIME_ZONE_PARAMETER, *LIST_MEMBERSHIP_PARAMETERS],
+        responses={200: StatsSerializer, **error_responses(400, 404)},
     )
     @action(detail=False, methods=["get"])
     def stats(self, request, *args, **kwargs):
-        """Counts for the caller: total, pending, completed, overdue and due today (in `tz`)."""
+        """Counts for the caller (in the lists `list=` names): total, pending, completed, overdue and due today (in `tz`)."""
         zone = zone_of_request(request)
         now = timezone.now()
+        tasks = ListMembershipFilter(request.query_params, queryset=self.get_queryset(), request=request)
+        if not tasks.is_valid():
+            raise translate_validation(tasks.errors)
         # One query; the aliases differ from the field names, which aggregate() would refuse.
-        counts = self.get_queryset().aggregate(
+        counts = tasks.qs.aggregate(
             n_total=Count("id"),
             n_pending=Count("id", filter=Q(completed=False)),
             n_completed=Count("id", filter=Q(completed=True)),
@@ -239,6 +254,75 @@ class TagListView(generics.ListAPIView):
 
     def get_queryset(self):
         return Tag.objects.filter(owner=self.request.user).annotate(count=Count("tasks")).order_by(Lower("name"), "id")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List the caller's lists",
+        description="A JSON array in the lists' order (`position`, then id); `limit`/`offset` pages it.",
+        parameters=[
+            _header("X-Total-Count", "How many lists the caller has.", [200], int),
+            _header("Link", 'RFC 8288 links to the `rel="next"` and `rel="prev"` pages, when there are any.', [200]),
+        ],
+        responses={200: TaskListSerializer(many=True), **error_responses(400)},
+    ),
+    create=extend_schema(
+        summary="Create a list",
+        description="It goes after the caller's other lists.",
+        parameters=[_header("Location", "The new list's URL.", [201])],
+        responses={201: TaskListSerializer, **error_responses(409)},
+    ),
+    retrieve=extend_schema(summary="Get one list"),
+    update=extend_schema(summary="Replace a list's writable fields", description="`color` left out goes back to null."),
+    partial_update=extend_schema(summary="Change some of a list's fields"),
+    destroy=extend_schema(
+        summary="Delete a list and its tasks",
+        description="The list's tasks are deleted with it, in the same transaction (move them first to keep them).",
+    ),
+)
+class TaskListViewSet(ConditionalWrites, viewsets.ModelViewSet):
+    """The caller's lists, on `/api/lists...`."""
+
+    serializer_class = TaskListSerializer
+    operation_noun = "List"  # listLists, createList, getList... (core.openapi)
+    page_items = "lists"
+    idempotency_scope = "lists"  # a key used for a task is not replayed for a list (core.idempotency)
+
+    def get_queryset(self):
+        # The one place that scopes lists to the caller: another user's list is a 404 everywhere.
+        return lists_with_counts(caller_lists(self.request.user.better_auth_id)).order_by("position", "id")
+
+    def locked_object(self, pk: int):
+        return self.get_queryset().filter(pk=pk).select_for_update().first()
+
+    def retrieve(self, request, *args, **kwargs):
+        return self.object_response(self.get_object())
+
+    @idempotent_create
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        task_list = serializer.save(owner=request.user)
+        location = request.build_absolute_uri(reverse("list-detail", kwargs={"pk": task_list.pk}))
+        return self.object_response(
+            task_list, serializer.data, status=status.HTTP_201_CREATED, headers={"Location": location}
+        )
+
+    @transaction.atomic
+    def update(self, request, *args, partial=False, **kwargs):
+        task_list = self.object_for_write()
+        serializer = self.get_serializer(task_list, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        return self.object_response(serializer.save(), serializer.data)
+
+    @transaction.atomic
+    def destroy(self, request, *args, **kwargs):
+        task_list = self.object_for_write()
+        # Its tasks first, each a deletion in the change feed (the CASCADE would leave none).
+        tasks_delete(owner=request.user, tasks=caller_tasks(request.user.better_auth_id).filter(list=task_list))
+        task_list.delete()
+        tags_prune(owner=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 # What the change feed reports: tasks as the task routes show them, read through their one scope.

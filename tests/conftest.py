@@ -128,3 +128,9 @@ LONGEST_FIRST = ("tests/test_bench_smoke.py", "tests/test_database_outage.py", "
 
 def pytest_collection_modifyitems(items):
     items.sort(key=lambda item: not item.nodeid.startswith(LONGEST_FIRST))
+
+
+@pytest.fixture(autouse=True)
+def api_docs_public(settings):
+    """The suite reads the served OpenAPI document; production serves it only when told to."""
+    settings.API_DOCS_PUBLIC = True

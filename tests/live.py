@@ -72,7 +72,7 @@ def start_gunicorn(app: str, env: dict[str, str]) -> Gunicorn:
 
 
 # Variables of the environment running the suite that must not leak into the app under test.
-NOT_INHERITED = ("DATABASE_", "REDIS_URL", "THROTTLE_", "BETTER_AUTH_", "API_MAX_BODY_BYTES", "NUM_PROXIES")
+NOT_INHERITED = ("DATABASE_", "REDIS_URL", "THROTTLE_", "BETTER_AUTH_", "API_MAX_BODY_BYTES", "NUM_PROXIES", "CORS_")
 
 
 def start_app(*, database_url: str, workers: int = 2, threads: int = 4, **env: str) -> Gunicorn:
@@ -82,6 +82,7 @@ def start_app(*, database_url: str, workers: int = 2, threads: int = 4, **env: s
         DATABASE_URL=database_url,
         BETTER_AUTH_SECRET=SECRET,
         BETTER_AUTH_URL=ORIGIN,
+        CORS_ALLOWED_ORIGINS=ORIGIN,
         DJANGO_ALLOWED_HOSTS="127.0.0.1",
         DJANGO_SECURE_SSL_REDIRECT="false",
         WEB_CONCURRENCY=str(workers),

@@ -274,3 +274,27 @@ def test_the_task_list_offers_no_filter_counts(operator, alice):
     make_task(alice)
     assert "Show counts" not in operator.get(TASKS).content.decode()
     assert "Show counts" not in operator.get(TASKS, {"_facets": "1"}).content.decode()
+
+
+def test_it_lists_task_lists_linked_to_their_tasks(operator, alice, bob):
+    from tasks.models import Task, TaskList
+
+    work = TaskList.objects.create(owner=alice, name="Work")
+    Task.objects.create(owner=alice, title="in work", list=work)
+    Task.objects.create(owner=alice, title="in the inbox")
+    lists = operator.get("/admin/tasks/tasklist/")
+    assert lists.status_code == 200 and f"list__id__exact={work.pk}" in lists.content.decode()
+    tasks = operator.get(f"/admin/tasks/task/?list__id__exact={work.pk}")
+    assert tasks.status_code == 200
+    assert "in work" in tasks.content.decode() and "in the inbox" not in tasks.content.decode()
+
+
+def test_an_operator_cannot_put_a_task_in_another_owners_list(alice, bob):
+    from tasks.admin import TaskAdminForm
+    from tasks.models import TaskList
+
+    bobs = TaskList.objects.create(owner=bob, name="Bob's")
+    form = TaskAdminForm(
+        data={"owner": alice.better_auth_id, "title": "t", "description": "", "priority": 0, "list": bobs.pk}
+    )
+    assert not form.is_valid() and "list" in form.errors

@@ -55,6 +55,9 @@ def test_a_test_run_never_reads_the_dotenv_file(tmp_path):
         DJANGO_SECRET_KEY="a-production-secret-key-that-is-long-and-random-0123456789",
         BETTER_AUTH_SECRET=SHELL_SECRET,
         DJANGO_ALLOWED_HOSTS="testserver",
+        DATABASE_URL="sqlite:///db.sqlite3",
+        BETTER_AUTH_URL=ORIGIN,
+        CORS_ALLOWED_ORIGINS=ORIGIN,
     )
     result = run([sys.executable, "-c", code], env)
     assert result.returncode == 0, result.stderr
@@ -69,6 +72,7 @@ def test_manage_py_names_a_missing_production_setting_in_one_line():
     assert result.stderr.strip().count("\n") == 0
     assert "DJANGO_SECRET_KEY is not set" in result.stderr
     assert "BETTER_AUTH_SECRET is not set" in result.stderr
+    assert "DATABASE_URL is not set" in result.stderr and "BETTER_AUTH_URL is not set" in result.stderr
 
 
 def test_gunicorn_names_a_missing_production_setting_in_one_line_and_stops():
@@ -79,3 +83,4 @@ def test_gunicorn_names_a_missing_production_setting_in_one_line_and_stops():
     assert "Traceback" not in result.stderr
     errors = [line for line in result.stderr.splitlines() if "DJANGO_SECRET_KEY" in line]
     assert len(errors) == 1 and "Configuration error: Refusing to start" in errors[0]
+    assert "DATABASE_URL is not set" in errors[0] and "BETTER_AUTH_URL is not set" in errors[0]

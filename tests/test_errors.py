@@ -150,3 +150,68 @@ def test_too_many_tags_is_told_so_in_a_sentence(alice_client):
     assert response.json()["fields"]["tags"] == [
         {"code": "max_length", "message": f"Must have at most {TAGS_PER_TASK} items."}
     ]
+
+
+def cancelled_by_the_statement_timeout():
+    """The error PostgreSQL gives a query that ran past `statement_timeout`, as Django raises it."""
+    from django.db import OperationalError, connection, transaction
+
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL statement_timeout = 1")
+            cursor.execute("SELECT pg_sleep(1)")
+    except OperationalError as e:
+        return e
+    raise AssertionError("the statement timeout did not cancel the query")
+
+
+needs_postgresql = pytest.mark.skipif(
+    __import__("django.db").db.connection.vendor != "postgresql", reason="statement_timeout is PostgreSQL's"
+)
+
+
+@needs_postgresql
+def test_a_query_cancelled_by_the_statement_timeout_is_a_503_query_timeout_without_retry_after(
+    alice_client, monkeypatch, caplog
+):
+    error = cancelled_by_the_statement_timeout()
+
+    def slow(self, request, *args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(TaskViewSet, "list", slow)
+    response = alice_client.get("/api/tasks")
+    assert response.status_code == 503
+    assert response.json()["code"] == "query_timeout"
+    assert not response.has_header("Retry-After")  # retrying at once would only queue it again
+    assert "statement timeout" in caplog.text
+
+
+@needs_postgresql
+def test_a_query_cancelled_outside_the_api_views_is_a_503_query_timeout_too(client, db, monkeypatch):
+    from django.contrib.sessions.backends.db import SessionStore
+
+    error = cancelled_by_the_statement_timeout()
+
+    def slow(self):
+        raise error
+
+    monkeypatch.setattr(SessionStore, "load", slow)
+    client.raise_request_exception = False
+    client.cookies["sessionid"] = "an-operators-session"
+    response = client.get("/admin/")
+    assert response.status_code == 503
+    assert response.json()["code"] == "query_timeout"
+    assert not response.has_header("Retry-After")
+
+
+def test_an_error_lists_a_bounded_number_of_fields(alice_client):
+    from core.errors import MAX_FIELDS_LISTED
+
+    body = {f"k{i:04}": 1 for i in range(4000)}  # 40 KB
+    response = alice_client.post("/api/tasks", body, format="json")
+    assert response.status_code == 400
+    fields = response.json()["fields"]
+    assert len(fields) == MAX_FIELDS_LISTED
+    assert list(fields)[0] == "k0000"  # the first ones, in order
+    assert len(response.content) < 5_000

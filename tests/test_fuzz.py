@@ -26,8 +26,8 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from accounts.models import User
 from core.changes import CURSOR_MAX_LENGTH, Position, cursor_for
-from tasks.conditional import task_etag
-from tasks.models import Priority, Task
+from core.conditional import etag_of as task_etag
+from tasks.models import Priority, Task, TaskList
 from tests.auth import claims_for, sign
 from tests.tasks.factories import make_task
 
@@ -146,16 +146,22 @@ def seed_tasks(owner: User) -> list[Task]:
     ]
 
 
-def aim(case, *, path_user: User, tasks: list[Task]) -> None:
-    """Points a generated request at `tasks` and `path_user`'s routes wherever the value is a valid one.
+def seed_lists(owner: User) -> list[TaskList]:
+    return [TaskList.objects.create(owner=owner, name=name) for name in ("Work", "Home")]
+
+
+def aim(case, *, path_user: User, tasks: list[Task], lists: list[TaskList] = (), path_lists=None) -> None:
+    """Points a generated request at `tasks` (`path_lists` on the list routes, else `lists`), the
+    caller's `lists` in bodies and filters, and `path_user`'s routes wherever the value is a valid one.
 
     Invalid values stay as generated: they are what negative cases test.
     """
     path = case.path_parameters
     if path and "user_id" in path:
         path["user_id"] = path_user.better_auth_id
-    if path and TASK_ID.match(str(path.get("id", ""))):
-        task = tasks[int(path["id"]) % len(tasks)]
+    targets = (lists if path_lists is None else path_lists) if case.path.startswith("/api/lists") else tasks
+    if path and TASK_ID.match(str(path.get("id", ""))) and targets:
+        task = targets[int(path["id"]) % len(targets)]
         path["id"] = str(task.pk)
         if case.method != "GET" and case.headers:
             # Preconditions as a careful client sends them, so the write goes ahead: a random
@@ -172,6 +178,16 @@ def aim(case, *, path_user: User, tasks: list[Task]) -> None:
     body = case.body
     if isinstance(body, dict) and isinstance(body.get("ids"), list) and all(isinstance(i, int) for i in body["ids"]):
         body["ids"] = [tasks[i % len(tasks)].pk for i in body["ids"]]
+    # Whether a list is the caller's, a request cannot show: valid ids name the caller's lists.
+    if lists and isinstance(body, dict) and type(body.get("list_id")) is int:
+        body["list_id"] = lists[body["list_id"] % len(lists)].pk
+    query = case.query or {}
+    if lists and "list" in query:
+        values = query["list"] if isinstance(query["list"], list) else [query["list"]]
+        query["list"] = [
+            str(lists[int(v) % len(lists)].pk) if isinstance(v, str) and v.isdigit() and int(v) > 0 else v
+            for v in values
+        ]
 
 
 def auth_headers(case, caller: User) -> dict[str, str]:
@@ -194,7 +210,14 @@ def test_every_operation_answers_as_documented(case, requests_in_the_test_transa
     with transaction.atomic():
         seed_tasks(alice)
         seed_tasks(bob)
-        aim(case, path_user=caller, tasks=list(Task.objects.filter(owner=caller).order_by("pk")))
+        seed_lists(alice)
+        seed_lists(bob)
+        aim(
+            case,
+            path_user=caller,
+            tasks=list(Task.objects.filter(owner=caller).order_by("pk")),
+            lists=list(TaskList.objects.filter(owner=caller).order_by("pk")),
+        )
         case.call_and_validate(
             headers=auth_headers(case, caller),
             excluded_checks=[positive_data_acceptance],
@@ -214,11 +237,14 @@ def test_alice_never_reads_or_changes_bobs_tasks(case, requests_in_the_test_tran
         seed_tasks(alice)
         bobs_tasks = seed_tasks(bob)
         before = rows(bob)
-        aim(case, path_user=alice, tasks=bobs_tasks)
+        bobs_lists = seed_lists(bob)
+        before_lists = list(TaskList.objects.filter(owner=bob).values())
+        aim(case, path_user=alice, tasks=bobs_tasks, lists=seed_lists(alice), path_lists=bobs_lists)
         response = case.call(headers=auth_headers(case, alice))
         assert response.status_code == 404, response.text
         assert response.json()["code"] == "not_found"
         assert rows(bob) == before
+        assert list(TaskList.objects.filter(owner=bob).values()) == before_lists
         transaction.set_rollback(True)
 
 

@@ -10,6 +10,7 @@ import socket
 import threading
 import time
 import urllib.request
+import uuid
 
 import pytest
 
@@ -260,7 +261,8 @@ def test_many_requests_at_once_share_a_bounded_pool_of_database_connections():
         pytest.skip("the pool is PostgreSQL's")
     db = connection.settings_dict
     url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}?application_name=pool-test"
-    app = start_app(database_url=url, workers=1, THROTTLE_READ_RATE="100000/min")
+    # No turn deadline here: a busy machine may keep the last of 200 waiting past the default 10 s.
+    app = start_app(database_url=url, workers=1, THROTTLE_READ_RATE="100000/min", DATABASE_TURN_TIMEOUT="120")
     _, token = new_user_token()
     seen, done = [], threading.Event()
 
@@ -289,3 +291,95 @@ def test_many_requests_at_once_share_a_bounded_pool_of_database_connections():
         app.stop()
     assert statuses == [200] * 200
     assert 0 < max(seen) <= 4  # DATABASE_POOL_MAX_SIZE for the one worker, with 40 requests in flight
+
+
+@pytest.fixture
+def gunicorn_with_a_small_anonymous_budget(tmp_path):
+    """Three requests a minute per address without a token, counted in Redis; addresses come
+    from X-Forwarded-For, so each test spends a budget of its own on the shared Redis."""
+    from tests.test_throttling import redis_answers
+
+    if not redis_answers():
+        pytest.skip("needs Redis on 127.0.0.1:6379")
+    yield from serve(
+        tmp_path, THROTTLE_ANON_RATE="3/min", REDIS_URL="redis://127.0.0.1:6379/0", NUM_PROXIES="1", LOG_LEVEL="info"
+    )
+
+
+def raw_exchange(port: int, request: bytes, *, close_after_sending: bool = False) -> bytes:
+    """Sends `request` on a new connection and reads until the server closes it."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(request)
+        if close_after_sending:
+            connection.shutdown(socket.SHUT_WR)
+        answer = b""
+        while received := connection.recv(65536):
+            answer += received
+    return answer
+
+
+def chunked(path: str, body: bytes, address: str) -> bytes:
+    return (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"X-Forwarded-For: {address}\r\nTransfer-Encoding: chunked\r\n\r\n"
+    ).encode() + body
+
+
+MALFORMED_CHUNKED_BODIES = {
+    "bad chunk size": b"zz\r\n{}\r\n0\r\n\r\n",
+    "forbidden trailer": b"2\r\n{}\r\n0\r\nContent-Length: 5\r\n\r\n",
+    "closed mid-body": b"10\r\n{}",
+}
+
+
+@pytest.mark.parametrize("body", MALFORMED_CHUNKED_BODIES.values(), ids=MALFORMED_CHUNKED_BODIES)
+@pytest.mark.parametrize("path", ["/api/tasks", "/healthz"])
+def test_a_malformed_chunked_body_is_a_json_400_that_closes_the_connection(
+    gunicorn_with_a_small_anonymous_budget, path, body
+):
+    server = gunicorn_with_a_small_anonymous_budget
+    address = f"client-{uuid.uuid4().hex}"  # a budget of its own on the shared Redis
+    logged_before = len(server.log)
+    # The server closes the connection after its answer (raw_exchange reads until it does).
+    answer = raw_exchange(server.port, chunked(path, body, address), close_after_sending=body.endswith(b"{}"))
+    head, _, payload = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 "), answer
+    assert json.loads(payload[payload.index(b"{") : payload.rindex(b"}") + 1])["code"] == "bad_request"  # one chunk
+    wait_for(lambda: len(server.log) > logged_before)
+    time.sleep(0.2)  # any traceback would follow its line at once
+    new_lines = "".join(server.log[logged_before:])
+    assert "Traceback" not in new_lines and '"status": 500' not in new_lines, new_lines
+
+
+def test_malformed_chunked_bodies_spend_the_anonymous_budget(gunicorn_with_a_small_anonymous_budget):
+    address = f"client-{uuid.uuid4().hex}"
+    statuses = []
+    for _ in range(5):
+        answer = raw_exchange(gunicorn_with_a_small_anonymous_budget.port, chunked("/healthz", b"zz\r\n", address))
+        statuses.append(int(answer.split(b" ", 2)[1]))
+    assert statuses == [400, 400, 400, 429, 429]
+
+
+@pytest.mark.parametrize(
+    "request_bytes, status, code",
+    [
+        (b"GET /" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414, "uri_too_long"),  # one read
+        (
+            b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + b"X-A: 1\r\n" * 120 + b"\r\n",
+            431,
+            "request_header_fields_too_large",
+        ),
+        (b"GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header: 1\r\n\r\n", 400, "bad_request"),
+        (b"NOT A REQUEST\r\n\r\n", 400, "bad_request"),
+    ],
+    ids=["long URL", "too many headers", "bad header name", "bad request line"],
+)
+def test_gunicorn_s_own_refusals_are_json(gunicorn, request_bytes, status, code):
+    """gunicorn answers these before the app sees a request; the worker (todo_project/
+    gunicorn_worker.py) writes them in the API's shape. If an upgrade of gunicorn stops
+    calling `gunicorn.util.write_error`, this is what breaks."""
+    answer = raw_exchange(gunicorn.port, request_bytes)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(f"HTTP/1.1 {status} ".encode()), answer[:200]
+    assert b"content-type: application/json" in head.lower()
+    assert json.loads(body)["code"] == code

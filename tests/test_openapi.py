@@ -108,6 +108,12 @@ def test_every_route_of_the_contract_is_documented(generated):
         ("GET", "/api/tasks/stats"),
         ("GET", "/api/tags"),
         ("GET", "/api/me"),
+        ("GET", "/api/lists"),
+        ("POST", "/api/lists"),
+        ("GET", "/api/lists/{id}"),
+        ("PUT", "/api/lists/{id}"),
+        ("PATCH", "/api/lists/{id}"),
+        ("DELETE", "/api/lists/{id}"),
     } <= operations
     assert not any("admin" in path for _, path in operations)
 
@@ -116,6 +122,23 @@ def test_operation_ids_are_unique_and_readable(generated):
     ids = [op["operationId"] for methods in yaml.safe_load(generated)["paths"].values() for op in methods.values()]
     assert len(ids) == len(set(ids))
     assert all(op_id.isalnum() for op_id in ids), ids
+    tasks = {"listTasks", "createTask", "getTask", "replaceTask", "updateTask", "deleteTask", "completeTask"}
+    user_tasks = {op_id.replace("Task", "UserTask", 1) for op_id in tasks}
+    lists = {"listLists", "createList", "getList", "replaceList", "updateList", "deleteList"}
+    assert tasks | user_tasks | lists | {"bulkTasks", "getTaskStats"} <= set(ids)
+
+
+def test_lists_document_conditional_writes_and_idempotent_creates(generated):
+    paths = yaml.safe_load(generated)["paths"]
+    create = paths["/api/lists"]["post"]
+    assert "Idempotency-Key" in {p["name"] for p in create["parameters"] if p["in"] == "header"}
+    for method in ("put", "patch", "delete"):
+        write = paths["/api/lists/{id}"][method]
+        assert "If-Match" in {p["name"] for p in write["parameters"] if p["in"] == "header"}
+        schema = write["responses"]["412"]["content"]["application/json"]["schema"]
+        assert schema["allOf"][1]["properties"]["current"] == {"$ref": "#/components/schemas/TaskList"}
+    bulk = paths["/api/tasks/bulk"]["post"]
+    assert "412" not in bulk["responses"]
 
 
 def test_the_bearer_scheme_lets_the_docs_authorize(generated):
@@ -160,9 +183,9 @@ def test_conditional_requests_and_idempotent_creates_are_documented(generated):
     assert "If-None-Match" in headers(read) and "304" in read["responses"]
     assert "ETag" in read["responses"]["200"]["headers"]
     assert {"If-Match", "If-None-Match"} <= headers(write)
-    assert write["responses"]["412"]["content"]["application/json"]["schema"] == {
-        "$ref": "#/components/schemas/PreconditionFailed"
-    }
+    precondition_failed = write["responses"]["412"]["content"]["application/json"]["schema"]
+    assert precondition_failed["allOf"][0] == {"$ref": "#/components/schemas/Error"}
+    assert precondition_failed["allOf"][1]["properties"]["current"] == {"$ref": "#/components/schemas/Task"}
     assert "Idempotency-Key" in headers(create)
     assert {"409", "422"} <= set(create["responses"])
 
@@ -289,6 +312,77 @@ def test_date_times_the_server_refuses_are_outside_the_pattern(alice_client, val
     response = alice_client.get("/api/tasks", {"due_before": value})
     assert response.status_code == 400
     assert list(response.json()["fields"]) == ["due_before"]
+
+
+# Serving the document: once per process, with an ETag, only where API_DOCS_PUBLIC says so.
+
+
+@pytest.fixture
+def fresh_schema_cache():
+    from core.docs import served_documents
+
+    served_documents.clear()
+    yield
+    served_documents.clear()
+
+
+def test_the_served_document_is_generated_once_per_process(client, db, fresh_schema_cache, monkeypatch):
+    from drf_spectacular.generators import SchemaGenerator
+
+    calls = []
+    original = SchemaGenerator.get_schema
+    monkeypatch.setattr(SchemaGenerator, "get_schema", lambda *a, **k: calls.append(1) or original(*a, **k))
+    for _ in range(3):
+        assert client.get("/api/schema/").status_code == 200
+        assert client.get("/api/schema/", {"format": "json"}).status_code == 200
+    assert len(calls) == 1
+
+
+def test_the_served_document_carries_an_etag_and_answers_304_when_unchanged(client, db, fresh_schema_cache):
+    first = client.get("/api/schema/")
+    assert first["ETag"]
+    assert client.get("/api/schema/", {"format": "json"})["ETag"] != first["ETag"]  # another representation
+    again = client.get("/api/schema/", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304 and again.content == b""
+
+
+def test_lang_values_do_not_grow_a_per_process_memory(client, db, fresh_schema_cache):
+    from django.utils.translation import trans_real
+
+    from core.docs import served_documents
+
+    client.get("/api/schema/", {"lang": "fr"})
+    before = len(trans_real._translations)
+    for i in range(50):
+        assert client.get("/api/schema/", {"lang": f"x{i}"}).status_code == 200
+        assert client.get("/api/docs/", {"lang": f"y{i}"}).status_code == 200
+    assert len(trans_real._translations) == before
+    assert len(served_documents) <= 5  # the document, and one per format the view renders
+
+
+@pytest.mark.parametrize("path", ["/api/schema/", "/api/schema", "/api/docs/", "/api/redoc/"])
+def test_the_document_and_its_viewers_are_a_404_unless_api_docs_public(client, db, settings, path):
+    settings.API_DOCS_PUBLIC = False
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+@pytest.mark.parametrize("path", ["/api/docs/", "/api/redoc/"])
+def test_the_viewers_carry_a_csp_that_allows_no_inline_script(client, db, path):
+    response = client.get(path)
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "'unsafe-inline'" not in policy.split("script-src")[1].split(";")[0]
+    assert "frame-ancestors 'none'" in policy
+    assert not re.search(rb"<script>(?!\s*</script>)", response.content)  # every script is a file
+
+
+def test_swagger_ui_does_not_keep_tokens_in_local_storage(client, db):
+    page = client.get("/api/docs/")
+    script_url = re.search(rb'<script src="([^"]*script[^"]*)"', page.content).group(1).decode().replace("&amp;", "&")
+    script = client.get(script_url)
+    assert script.status_code == 200
+    assert b'"persistAuthorization": false' in script.content
 
 
 DATE = TASK_REQUEST["properties"]["due_date"]

@@ -16,13 +16,18 @@ PRODUCTION = {
     "DJANGO_SECRET_KEY": "a-production-secret-key-that-is-long-and-random-0123456789-abcdefghijkl",
     "BETTER_AUTH_SECRET": "a-production-better-auth-secret-0123456789abcdef",
     "DJANGO_ALLOWED_HOSTS": "api.example.com",
+    "BETTER_AUTH_URL": "https://app.example.com",
+    "CORS_ALLOWED_ORIGINS": "https://app.example.com",
+    "DATABASE_URL": f"sqlite:///{ROOT / 'db.sqlite3'}",
 }
 
 
-def run(*args: str, **overrides: str) -> subprocess.CompletedProcess:
-    """Runs manage.py in a fresh process with production variables only (plus overrides)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "BETTER_AUTH_", "DATABASE_", "LOG_"))}
+def run(*args: str, **overrides: str | None) -> subprocess.CompletedProcess:
+    """Runs manage.py in a fresh process with production variables only (plus overrides; None unsets one)."""
+    prefixes = ("DJANGO_", "BETTER_AUTH_", "DATABASE_", "LOG_", "CORS_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
     env.update(PRODUCTION, **overrides)
+    env = {k: v for k, v in env.items() if v is not None}
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
@@ -47,6 +52,8 @@ def test_it_starts_with_a_safe_configuration():
         ("DJANGO_SECRET_KEY", ""),
         ("BETTER_AUTH_SECRET", ""),
         ("BETTER_AUTH_SECRET", "too-short"),
+        ("BETTER_AUTH_SECRET", "a" * 32),  # long enough, but guessable: too few distinct characters
+        ("BETTER_AUTH_SECRET", "ab" * 40),
         ("DJANGO_ALLOWED_HOSTS", ""),
     ],
 )
@@ -55,6 +62,45 @@ def test_it_refuses_to_start_and_names_the_variable(variable, value):
     assert result.returncode != 0
     assert "Refusing to start" in result.stderr
     assert variable in result.stderr
+
+
+def test_a_random_hex_secret_of_32_characters_is_enough():
+    assert run("check", BETTER_AUTH_SECRET="9f86d081884c7d659a2feaa0c55ad015").returncode == 0
+
+
+@pytest.mark.parametrize(
+    "variable, unset",
+    [
+        ("BETTER_AUTH_URL", None),
+        ("BETTER_AUTH_URL", ""),
+        ("DATABASE_URL", None),
+        ("DATABASE_URL", ""),
+        ("CORS_ALLOWED_ORIGINS", None),
+    ],  # set but empty: no browser frontend (below)
+)
+def test_it_refuses_to_start_without_a_setting_production_cannot_guess(variable, unset):
+    result = run("check", **{variable: unset})
+    assert result.returncode != 0
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("Configuration error: Refusing to start") and f"{variable} is not set" in line
+
+
+def test_a_static_key_set_or_shared_secret_tokens_only_need_no_better_auth_url():
+    static_jwks = '{"keys": [{"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}'
+    for explicit in ({"BETTER_AUTH_JWKS": static_jwks}, {"BETTER_AUTH_JWKS_ALGORITHMS": ""}):
+        result = run("check", BETTER_AUTH_URL=None, CORS_ALLOWED_ORIGINS=None, **explicit)
+        assert result.returncode == 0, (explicit, result.stderr)
+
+
+def test_an_explicit_sqlite_database_and_no_browser_origins_are_allowed():
+    result = run("check", DATABASE_URL="sqlite:////tmp/api.sqlite3", CORS_ALLOWED_ORIGINS="")
+    assert result.returncode == 0, result.stderr
+
+
+def test_check_deploy_reports_a_forgotten_setting():
+    result = run("check", "--deploy", DJANGO_DEBUG="true", DATABASE_URL=None)
+    assert result.returncode != 0
+    assert "core.E001" in result.stderr and "DATABASE_URL is not set" in result.stderr
 
 
 def test_a_jwks_only_deployment_needs_no_shared_secret():
@@ -114,7 +160,11 @@ def test_sslmode_and_the_connect_timeout_reach_the_driver():
     options = setting(
         "DATABASES['default']['OPTIONS']", DATABASE_URL="postgres://u:p@db.example.com/app?sslmode=require"
     )
-    assert options == {"sslmode": "require", "connect_timeout": 5}
+    assert options == {"sslmode": "require", "connect_timeout": 5, **KEEPALIVES}
+
+
+# A server that is gone without a word is noticed by the kernel within about 30 s.
+KEEPALIVES = {"keepalives": 1, "keepalives_idle": 15, "keepalives_interval": 5, "keepalives_count": 3}
 
 
 def test_the_statement_timeout_is_a_startup_option_on_a_direct_connection():
@@ -146,7 +196,7 @@ def test_a_pooled_endpoint_gets_no_server_side_cursors_and_no_startup_options():
         DATABASE_STATEMENT_TIMEOUT_MS="15000",  # left to the role's setting behind a pooler
     )
     assert database["DISABLE_SERVER_SIDE_CURSORS"] is True
-    assert database["OPTIONS"] == {"sslmode": "require", "connect_timeout": 3}
+    assert database["OPTIONS"] == {"sslmode": "require", "connect_timeout": 3, **KEEPALIVES}
     assert database["CONN_HEALTH_CHECKS"] is True
 
 
@@ -163,9 +213,19 @@ def test_it_refuses_an_unknown_log_format():
 
 def test_a_plain_http_request_is_redirected_to_https(client, settings):
     settings.SECURE_SSL_REDIRECT = True
-    response = client.get("/healthz")
+    response = client.get("/api/tasks")
     assert response.status_code == 301
-    assert response["Location"] == "https://testserver/healthz"
+    assert response["Location"] == "https://testserver/api/tasks"
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/healthz/", "/readyz", "/readyz/"])
+def test_the_platforms_probes_are_answered_over_plain_http(client, db, path):
+    # Production's setting, as a fresh process reads it: probes on the instance's own port do
+    # not follow a redirect to https.
+    from django.test import override_settings
+
+    with override_settings(SECURE_SSL_REDIRECT=True, SECURE_REDIRECT_EXEMPT=setting("SECURE_REDIRECT_EXEMPT")):
+        assert client.get(path).status_code == 200
 
 
 def test_a_request_the_proxy_marks_https_is_served_with_hsts(client, settings):

@@ -11,16 +11,39 @@ included, for up to `graceful_timeout`. This one gives a request that may alread
 way a short grace, then closes the connections still waiting for one, as gunicorn's threaded
 worker does; requests in flight finish as before. tests/test_gunicorn.py checks both against a
 live server.
+
+What gunicorn refuses itself, before the app sees a request (a request line over 4 KB: 414,
+over 100 headers: 431, a malformed line or header: 400), it answers in the API's JSON error
+shape too, not with its HTML page.
 """
 
+import json
 from contextlib import contextmanager
 
 import gevent
+from gunicorn import util
 from gunicorn.workers import ggevent
 
 # How long a stopping worker still takes a request on a connection that was idle (gunicorn's
 # threaded worker keeps such connections 2 s too).
 STOP_LINGER_SECONDS = 2.0
+
+
+def write_json_error(sock, status_int: int, reason: str, mesg: str) -> None:
+    """gunicorn's `util.write_error`, writing the API's error shape: the code is the reason's
+    words ("URI Too Long": `uri_too_long`), and gunicorn's detail is left out as the app's
+    500s leave theirs."""
+    code = "server_error" if status_int == 500 else "_".join(reason.lower().split())
+    body = json.dumps({"code": code, "message": f"{reason}."}, separators=(",", ":")).encode()
+    head = (
+        f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    util.write_nonblock(sock, head.encode("latin-1") + body)
+
+
+# The worker's handle_error looks the function up in gunicorn.util each time.
+util.write_error = write_json_error
 
 
 class GeventWorker(ggevent.GeventWorker):

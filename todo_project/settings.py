@@ -129,9 +129,11 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     # Below CORS, so a browser can read these answers too: 413 before any parsing, 400 for a
-    # query string that is not UTF-8, and ETags with 304s for every GET.
+    # query string that is not UTF-8 or a body in a charset that cannot be read, and ETags
+    # with 304s for every GET.
     "core.middleware.BodySizeLimitMiddleware",
     "core.middleware.QueryStringMiddleware",
+    "core.middleware.CharsetMiddleware",
     # Then wait for a turn at the database, with the body already in hand.
     "core.middleware.DatabaseTurns",
     "core.middleware.JsonConditionalGetMiddleware",
@@ -185,9 +187,9 @@ APPEND_SLASH = False
 # Query options in the URL (`?sslmode=require` for Neon) reach the driver as they are.
 # Connections are kept for DATABASE_CONN_MAX_AGE seconds and checked before reuse.
 DATABASES = {
-    "default": dj_database_url.config(
-        env="DATABASE_URL",
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+    # Development's default; production refuses to start without DATABASE_URL (see below).
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
         conn_health_checks=True,
     )
@@ -201,14 +203,43 @@ if DATABASE_POOL_SIZE:
     # per greenlet would hold a file handle per client connection.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Each transaction takes SQLite's write lock when it begins, not at its first write: writes
+    # that count a user's rows against a limit and then insert run one after the other, as the
+    # user's row lock makes them on PostgreSQL (accounts.services.user_lock).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("transaction_mode", "IMMEDIATE")
+
+# Every wait of a request on the database has a deadline, then the answer is 503
+# `database_unavailable` with Retry-After (docs/deployment.md, "A database that hangs"). With the
+# web process's defaults a request waits at most 10 s for its turn, 0.5 s for a pooled connection
+# and 17 s for any one answer from PostgreSQL: within the 30 s most platforms' routers allow.
+# Seconds a request waits for its turn at the database (core.middleware.DatabaseTurns).
+DATABASE_TURN_TIMEOUT = env_float("DATABASE_TURN_TIMEOUT", 10)
+# Seconds /readyz gives its probe in all: a turn, a connection and a query on the tasks table.
+DATABASE_READY_TIMEOUT = env_float("DATABASE_READY_TIMEOUT", 2)
+# Milliseconds PostgreSQL lets one statement run (gunicorn.conf.py sets it for the web process
+# only, so migrations may run long); 0 sets none.
+DATABASE_STATEMENT_TIMEOUT_MS = env_int("DATABASE_STATEMENT_TIMEOUT_MS", 0)
+# Seconds the web process waits for any one answer from PostgreSQL before it closes the
+# connection: a server that does not answer at all (frozen, cut off) runs no statement timeout.
+# Default: the statement timeout and 2 s, so the server's own cancel normally comes first.
+DATABASE_QUERY_TIMEOUT = env_float(
+    "DATABASE_QUERY_TIMEOUT", DATABASE_STATEMENT_TIMEOUT_MS / 1000 + 2 if DATABASE_STATEMENT_TIMEOUT_MS else 0
+)
+# A transaction-mode pooler in front (PgBouncer, Neon's -pooler host).
+DATABASE_POOLED = env_bool("DATABASE_POOLED", False)
+
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, with the pooled connections' waits bounded (core/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "core.postgresql"
     _db_options = DATABASES["default"].setdefault("OPTIONS", {})
     # The web process (gunicorn.conf.py) sets a pool size: its gevent workers serve many
-    # requests at once, each of which would otherwise keep a connection of its own. The pool
-    # opens its connections up front and checks one before lending it; at most that many
-    # requests of a worker use the database at once (core.middleware.DatabaseTurns), so
-    # a request waits for a connection only while the pool reconnects: after
-    # DATABASE_POOL_TIMEOUT it is a 503, as when PostgreSQL is down.
+    # requests at once, each of which would otherwise keep a connection of its own. Each worker
+    # opens the pool's connections when it starts (gunicorn.conf.py, post_worker_init) and
+    # checks one before lending it, replacing one found closed; at most that many requests of a
+    # worker use the database at once (core.middleware.DatabaseTurns), so a request waits for a
+    # connection only while the pool reconnects: after DATABASE_POOL_TIMEOUT it is a 503, as
+    # when PostgreSQL is down.
     if DATABASE_POOL_SIZE:
         _db_options["pool"] = {
             "min_size": DATABASE_POOL_SIZE,
@@ -221,14 +252,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         }
     # A database that does not answer fails the request quickly instead of hanging a worker.
     _db_options.setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5))
-    if env_bool("DATABASE_POOLED", False):
-        # A transaction-mode pooler (PgBouncer, Neon's -pooler host) hands each transaction
-        # to any server connection: cursors and session settings do not survive it. The
-        # statement timeout is then a role setting (docs/deployment.md, "Neon").
+    # A connection whose peer is gone without a word (a host lost, a network cut) is noticed
+    # by the kernel within about 30 s even while no query runs on it.
+    _db_options.setdefault("keepalives", 1)
+    _db_options.setdefault("keepalives_idle", 15)
+    _db_options.setdefault("keepalives_interval", 5)
+    _db_options.setdefault("keepalives_count", 3)
+    if DATABASE_POOLED:
+        # A transaction-mode pooler hands each transaction to any server connection: cursors
+        # and session settings do not survive it, and it refuses startup options. The statement
+        # timeout is then the role's setting, which each web worker checks when it starts
+        # (docs/deployment.md, "Neon"); DATABASE_QUERY_TIMEOUT bounds the wait either way.
         DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
-    elif statement_timeout := env_int("DATABASE_STATEMENT_TIMEOUT_MS", 0):
-        # gunicorn.conf.py sets it for the web process only, so migrations may run long.
-        _db_options.setdefault("options", f"-c statement_timeout={statement_timeout}")
+    elif DATABASE_STATEMENT_TIMEOUT_MS:
+        _db_options.setdefault("options", f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT_MS}")
     # No prepared statements (Django's default): after five runs PostgreSQL may switch a
     # prepared statement to a generic plan, and the generic plan of a list page reads and sorts
     # all of a heavy user's tasks (bench/README.md, "Tried and turned off").
@@ -241,7 +278,9 @@ if REDIS_URL := env_str("REDIS_URL"):
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            # A Redis that does not answer costs a request a second at most (throttles then let it through).
+            # A Redis that does not answer costs each cache operation a second (no retry): a request
+            # makes one, its throttle, which then lets it through (tests/test_redis_outage.py:
+            # 1.05-1.12 s with Redis frozen); one that must also read the shared JWKS, a second more.
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
@@ -262,7 +301,8 @@ else:
 AUTH_USER_MODEL = "accounts.User"
 
 BETTER_AUTH_SECRET = env_str("BETTER_AUTH_SECRET")
-BETTER_AUTH_URL = env_str("BETTER_AUTH_URL", "http://localhost:3000").rstrip("/")
+# Development's default; production refuses to start without it (see below).
+BETTER_AUTH_URL = (env_str("BETTER_AUTH_URL") or "http://localhost:3000").rstrip("/")
 origin(BETTER_AUTH_URL)  # refuses a relative URL at start-up
 
 
@@ -339,7 +379,7 @@ REST_FRAMEWORK = {
     # DRF's JSON, byte for byte, from orjson (core/renderers.py).
     "DEFAULT_RENDERER_CLASSES": ["core.renderers.FastJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
-    "DEFAULT_PAGINATION_CLASS": "core.pagination.TaskPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.pagination.ApiPagination",
     "EXCEPTION_HANDLER": "core.errors.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "core.throttling.UserReadThrottle",
@@ -384,8 +424,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
+    # A token typed into "Authorize" is forgotten with the page, never kept in localStorage,
+    # where any script of this origin could read it.
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": False},
 }
+# Whether /api/schema/, /api/docs/ and /api/redoc/ are served (else a 404): on by default in
+# development only. The document says nothing secret, but each viewer is a page of this origin.
+API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", DEBUG)
 
 # Larger request bodies are refused (413) before they are read; a task is well under 4 KiB.
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 64 * 1024)
@@ -398,11 +443,16 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 TASKS = {
     "MAX_TASKS_PER_USER": env_int("TASKS_MAX_PER_USER", 10_000),
     "MAX_TAGS_PER_USER": env_int("TASKS_MAX_TAGS_PER_USER", 500),
+    "MAX_LISTS_PER_USER": env_int("LISTS_MAX_PER_USER", 100),
 }
 
 # The change feed (/api/changes) reports deletions this long; `manage.py purge_tombstones`
 # removes older ones, and a cursor from before them is a 410 cursor_expired (a full resync).
 SYNC_TOMBSTONE_DAYS = env_int("SYNC_TOMBSTONE_DAYS", 30)
+
+# The apps' readings of a failure, applied by the core's error handler in this order (each takes
+# the exception and the request, and returns the exception to answer).
+API_EXCEPTION_TRANSLATORS = ["accounts.authentication.account_deleted_instead_of"]
 
 # simplejwt supplies the Authorization header parsing; Better Auth issues the tokens.
 SIMPLE_JWT = {
@@ -436,6 +486,8 @@ SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 0 if DEBUG else 365 
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", True)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
+# The platform's probes reach the instance's own port over plain HTTP and follow no redirect.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/?$", r"^readyz/?$"]
 # Django's defaults, stated because check --deploy and the README rely on them.
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -457,6 +509,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 MINIMUM_SECRET_LENGTH = 32
+# Distinct characters a secret must hold: 32 times "a" is as long as a random secret but is
+# guessed at once. A random secret of 32 characters holds about 14 (hex) to 27 (base64).
+MINIMUM_SECRET_VARIETY = 8
 
 
 def unsafe_production_settings() -> list[str]:
@@ -476,12 +531,38 @@ def unsafe_production_settings() -> list[str]:
         )
     elif auth["HS_ALGORITHMS"] and len(BETTER_AUTH_SECRET) < MINIMUM_SECRET_LENGTH:
         problems.append(f"BETTER_AUTH_SECRET is shorter than {MINIMUM_SECRET_LENGTH} characters.")
+    elif auth["HS_ALGORITHMS"] and len(set(BETTER_AUTH_SECRET)) < MINIMUM_SECRET_VARIETY:
+        problems.append(
+            f"BETTER_AUTH_SECRET has fewer than {MINIMUM_SECRET_VARIETY} distinct characters "
+            "(make a random one, e.g. with `openssl rand -base64 32`)."
+        )
     if not ALLOWED_HOSTS:
         problems.append("DJANGO_ALLOWED_HOSTS is empty (no request would be served).")
+    # Defaults that suit a laptop and would fail quietly in production.
+    shared_secret_only = "BETTER_AUTH_JWKS_ALGORITHMS" in os.environ and not auth["JWKS_ALGORITHMS"]
+    if not env_str("BETTER_AUTH_URL") and not auth["JWKS"] and not shared_secret_only:
+        problems.append(
+            "BETTER_AUTH_URL is not set (tokens would be checked against http://localhost:3000; without a Better "
+            "Auth server, set BETTER_AUTH_JWKS to its key set, or BETTER_AUTH_JWKS_ALGORITHMS empty for "
+            "shared-secret tokens only)."
+        )
+    if not env_str("DATABASE_URL"):
+        problems.append(
+            "DATABASE_URL is not set (the data would go to a SQLite file in the container; "
+            "name one explicitly with sqlite:///path to mean it)."
+        )
+    if env_str("BETTER_AUTH_URL") and "CORS_ALLOWED_ORIGINS" not in os.environ and not CORS_ALLOWED_ORIGIN_REGEXES:
+        problems.append(
+            "CORS_ALLOWED_ORIGINS is not set (browsers on the frontend at BETTER_AUTH_URL could not call the API; "
+            "set it to the frontend's origin, or empty when only servers call the API)."
+        )
     return problems
 
 
-if not DEBUG and (problems := unsafe_production_settings()):
+# What check --deploy reports (core/checks.py); with DEBUG off they stop the start.
+PRODUCTION_PROBLEMS = unsafe_production_settings()
+
+if not DEBUG and (problems := PRODUCTION_PROBLEMS):
     # One line: manage.py and the WSGI module print it as it is, without a traceback.
     raise ImproperlyConfigured(
         "Refusing to start with DJANGO_DEBUG off: "

@@ -1,17 +1,18 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from core import errors
+from core.docs import RedocView, SchemaView, SwaggerView, docs_public
 from core.health import HealthView, ReadyView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     re_path(r"^healthz/?$", HealthView.as_view(), name="healthz"),
     re_path(r"^readyz/?$", ReadyView.as_view(), name="readyz"),
-    re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),
-    re_path(r"^api/docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
-    re_path(r"^api/redoc/?$", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    # Only where API_DOCS_PUBLIC is on (by default with DJANGO_DEBUG); else a JSON 404.
+    re_path(r"^api/schema/?$", docs_public(SchemaView.as_view()), name="schema"),
+    re_path(r"^api/docs/?$", docs_public(SwaggerView.as_view(url_name="schema")), name="docs"),
+    re_path(r"^api/redoc/?$", docs_public(RedocView.as_view(url_name="schema")), name="redoc"),
     path("", include("accounts.urls")),
     path("", include("tasks.urls")),
     # Anything else is a JSON 404, also with DEBUG on (Django's own page would be HTML).

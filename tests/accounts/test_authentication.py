@@ -210,3 +210,37 @@ def test_it_lets_a_reactivated_user_back_in(alice):
     alice.is_active = True
     alice.save()
     assert get_me(token).status_code == 200
+
+
+@pytest.mark.parametrize("claim", ["exp", "iat", "nbf"])
+@pytest.mark.parametrize(
+    "value",
+    [10**309, 10**20, -(10**309), "1767225600", "now", True, [1], {"at": 1}],
+    ids=["10^309", "10^20", "-10^309", "digits as a string", "a word", "true", "a list", "an object"],
+)
+def test_it_rejects_a_numeric_date_that_is_not_a_number_of_seconds(memories_on, claim, value):
+    memories_on()  # the token memory reads exp too
+    response = get_me(sign(claims_for(ALICE_ID, **{claim: value})))
+    assert response.status_code == 401, response.content
+    # PyJWT refuses some itself: as malformed, or as a date long past or far ahead.
+    codes = {"token_invalid_claim", "token_malformed", "token_expired", "token_not_yet_valid"}
+    assert response.json()["code"] in codes
+
+
+@pytest.mark.parametrize("exp", [10**309, str(int(time.time()) + 3600)], ids=["10^309", "a future date as a string"])
+def test_it_rejects_an_exp_that_is_no_number_of_seconds_with_its_own_code(memories_on, exp):
+    memories_on()
+    assert_rejected(get_me(sign(claims_for(ALICE_ID, exp=exp))), "token_invalid_claim")
+
+
+@pytest.mark.parametrize("algorithm, shortest", [("HS256", 32), ("HS384", 48), ("HS512", 64)])
+def test_it_refuses_an_hs_algorithm_whose_hash_is_longer_than_the_secret(better_auth_settings, algorithm, shortest):
+    """RFC 7518 3.2: the key of an HMAC is at least as long as its hash's output."""
+    secret = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ+/"[:48] + "x" * 16
+    for length, accepted in [(shortest - 1, False), (shortest, True)]:
+        better_auth_settings.BETTER_AUTH_SECRET = secret[:length]
+        response = get_me(sign(claims_for(ALICE_ID), key=secret[:length], algorithm=algorithm))
+        if accepted:
+            assert response.status_code == 200, response.content
+        else:
+            assert_rejected(response, "token_algorithm_not_allowed")

@@ -112,3 +112,31 @@ def test_it_requires_a_token(client, alice):
     response = client.post(URL, {"action": "delete", "ids": [task.id]}, content_type="application/json")
     assert response.status_code == 401
     assert Task.objects.filter(pk=task.pk).exists()
+
+
+def rare(owner, count: int) -> list[int]:
+    """Recurring tasks whose next occurrence is searched for across the whole horizon."""
+    from datetime import UTC, datetime
+
+    due = datetime(2029, 1, 1, 9, tzinfo=UTC)
+    rule = "FREQ=YEARLY;INTERVAL=4;BYMONTH=2;BYMONTHDAY=29"  # stored before the checks: never again
+    return [make_task(owner, title=f"rare {i}", due_at=due, recurrence=rule).id for i in range(count)]
+
+
+def test_a_bulk_complete_over_the_search_budget_is_refused_and_changes_nothing(alice_client, alice):
+    from tasks.recurrence import REQUEST_SEARCH_LOOKS, SEARCH_HORIZON
+
+    ids = rare(alice, REQUEST_SEARCH_LOOKS // SEARCH_HORIZON["YEARLY"] + 1)
+    response = alice_client.post(URL, {"action": "complete", "ids": ids})
+    assert response.status_code == 409
+    assert response.json()["code"] == "search_budget_reached"
+    assert not Task.objects.filter(completed=True).exists()
+
+
+def test_a_bulk_complete_within_the_search_budget_completes_every_task(alice_client, alice):
+    from tasks.recurrence import REQUEST_SEARCH_LOOKS, SEARCH_HORIZON
+
+    ids = rare(alice, REQUEST_SEARCH_LOOKS // (SEARCH_HORIZON["YEARLY"] + 1))
+    response = alice_client.post(URL, {"action": "complete", "ids": ids})
+    assert response.status_code == 200
+    assert response.json()["changed"] == len(ids)

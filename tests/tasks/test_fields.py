@@ -70,6 +70,8 @@ def test_tags_are_never_shared_between_users(alice_client, bob_client):
         ({"due_at": "2026-02-30T07:30:00Z"}, "due_at", "invalid"),
         ({"due_at": 1767225600}, "due_at", "invalid"),
         ({"due_at": "9999-12-31T23:00:00-05:00"}, "due_at", "invalid"),
+        ({"due_at": "2026-03-02T07:30:00+01:60"}, "due_at", "invalid"),  # Python reads it as +02:00
+        ({"due_at": "2026-03-02T07:30:00-24:00"}, "due_at", "invalid"),
         ({"recurrence": "FREQ=WEEKLY"}, "recurrence", "needs_due_at"),
     ],
 )

@@ -10,7 +10,8 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.utils import timezone
 
-from tasks.models import IdempotencyKey, Task
+from core.models import IdempotencyKey
+from tasks.models import Task
 from tasks.views import TaskViewSet
 from tests.auth import ALICE_ID, client_for
 
@@ -193,3 +194,28 @@ def test_two_concurrent_posts_with_one_key_create_one_task(alice):
     assert Task.objects.count() == 1
     assert {r.status_code for r in responses} <= {201, 409}
     assert {r.json()["id"] for r in responses if r.status_code == 201} == {Task.objects.get().id}
+
+
+@pytest.mark.parametrize("delete", ["one", "bulk"])
+def test_deleting_the_task_forgets_its_key_and_stored_answer(alice_client, bob_client, delete):
+    task_id = post(alice_client).json()["id"]
+    bobs = post(bob_client, key="bobs-key").json()["id"]
+    if delete == "one":
+        assert alice_client.delete(f"/api/tasks/{task_id}").status_code == 204
+    else:
+        assert alice_client.post("/api/tasks/bulk", {"action": "delete", "ids": [task_id]}).status_code == 200
+    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["bobs-key"]
+    assert Task.objects.filter(pk=bobs).exists()
+
+
+def test_a_user_keeps_only_their_most_recent_keys(alice_client, bob_client, monkeypatch):
+    from core import idempotency
+
+    monkeypatch.setattr(idempotency, "KEYS_PER_USER", 3)
+    post(bob_client, key="bobs-key")
+    for i in range(5):
+        assert post(alice_client, {"title": f"t{i}"}, key=f"key-{i}").status_code == 201
+    kept = IdempotencyKey.objects.filter(owner__better_auth_id=ALICE_ID).order_by("key")
+    assert [claim.key for claim in kept] == ["key-2", "key-3", "key-4"]
+    assert IdempotencyKey.objects.filter(key="bobs-key").exists()
+    assert post(alice_client, {"title": "t4"}, key="key-4")["Idempotent-Replayed"] == "true"

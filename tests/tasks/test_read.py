@@ -20,6 +20,7 @@ def test_it_returns_the_callers_task(alice_client, alice):
         "due_date": None,
         "due_timezone": None,
         "recurrence": None,
+        "list_id": None,
         "created_at": body["created_at"],
         "updated_at": body["updated_at"],
     }

@@ -206,6 +206,29 @@ def test_it_rejects_numbers_out_of_range_or_not_in_ascii_digits(alice_client, ru
     assert reason in error["message"]
 
 
+@pytest.mark.parametrize(
+    "rule, reason",
+    [
+        ("FREQ=DAILY;INTERVAL=" + "1" * 5000, "at most 500 characters"),  # past Python's int() limit
+        ("FREQ=DAILY;INTERVAL=" + "1" * 480, "at most 9 digits"),
+        ("FREQ=DAILY;COUNT=" + "0" * 100 + "1", "at most 9 digits"),
+        ("FREQ=MONTHLY;BYMONTHDAY=-" + "9" * 50, "at most 9 digits"),
+        ("FREQ=DAILY;" + "WKST=MO;" * 70, "at most 500 characters"),
+    ],
+    ids=["5000 digits", "480 digits", "leading zeros", "a long negative", "a long rule"],
+)
+def test_it_refuses_a_long_rule_or_a_long_number_before_reading_it(alice_client, rule, reason):
+    response = create(alice_client, rule)
+    assert response.status_code == 400, response.content
+    error = response.json()["fields"]["recurrence"][0]
+    assert error["code"] == "invalid_recurrence"
+    assert reason in error["message"]
+
+
+def test_a_stored_rule_with_a_number_too_long_to_read_ends_its_series():
+    assert recurrence_next("FREQ=DAILY;INTERVAL=" + "1" * 5000, datetime(2026, 1, 1, tzinfo=UTC)) is None
+
+
 def test_the_schema_pattern_matches_every_canonical_rule_it_describes():
     from tasks.recurrence import RRULE_PATTERN
 

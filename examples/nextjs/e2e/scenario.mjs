@@ -89,8 +89,8 @@ async function fillCredentials(page, person) {
 }
 
 /** Fills the task form's fields that are given; `due` is a datetime-local value, `dueDate` a
- * date for an all-day task, `repeat` a recurrence preset's rule. */
-async function fillTaskForm(page, { title, description, priority, tags, due, dueDate, repeat }) {
+ * date for an all-day task, `repeat` a recurrence preset's rule, `list` a list id (or "" for the inbox). */
+async function fillTaskForm(page, { title, description, priority, tags, due, dueDate, repeat, list }) {
   await page.bringToFront();
   const replace = async (selector, text) => {
     await page.$eval(selector, (el) => (el.value = ""));
@@ -107,6 +107,7 @@ async function fillTaskForm(page, { title, description, priority, tags, due, due
     await page.$eval("form [name=due_date]", (el, value) => (el.value = value), dueDate);
   }
   if (repeat !== undefined) await page.select("form [name=recurrence]", repeat);
+  if (list !== undefined) await page.select("form [name=list_id]", list);
   await page.click("form button[type=submit]");
 }
 
@@ -125,6 +126,25 @@ async function waitForDueRow(page, title, completed, due) {
     WAIT,
     JSON.stringify([title, completed, due]),
   );
+}
+
+/** The sidebar's list named `name`, once it shows. */
+async function sidebarList(page, name) {
+  return page.waitForSelector(`aside.lists li[data-list-name="${name}"]`, WAIT);
+}
+
+async function addList(page, name) {
+  await page.bringToFront();
+  await page.$eval("aside [name=list-name]", (el) => (el.value = ""));
+  await page.type("aside [name=list-name]", name);
+  await page.click("#add-list");
+  await sidebarList(page, name);
+}
+
+async function listsOf(person) {
+  const { status, body } = await apiAs(person, "/api/lists");
+  assert.equal(status, 200);
+  return body;
 }
 
 async function toggle(page, title) {
@@ -596,6 +616,79 @@ step("An all-day task shows its date, and its description, priority and tags", a
   for (const text of ["Before noon", "high", "#home", "monthly"]) assert.ok(shown.includes(text), text);
   const rent = await taskOf(ALICE, "Pay rent");
   assert.deepEqual([rent.due_date, rent.due_at, rent.recurrence], ["2030-03-31", null, "FREQ=MONTHLY"]);
+});
+
+let aliceLists;
+let tasksBeforeLists;
+
+step("Alice makes two lists and files a task in each", async () => {
+  await alice.goto(`${APP_URL}/tasks`);
+  await waitForText(alice, "Alice’s tasks");
+  await addList(alice, "Work");
+  await addList(alice, "Home");
+  aliceLists = Object.fromEntries((await listsOf(ALICE)).map((list) => [list.name, list.id]));
+  tasksBeforeLists = (await tasksOf(ALICE)).length;
+  assert.deepEqual(Object.keys(aliceLists), ["Work", "Home"]);
+  await fillTaskForm(alice, { title: "Plan the week", list: String(aliceLists.Work) });
+  await waitForText(alice, `${tasksBeforeLists + 1} tasks`);
+  await fillTaskForm(alice, { title: "Water the plants", list: String(aliceLists.Home) });
+  await waitForText(alice, `${tasksBeforeLists + 2} tasks`);
+  assert.equal((await taskOf(ALICE, "Plan the week")).list_id, aliceLists.Work);
+  assert.equal((await taskOf(ALICE, "Water the plants")).list_id, aliceLists.Home);
+  // Showing one list shows its tasks only.
+  await (await sidebarList(alice, "Work")).$eval("button", (button) => button.click());
+  await waitForList(alice, [["Plan the week", false]]);
+});
+
+step("Alice moves a task from one list to the other", async () => {
+  const task = await taskOf(ALICE, "Plan the week");
+  await openEdit(alice, task.id);
+  await fillTaskForm(alice, { list: String(aliceLists.Home) });
+  await waitForText(alice, "Saved.");
+  const moved = await taskOf(ALICE, "Plan the week");
+  assert.equal(moved.list_id, aliceLists.Home);
+  assert.notEqual(moved.updated_at, task.updated_at, "a move is a write");
+  const home = await apiAs(ALICE, `/api/tasks?list=${aliceLists.Home}&sort=title`);
+  assert.deepEqual(
+    home.body.map((t) => t.title),
+    ["Plan the week", "Water the plants"],
+  );
+});
+
+step("Alice deletes a list, and its tasks go with it", async () => {
+  await alice.goto(`${APP_URL}/tasks`);
+  const home = await sidebarList(alice, "Home");
+  alice.once("dialog", (dialog) => dialog.accept());
+  await home.$eval("button.delete", (button) => button.click());
+  await alice.waitForFunction(() => !document.querySelector('aside.lists li[data-list-name="Home"]'), WAIT);
+  await waitForText(alice, `${tasksBeforeLists} tasks`);
+  assert.deepEqual(
+    (await listsOf(ALICE)).map((list) => list.name),
+    ["Work"],
+  );
+  const titles = (await tasksOf(ALICE)).map((t) => t.title);
+  assert.ok(!titles.includes("Plan the week") && !titles.includes("Water the plants"), "the list's tasks are gone");
+  assert.equal((await apiAs(ALICE, `/api/lists/${aliceLists.Home}`)).status, 404);
+});
+
+step("Bob cannot see Alice's lists or put a task in one", async () => {
+  await bob.goto(`${APP_URL}/tasks`);
+  await waitForText(bob, "Bob’s tasks");
+  assert.equal(await bob.$$eval("aside.lists li[data-list-id]", (items) => items.length), 0);
+  assert.deepEqual(await listsOf(BOB), []);
+  assert.equal((await apiAs(BOB, `/api/lists/${aliceLists.Work}`)).status, 404);
+  assert.equal((await apiAs(BOB, `/api/tasks?list=${aliceLists.Work}`)).status, 404);
+  // A form tampered with to name Alice's list: the API refuses it and the form says why.
+  await bob.$eval(
+    "form [name=list_id]",
+    (select, id) => select.add(new Option("Alice's Work", String(id))),
+    aliceLists.Work,
+  );
+  await fillTaskForm(bob, { title: "Sneaky", list: String(aliceLists.Work) });
+  await bob.waitForSelector("form .field-error", WAIT);
+  const field = await bob.$eval("form .field-error", (e) => e.parentElement.querySelector("[name]").name);
+  assert.equal(field, "list_id");
+  assert.deepEqual(await tasksOf(BOB), []);
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import { TokenUnavailable, apiToken } from "./token";
 export type Task = components["schemas"]["Task"];
 export type NewTask = components["schemas"]["TaskRequest"];
 export type ApiError = components["schemas"]["Error"];
+export type TaskList = components["schemas"]["TaskList"];
 
 export const API_URL = process.env.NEXT_PUBLIC_API_URL ?? "http://127.0.0.1:8000";
 

@@ -1,7 +1,7 @@
 "use client";
 
 import { type FormEvent, useState } from "react";
-import type { ApiError, NewTask, Task } from "@/lib/api";
+import type { ApiError, NewTask, Task, TaskList } from "@/lib/api";
 
 const PRIORITIES = ["none", "low", "medium", "high"] as const;
 
@@ -18,13 +18,18 @@ export function browserTimeZone(): string {
   return Intl.DateTimeFormat().resolvedOptions().timeZone;
 }
 
-/** The writable fields of a task as a form; shows the API's message and each field's errors. */
+/** The writable fields of a task as a form (its list too, when `lists` are given); shows the
+ * API's message and each field's errors. */
 export function TaskForm({
   task,
+  lists,
+  listId,
   submitLabel,
   onSubmit,
 }: {
   task?: Task;
+  lists?: TaskList[];
+  listId?: number | null;
   submitLabel: string;
   onSubmit: (task: NewTask) => Promise<ApiError | null>;
 }) {
@@ -52,6 +57,7 @@ export function TaskForm({
       due_date: allDay && due ? due : null,
       due_timezone: timed ? browserTimeZone() : null,
       recurrence: String(values.get("recurrence")) || null,
+      ...(lists && { list_id: values.get("list_id") ? Number(values.get("list_id")) : null }),
     });
     setBusy(false);
     setError(failure);
@@ -86,6 +92,20 @@ export function TaskForm({
         Tags (comma-separated) <input name="tags" defaultValue={task?.tags?.join(", ")} />
         <FieldErrors error={error} field="tags" />
       </label>
+      {lists && (
+        <label>
+          List
+          <select name="list_id" key={listId ?? ""} defaultValue={String(task?.list_id ?? listId ?? "")}>
+            <option value="">Inbox</option>
+            {lists.map((list) => (
+              <option key={list.id} value={list.id}>
+                {list.name}
+              </option>
+            ))}
+          </select>
+          <FieldErrors error={error} field="list_id" />
+        </label>
+      )}
       <label>
         <input
           name="all_day"

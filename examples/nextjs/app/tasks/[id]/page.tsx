@@ -3,7 +3,7 @@
 import Link from "next/link";
 import { useParams } from "next/navigation";
 import { useCallback, useEffect, useState } from "react";
-import { type ApiError, type NewTask, type Task, api, errorMessage } from "@/lib/api";
+import { type ApiError, type NewTask, type Task, type TaskList, api, errorMessage } from "@/lib/api";
 import { TaskForm } from "../task-form";
 import { useSignedIn } from "../use-signed-in";
 
@@ -18,8 +18,11 @@ export default function TaskPage() {
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [current, setCurrent] = useState<Loaded | null>(null);
+  const [lists, setLists] = useState<TaskList[] | null>(null);
 
   const load = useCallback(async () => {
+    const listed = await api.GET("/api/lists", { params: { query: { limit: 100 } } });
+    if (listed.data) setLists(listed.data);
     const { data, error, response } = await api.GET("/api/tasks/{id}", { params: { path: { id } } });
     if (response.status === 404) return setMissing(true);
     if (!data) return setError(errorMessage(error, response));
@@ -96,7 +99,7 @@ export default function TaskPage() {
       )}
       {notice && <p id="notice">{notice}</p>}
       {error && <p className="error">{error}</p>}
-      <TaskForm key={loaded.etag} task={loaded.task} submitLabel="Save" onSubmit={save} />
+      <TaskForm key={loaded.etag} task={loaded.task} lists={lists ?? undefined} submitLabel="Save" onSubmit={save} />
     </>
   );
 }

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from tasks.idempotency import KEY_LIFETIME, idempotency_keys_purge
+from core.idempotency import KEY_LIFETIME, idempotency_keys_purge
 
 
 class Command(BaseCommand):

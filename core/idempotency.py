@@ -1,8 +1,8 @@
-"""Idempotency-Key on task creation: a retried create answers like the first one and creates nothing.
+"""Idempotency-Key on creates: a retried create answers like the first one and creates nothing.
 
 The key is claimed in a row of its own, committed before the create runs, so a retry arriving
 while the first request still runs sees the claim instead of waiting. The create's transaction
-holds that row's lock and writes the response into it: a task exists exactly when its key
+holds that row's lock and writes the response into it: a row exists exactly when its key
 remembers the response. A retry that finds a claim without a response tries the lock: held
 means the first request still runs (409); free means it died, say with the database or its
 worker, and the retry takes the claim over. SQLite has no row locks: there, a claim is taken
@@ -16,16 +16,19 @@ import re
 from datetime import timedelta
 
 from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
+from django.db.models import Q, Subquery
 from django.utils import timezone
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
-from accounts.models import User
-from tasks.limits import IDEMPOTENCY_KEY_MAX_LENGTH
-from tasks.models import IdempotencyKey
+from core.models import IDEMPOTENCY_KEY_MAX_LENGTH, IdempotencyKey
 
 KEY_PATTERN = re.compile(rf"[\x20-\x7e]{{1,{IDEMPOTENCY_KEY_MAX_LENGTH}}}")  # printable ASCII
 KEY_LIFETIME = timedelta(hours=24)
+# A user's most recent keys are kept, the others forgotten sooner than KEY_LIFETIME: at the
+# write budget one user made 170,000 a day, each with the whole answer to replay. A retry comes
+# seconds or minutes after its request, not 1,000 creates later.
+KEYS_PER_USER = 1000
 # Without row locks, a claim still without a response after this long belongs to a request
 # that died (gunicorn kills a request after 30 s): a retry may take it over.
 ABANDONED_AFTER = timedelta(seconds=60)
@@ -52,15 +55,20 @@ class IdempotencyRequestInProgress(exceptions.APIException):
     wait = 1  # DRF turns `wait` into a Retry-After header.
 
 
-def idempotency_keys_purge(*, owner: User | None = None) -> int:
-    """Deletes the keys older than KEY_LIFETIME (only the owner's, when given); returns how many."""
-    expired = IdempotencyKey.objects.filter(created_at__lt=timezone.now() - KEY_LIFETIME)
-    if owner is not None:
-        expired = expired.filter(owner=owner)
-    return expired.delete()[0]
+def idempotency_keys_purge(*, owner=None) -> int:
+    """Deletes the keys older than KEY_LIFETIME, and, when an owner is given, only theirs and
+    all but their KEYS_PER_USER - 1 most recent (room for the one about to be claimed);
+    returns how many."""
+    expired = Q(created_at__lt=timezone.now() - KEY_LIFETIME)
+    if owner is None:
+        return IdempotencyKey.objects.filter(expired).delete()[0]
+    newest = IdempotencyKey.objects.filter(owner=owner).order_by("-created_at", "-pk")
+    # The oldest of the ones kept; everything before it goes (an index range, not a count).
+    oldest_kept = newest.values("created_at")[KEYS_PER_USER - 2 : KEYS_PER_USER - 1]
+    return IdempotencyKey.objects.filter(expired | Q(created_at__lt=Subquery(oldest_kept)), owner=owner).delete()[0]
 
 
-def idempotency_claim(*, owner: User, key: str, fingerprint: str) -> tuple[IdempotencyKey, bool]:
+def idempotency_claim(*, owner, key: str, fingerprint: str) -> tuple[IdempotencyKey, bool]:
     """The key's row, committed, and whether this request made it: new, pending (another's) or finished."""
     idempotency_keys_purge(owner=owner)
     for _ in range(3):
@@ -82,7 +90,7 @@ def idempotency_claim(*, owner: User, key: str, fingerprint: str) -> tuple[Idemp
             raise IdempotencyKeyReused()
         return earlier, False
     if earlier is None:
-        raise failure  # not the key's constraint: the owner's row is gone (accounts.authentication)
+        raise failure  # not the key's constraint: the owner's row is gone
     raise IdempotencyRequestInProgress()  # other retries kept taking the key
 
 
@@ -113,6 +121,14 @@ def _replay(claim: IdempotencyKey) -> Response:
     return Response(claim.response_body, status=claim.response_status, headers=headers)
 
 
+def request_fingerprint(request, view) -> str:
+    """SHA-256 of the request body, and of the resource for any view but the first one keyed
+    (tasks): a key sent to create a task and then a list is a reuse (422), never a replay of the
+    other resource's answer, while the fingerprints of task creates stay what they were."""
+    scope = getattr(view, "idempotency_scope", "")
+    return hashlib.sha256((f"{scope}\n".encode() if scope else b"") + request.body).hexdigest()
+
+
 def idempotent_create(create):
     """Runs a view's ``create`` in a transaction, once per Idempotency-Key when the request has one."""
 
@@ -124,7 +140,7 @@ def idempotent_create(create):
                 return create(view, request, *args, **kwargs)
         if not KEY_PATTERN.fullmatch(key):
             raise IdempotencyKeyInvalid()
-        fingerprint = hashlib.sha256(request.body).hexdigest()
+        fingerprint = request_fingerprint(request, view)
         claim, ours = idempotency_claim(owner=request.user, key=key, fingerprint=fingerprint)
         if claim.response_status is not None:
             return _replay(claim)
@@ -136,10 +152,16 @@ def idempotent_create(create):
                 response = create(view, request, *args, **kwargs)
                 claim.response_status = response.status_code
                 claim.response_body = response.data
+                if response.status_code == status.HTTP_201_CREATED:
+                    # What it created: deleting that forgets this key and the answer it stored
+                    # (a GenericRelation to IdempotencyKey on the model, as tasks and lists have).
+                    claim.created = view.get_queryset().model(pk=response.data["id"])
                 claim.response_headers = {
                     name: response[name] for name in REPLAYED_HEADERS if response.has_header(name)
                 }
-                claim.save(update_fields=["response_status", "response_body", "response_headers"])
+                claim.save(
+                    update_fields=["response_status", "response_body", "response_headers", "created_type", "created_id"]
+                )
         except IdempotencyRequestInProgress:
             raise
         except Exception:
@@ -147,4 +169,5 @@ def idempotent_create(create):
             raise
         return response
 
+    wrapper.idempotent = True  # read by core.openapi: this operation documents Idempotency-Key
     return wrapper

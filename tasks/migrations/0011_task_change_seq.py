@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tasks", "0007_task_due_date_timezone"),
+        ("tasks", "0010_task_lists"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
