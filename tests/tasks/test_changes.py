@@ -460,3 +460,38 @@ def test_a_cursor_ahead_of_the_feed_is_a_410(alice_client, alice):
     ahead = cursor_for(Position(seq=99), user=alice)
     response = alice_client.get("/api/changes", {"cursor": ahead})
     assert response.status_code == 410 and response.json()["code"] == "cursor_expired"
+
+
+# Lists: their writes that change tasks feed those tasks (lists themselves are not in the feed yet).
+
+
+def test_a_bulk_move_feeds_each_moved_task_once(alice_client, alice):
+    work = alice_client.post("/api/lists", {"name": "Work"}, format="json").json()
+    tasks = [make_task(alice, title=f"task {i}") for i in range(3)]
+    synced = Replica(alice_client)
+    synced.sync()
+    ids = [task.id for task in tasks]
+    body = {"action": "move", "ids": ids, "list_id": work["id"]}
+    assert alice_client.post("/api/tasks/bulk", body, format="json").status_code == 200
+    changed, deleted = synced.changes()
+    assert sorted(changed) == sorted(ids) and deleted == []
+    assert {task["list_id"] for task in synced.tasks.values()} == {work["id"]}
+    assert synced.tasks == listed(alice_client)
+    # Moving them where they are changes nothing, and adds nothing.
+    assert alice_client.post("/api/tasks/bulk", body, format="json").status_code == 200
+    assert synced.page(synced.cursor)["next_cursor"] == synced.cursor
+
+
+def test_deleting_a_list_feeds_the_deletion_of_each_of_its_tasks(alice_client, alice):
+    work = alice_client.post("/api/lists", {"name": "Work"}, format="json").json()
+    inside = [
+        alice_client.post("/api/tasks", {"title": f"in {i}", "list_id": work["id"]}, format="json").json()["id"]
+        for i in range(2)
+    ]
+    outside = make_task(alice, title="inbox")
+    synced = Replica(alice_client)
+    synced.sync()
+    assert alice_client.delete(f"/api/lists/{work['id']}").status_code == 204
+    assert synced.changes() == ([], sorted(inside))
+    assert list(synced.tasks) == [outside.id]
+    assert synced.tasks == listed(alice_client)
