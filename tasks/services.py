@@ -1,14 +1,16 @@
-"""What can be done with tasks beyond plain CRUD: tags, completion, recurrence, limits.
+"""What can be done with tasks beyond plain CRUD: tags, completion, recurrence, limits, deletion.
 
 Callers that change a task hold its row lock (`select_for_update` inside a transaction), so
-two requests completing one recurring task spawn one next occurrence, not two.
+two requests completing one recurring task spawn one next occurrence, not two. Every write
+here is a change of the owner's feed (core.changes): `Task.save` numbers its own, and the
+writes of many rows at once take one number per owner.
 """
 
 from collections import Counter
 
 from django.conf import settings
 from django.db import router
-from django.db.models import F, Max
+from django.db.models import F, Max, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -16,6 +18,7 @@ from rest_framework import exceptions, status
 
 from accounts.models import User
 from accounts.services import user_lock
+from core.changes import change_next, changes_delete
 from tasks.models import Tag, Task, TaskList
 from tasks.queries import caller_lists, task_count
 from tasks.recurrence import SearchBudget, SearchBudgetSpent, recurrence_next_due
@@ -64,10 +67,30 @@ def list_next_position(*, owner: User) -> int:
 
 
 def tasks_move(*, tasks: list[Task], list_id: int | None) -> int:
-    """Puts locked tasks in a list (None: the inbox), each moved task a new version; how many moved."""
-    moving = [task.pk for task in tasks if task.list_id != list_id]
-    Task.objects.filter(pk__in=moving).update(list_id=list_id, updated_at=timezone.now(), version=F("version") + 1)
+    """Puts locked tasks in a list (None: the inbox), each moved task a new version and a change
+    of its owner's feed; how many moved."""
+    moving = [task for task in tasks if task.list_id != list_id]
+    now = timezone.now()
+    for owner_id, seq in change_numbers(tasks=moving).items():
+        Task.objects.filter(pk__in=[task.pk for task in moving if task.owner_id == owner_id]).update(
+            list_id=list_id, updated_at=now, version=F("version") + 1, change_seq=seq
+        )
     return len(moving)
+
+
+def owner_change_next(*, owner: User) -> int:
+    """The owner's next change number (core.changes), after the lock on the owner's row that
+    every write of theirs takes first (accounts.services.user_lock): task rows, then the owner's
+    row, then their change counter, the one order of locks on every path (no deadlock)."""
+    user_lock(user_id=owner.better_auth_id)
+    return change_next(user=owner)
+
+
+def change_numbers(*, tasks: list[Task]) -> dict[str, int]:
+    """A change number of each owner's feed for one write of these tasks, owner by owner in one
+    order (no deadlock between two writers of several owners' tasks, the admin's)."""
+    owners = User.objects.in_bulk({task.owner_id for task in tasks}, field_name="better_auth_id")
+    return {owner_id: owner_change_next(owner=owners[owner_id]) for owner_id in sorted(owners)}
 
 
 def tags_resolve(*, owner: User, names: list[str]) -> list[Tag]:
@@ -127,7 +150,8 @@ def task_set_completed(*, task: Task, completed: bool) -> Task | None:
     changed = ["completed", "completed_at"]
     spawned = None
     if following is not None:
-        [spawned] = tasks_spawn_next_occurrences(following=[(task, following)])
+        seqs = {task.owner_id: owner_change_next(owner=task.owner)}
+        [spawned] = tasks_spawn_next_occurrences(following=[(task, following)], seqs=seqs)
         spawned.tag_names = task.tag_names
         task.next_occurrence = spawned
         changed.append("next_occurrence")
@@ -145,8 +169,8 @@ def tasks_set_completed(*, tasks: list[Task], completed: bool) -> tuple[int, lis
 
     All of them or none: when the spawned occurrences would take an owner past the task
     limit, or their searches past REQUEST_SEARCH_LOOKS together, LimitReached before anything
-    is written. The occurrences are created in a few
-    statements and the tasks change in one UPDATE, whatever their number.
+    is written. The occurrences are created in a few statements and each owner's tasks change
+    in one UPDATE, whatever their number.
     """
     changing = [task for task in tasks if task.completed != completed]
     budget = SearchBudget()  # for the whole request, not only each search
@@ -158,28 +182,30 @@ def tasks_set_completed(*, tasks: list[Task], completed: bool) -> tuple[int, lis
         raise SearchBudgetReached() from None
     for owner_id, adding in Counter(task.owner_id for task, _ in following).items():
         _check_room(owner_id=owner_id, adding=adding)
-    spawned = tasks_spawn_next_occurrences(following=following) if following else []
+    # The occurrences' rows locked before the owners' (change_numbers): the order of every write.
     removed = [] if completed else tasks_remove_untouched_occurrences(tasks=changing)
-    links = {
-        "next_occurrence_id": _next_occurrences(
-            {task.pk: new.pk for (task, _), new in zip(following, spawned, strict=True)}
-        )
-    }
+    seqs = change_numbers(tasks=changing)
+    spawned = tasks_spawn_next_occurrences(following=following, seqs=seqs) if following else []
+    next_ids = {task.pk: new.pk for (task, _), new in zip(following, spawned, strict=True)}
     now = timezone.now()
-    Task.objects.filter(pk__in=[task.pk for task in changing]).update(
-        completed=completed,
-        completed_at=now if completed else None,
-        updated_at=now,
-        version=F("version") + 1,
-        **(links if spawned else {}),
-    )
+    for owner_id, seq in seqs.items():
+        owned = [task.pk for task in changing if task.owner_id == owner_id]
+        links = {"next_occurrence_id": _next_occurrences({pk: next_ids[pk] for pk in owned if pk in next_ids})}
+        Task.objects.filter(pk__in=owned).update(
+            completed=completed,
+            completed_at=now if completed else None,
+            updated_at=now,
+            version=F("version") + 1,
+            change_seq=seq,
+            **(links if any(pk in next_ids for pk in owned) else {}),
+        )
     return len(changing), spawned, removed
 
 
 def tasks_remove_untouched_occurrences(*, tasks: list[Task]) -> list[int]:
     """Deletes the next occurrences of these (locked) tasks that are still as their completion
     created them, never edited nor completed, and returns their ids; the tasks' links to them
-    become null in the database (`on_delete=SET_NULL`)."""
+    become null in the database (`on_delete=SET_NULL`). Each is a deletion in its owner's feed."""
     ids = [task.next_occurrence_id for task in tasks if task.next_occurrence_id is not None]
     if not ids:
         return []
@@ -187,11 +213,11 @@ def tasks_remove_untouched_occurrences(*, tasks: list[Task]) -> list[int]:
     occurrences = [t for t in Task.objects.filter(pk__in=ids).select_for_update() if t.untouched]
     if not occurrences:
         return []
-    removed = sorted(t.pk for t in occurrences)
-    Task.objects.filter(pk__in=removed).delete()
-    for owner_id in {t.owner_id for t in occurrences}:
-        tags_prune(owner=owner_id)
-    return removed
+    owners = User.objects.in_bulk({t.owner_id for t in occurrences}, field_name="better_auth_id")
+    for owner_id in sorted(owners):
+        owned = [t.pk for t in occurrences if t.owner_id == owner_id]
+        tasks_delete(owner=owners[owner_id], tasks=Task.objects.filter(pk__in=owned))
+    return sorted(t.pk for t in occurrences)
 
 
 def _next_occurrences(links: dict[int, int]) -> RawSQL:
@@ -212,17 +238,32 @@ def _following(task: Task, budget: SearchBudget | None = None) -> dict | None:
     )
 
 
-def tasks_spawn_next_occurrences(*, following: list[tuple[Task, dict]]) -> list[Task]:
-    """Creates each task's next occurrence: same fields and tags, the given schedule (due date and rule).
+def tasks_spawn_next_occurrences(*, following: list[tuple[Task, dict]], seqs: dict[str, int]) -> list[Task]:
+    """Creates each task's next occurrence: same fields and tags, the given schedule (due date and
+    rule), stamped with its owner's change number in `seqs`.
 
     The caller links each task to its occurrence (`next_occurrence`) in the write that
     completes it.
     """
     spawned = Task.objects.bulk_create(
-        [Task(**{**task.next_occurrence_values(), **schedule}) for task, schedule in following]
+        [
+            Task(**{**task.next_occurrence_values(), **schedule}, change_seq=seqs[task.owner_id])
+            for task, schedule in following
+        ]
     )
     links = Task.tags.through.objects
     spawned_for = {task.pk: new for (task, _), new in zip(following, spawned, strict=True)}
     tag_links = links.filter(task_id__in=list(spawned_for)).values_list("task_id", "tag_id")
     links.bulk_create([links.model(task_id=spawned_for[task_id].pk, tag_id=tag_id) for task_id, tag_id in tag_links])
     return spawned
+
+
+def tasks_delete(*, owner: User, tasks: QuerySet) -> int:
+    """Deletes some of the owner's tasks, each a deletion in their feed, and the tags left unused."""
+    # The tasks' rows, then (in changes_delete) the owner's and their counter, as every write.
+    tasks = tasks.select_for_update()
+    list(tasks.values_list("pk"))
+    user_lock(user_id=owner.better_auth_id)
+    deleted = changes_delete(tasks, user=owner)
+    tags_prune(owner=owner)
+    return deleted

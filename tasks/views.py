@@ -5,15 +5,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.utils import translate_validation
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
+from core.changes import FeedQuerySerializer, FeedSource, FeedView, feed_answer_serializer
 from core.conditional import ConditionalWrites, etag_for
 from core.idempotency import idempotent_create
-from core.openapi import error_responses
+from core.openapi import ErrorSerializer, error_responses
 from tasks.filters import (
     LIST_MEMBERSHIP_PARAMETERS,
     TASK_LIST_PARAMETERS,
@@ -43,7 +44,7 @@ from tasks.serializers import (
     TaskListSerializer,
     TaskSerializer,
 )
-from tasks.services import tags_prune, task_set_completed, tasks_move, tasks_set_completed
+from tasks.services import tags_prune, task_set_completed, tasks_delete, tasks_move, tasks_set_completed
 
 
 class PathUserIsCaller(permissions.BasePermission):
@@ -113,7 +114,10 @@ class TaskViewSet(ConditionalWrites, viewsets.ModelViewSet):
         return caller_tasks(self.request.user.better_auth_id)
 
     def locked_object(self, pk: int) -> Task | None:
-        return caller_task_locked(self.request.user.better_auth_id, pk)
+        task = caller_task_locked(self.request.user.better_auth_id, pk)
+        if task is not None:
+            task.owner = self.request.user  # the caller, found by their id: no query to read it again
+        return task
 
     def list(self, request, *args, **kwargs):
         if request.query_params.keys().isdisjoint(TaskFilter.base_filters):
@@ -149,8 +153,8 @@ class TaskViewSet(ConditionalWrites, viewsets.ModelViewSet):
 
     @transaction.atomic
     def destroy(self, request, *args, **kwargs):
-        self.object_for_write().delete()
-        tags_prune(owner=request.user)
+        task = self.object_for_write()
+        tasks_delete(owner=request.user, tasks=self.get_queryset().filter(pk=task.pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def task_path(self, task_id: int) -> str:
@@ -205,9 +209,7 @@ class TaskViewSet(ConditionalWrites, viewsets.ModelViewSet):
         verb = body.validated_data["action"]
         created, removed = [], []
         if verb == "delete":
-            Task.objects.filter(pk__in=ids).delete()
-            changed = len(ids)
-            tags_prune(owner=request.user)
+            changed = tasks_delete(owner=request.user, tasks=self.get_queryset().filter(pk__in=ids))
         elif verb == "move":
             changed = tasks_move(tasks=tasks, list_id=body.validated_data["list_id"])
         else:
@@ -315,6 +317,48 @@ class TaskListViewSet(ConditionalWrites, viewsets.ModelViewSet):
 
     @transaction.atomic
     def destroy(self, request, *args, **kwargs):
-        self.object_for_write().delete()  # its tasks go with it (Task.list: CASCADE)
+        task_list = self.object_for_write()
+        # Its tasks first, each a deletion in the change feed (the CASCADE would leave none).
+        tasks_delete(owner=request.user, tasks=caller_tasks(request.user.better_auth_id).filter(list=task_list))
+        task_list.delete()
         tags_prune(owner=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# What the change feed reports: tasks as the task routes show them, read through their one scope.
+TASK_CHANGES = FeedSource(
+    key="tasks",
+    serializer=TaskSerializer,
+    scope=lambda user: caller_tasks(user.better_auth_id),
+    rows=lambda tasks: with_tag_names(list(task_rows(tasks))),
+)
+CHANGE_SOURCES = (TASK_CHANGES,)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="getChanges",
+        summary="What changed since a cursor: tasks created or changed, ids deleted",
+        description="Sync for a client cache. Without `cursor`, a snapshot of every task of the caller's, "
+        "paged like the feed; then each `next_cursor` gives what changed after it, each row once in the order "
+        "the changes committed (a change that commits late is never skipped). Follow `next_cursor` while "
+        "`has_more` is true; applying each page (upsert the rows, drop the deleted ids) reproduces `GET /api/tasks`. "
+        "The cursor is opaque, not a time; a cursor of another user's, or not issued by this server, is a 400 "
+        "`invalid_cursor`; one older than the kept deletions (`SYNC_TOMBSTONE_DAYS`, 30 days) is a 410 "
+        "`cursor_expired`: start again without a cursor.",
+        parameters=[FeedQuerySerializer],
+        responses={
+            200: feed_answer_serializer(CHANGE_SOURCES),
+            **error_responses(410),
+            400: OpenApiResponse(
+                ErrorSerializer,
+                description="`invalid_cursor`: the cursor is not one this server issued to the caller; or "
+                "`validation_failed` for a `limit` that is not a whole number from 1 to 1000.",
+            ),
+        },
+    )
+)
+class ChangesView(FeedView):
+    """The caller's change feed: `/api/changes`."""
+
+    sources = CHANGE_SOURCES
