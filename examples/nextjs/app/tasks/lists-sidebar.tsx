@@ -36,7 +36,7 @@ export function ListsSidebar({
     const newName = window.prompt(`Rename "${list.name}" to`, list.name);
     if (!newName || newName === list.name) return;
     const { error, response } = await api.PATCH("/api/lists/{id}", {
-      params: { path: { id: String(list.id) } },
+      params: { path: { id: list.id } },
       body: { name: newName },
     });
     setError(response.ok ? null : errorMessage(error, response));
@@ -45,7 +45,7 @@ export function ListsSidebar({
 
   async function remove(list: TaskList) {
     if (!window.confirm(`Delete "${list.name}" and its ${list.task_count} task(s)?`)) return;
-    const { error, response } = await api.DELETE("/api/lists/{id}", { params: { path: { id: String(list.id) } } });
+    const { error, response } = await api.DELETE("/api/lists/{id}", { params: { path: { id: list.id } } });
     setError(response.ok ? null : errorMessage(error, response));
     if (shown === list.id) onShow("all");
     await onChanged();
