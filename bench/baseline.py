@@ -158,10 +158,18 @@ def create_task(environ, user_id: str):
         count = cur.execute("SELECT COUNT(*) FROM tasks_task WHERE user_id = %s", (user_id,)).fetchone()[0]
         if count >= MAX_TASKS_PER_USER:
             raise Answer(409, {"code": "task_limit_reached", "message": "Too many tasks."})
-        defaults = [default(now) for default in TASK.defaults.values()]
+        seq = cur.execute(NEXT_CHANGE, (user_id,)).fetchone()[0]
+        defaults = [seq if column == "change_seq" else default(now) for column, default in TASK.defaults.items()]
         row = cur.execute(INSERT, (user_id, title, description, TASK.priorities[priority], *defaults)).fetchone()
     location = f"{environ.get('HTTP_X_FORWARDED_PROTO', 'http')}://{environ['HTTP_HOST']}/api/tasks/{row[0]}"
     return 201, TASK.json(row, []), [("Location", location)]
+
+
+# The user's next change number for the change feed, its counter row locked (core/changes.py).
+NEXT_CHANGE = (
+    "INSERT INTO core_changecounter (user_id, seq, purged_seq) SELECT id, 1, 0 FROM accounts_user"
+    " WHERE better_auth_id = %s ON CONFLICT (user_id) DO UPDATE SET seq = core_changecounter.seq + 1 RETURNING seq"
+)
 
 
 def toggle_task(environ, user_id: str, task_id: int):
@@ -180,10 +188,11 @@ def toggle_task(environ, user_id: str, task_id: int):
         completed = body.get("completed", not found[0])
         now = datetime.now(UTC)
         completed_at = (found[1] or now) if completed else None
+        seq = cur.execute(NEXT_CHANGE, (user_id,)).fetchone()[0]
         row = cur.execute(
-            "UPDATE tasks_task SET completed = %s, completed_at = %s, updated_at = %s, version = version + 1"
-            f" WHERE id = %s RETURNING {COLUMNS}",
-            (completed, completed_at, now, task_id),
+            "UPDATE tasks_task SET completed = %s, completed_at = %s, updated_at = %s, version = version + 1,"
+            f" change_seq = %s WHERE id = %s RETURNING {COLUMNS}",
+            (completed, completed_at, now, seq, task_id),
         ).fetchone()
         # The API's `/complete` answer also names the occurrence it created: none here (no recurrence).
         return 200, {**TASK.json(row, found[2]), "next_occurrence": None}, []

@@ -20,6 +20,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import orjson
 import psycopg
@@ -29,7 +30,9 @@ sys.path.insert(0, str(ROOT))
 
 from bench import run, seed  # noqa: E402
 
-SCENARIOS = ["list", "get", "create", "toggle", "me"]
+SCENARIOS = ["list", "get", "create", "toggle", "me", "changes"]
+# Each user's cursor at the end of a full sync, for the `changes` scenario (an unchanged poll).
+CURSORS: dict[str, str] = {}
 REDIS = "redis://127.0.0.1:6379/15"
 
 
@@ -94,6 +97,8 @@ def requests_for(scenario: str, users: list[list[str]], n: int):
             yield "PATCH", f"/api/tasks/{task}/complete", token, b"{}"
         elif scenario == "me":  # the framework's floor: no task work at all
             yield "GET", "/api/me", token, b""
+        elif scenario == "changes":  # a poll of an unchanged feed
+            yield "GET", f"/api/changes?cursor={quote(CURSORS[token], safe='')}", token, b""
 
 
 def call(app, method: str, path: str, token: str, body: bytes) -> str:
@@ -105,6 +110,16 @@ def call(app, method: str, path: str, token: str, body: bytes) -> str:
     if not status[0].startswith("2"):
         raise SystemExit(f"{method} {path}: {status[0]} {payload[:300]!r}")
     return status[0]
+
+
+def sync_to_the_end(app, token: str) -> str:
+    """The cursor a full sync through the change feed ends at."""
+    cursor, more = "", True
+    while more:
+        chunks = app(environ("GET", f"/api/changes?limit=1000{cursor}", token), lambda s, h, exc_info=None: None)
+        page = orjson.loads(b"".join(chunks))
+        cursor, more = f"&cursor={quote(page['next_cursor'], safe='')}", page["has_more"]
+    return page["next_cursor"]
 
 
 def batch_ms(app, scenario: str, users, n: int) -> tuple[float, float]:
@@ -119,11 +134,14 @@ def batch_ms(app, scenario: str, users, n: int) -> tuple[float, float]:
 def measure(api, baseline, users, scenarios, *, requests: int = 200, batches: int = 5) -> dict:
     """Median wall and CPU ms per request of both apps, batches alternating, per scenario.
 
-    The baseline has no `me` route: that scenario times the API alone.
+    The baseline has no `me` nor `changes` route: those scenarios time the API alone.
     """
     results = {}
+    if "changes" in scenarios:
+        for token, *_ in users:
+            CURSORS[token] = sync_to_the_end(api, token)
     for scenario in scenarios:
-        apps = {"api": api} if scenario == "me" else {"api": api, "baseline": baseline}
+        apps = {"api": api} if scenario in ("me", "changes") else {"api": api, "baseline": baseline}
         for app in apps.values():  # warm: user cache, connections, imports
             batch_ms(app, scenario, users, min(len(users), requests))
         runs = {name: [] for name in apps}

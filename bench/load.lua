@@ -1,8 +1,9 @@
 -- wrk script: every request speaks for the next user in the token file, round robin.
 -- wrk ... -s bench/load.lua -- <scenario> <users file> [think time ms, min] [max]
 -- Scenarios: list, list_in_list (the same page with `list=` the user's list, whose id is that of
--- their first task: bench/seed.py), get, create, toggle, mixed (70% list/get, 30% create/toggle).
--- Users file: one line a user, "<token> <task id> <task id> ...".
+-- their first task: bench/seed.py), get, create, toggle, mixed (70% list/get, 30% create/toggle);
+-- me (GET /api/me) and changes (GET /api/changes from the user's cursor) for bench/changes.py.
+-- Users file: one line a user, "<token> <task id> <task id> ..." ("<token> <cursor>" for changes).
 -- A think time makes each connection wait between requests (a browser, not a load generator).
 
 local users, scenario, think_min, think_max = {}, "list", 0, 0
@@ -54,6 +55,10 @@ function request()
     return wrk.format("GET", "/api/tasks/" .. one_of(user.ids), headers_for(user))
   elseif kind == "create" then
     return wrk.format("POST", "/api/tasks", headers_for(user, true), '{"title": "Benchmark task", "priority": "medium"}')
+  elseif kind == "me" then
+    return wrk.format("GET", "/api/me", headers_for(user))
+  elseif kind == "changes" then
+    return wrk.format("GET", "/api/changes?cursor=" .. user.ids[1], headers_for(user))
   elseif kind == "toggle" then
     return wrk.format("PATCH", "/api/tasks/" .. one_of(user.ids) .. "/complete", headers_for(user, true), "{}")
   end

@@ -33,6 +33,7 @@ ERROR_DESCRIPTIONS = {
     "with an "
     "`Idempotency-Key`, `idempotency_request_in_progress` while the first request with that key runs.",
     408: "`request_timeout`: the body did not arrive within the configured time; the connection is closed.",
+    410: "`cursor_expired`: the cursor is older than the deletions the server keeps; start again without one.",
     413: "`request_too_large`: the body is over the configured limit.",
     415: "`unsupported_media_type`: bodies are `application/json` only.",
     422: "`idempotency_key_reused`: this `Idempotency-Key` came with another body before.",

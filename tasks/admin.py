@@ -14,7 +14,7 @@ from django.utils.html import format_html
 from accounts.models import User
 from tasks.models import Tag, Task, TaskList
 from tasks.recurrence import InvalidRecurrence, recurrence_check_schedule, recurrence_normalize
-from tasks.services import LimitReached, tasks_set_completed
+from tasks.services import LimitReached, tasks_delete, tasks_set_completed
 
 
 class EstimatedCountPaginator(Paginator):
@@ -154,6 +154,10 @@ class TaskAdmin(admin.ModelAdmin):
     show_facets = admin.ShowFacets.NEVER
     actions = ["complete", "reopen", "delete_selected"]
 
+    def get_inline_instances(self, request, obj=None):
+        # The subtasks are shown, never edited here: a saved form carries no formset of them.
+        return super().get_inline_instances(request, obj) if request.method == "GET" else []
+
     def get_queryset(self, request) -> QuerySet[Task]:
         return super().get_queryset(request).prefetch_related("tags")
 
@@ -167,6 +171,25 @@ class TaskAdmin(admin.ModelAdmin):
         # instead of joining every task to its owner to compare emails.
         owners = User.objects.filter(email__icontains=search_term.strip()).values("better_auth_id")
         return queryset.filter(owner__in=owners), False
+
+    @transaction.atomic
+    def save_model(self, request, obj: Task, form, change) -> None:
+        if change:
+            # The row first, then (in Task.save) the owner's change counter: the order the API's
+            # writes take them, so an edit here and one there cannot deadlock.
+            Task.objects.select_for_update().filter(pk=obj.pk).values_list("pk").first()
+        super().save_model(request, obj, form, change)
+
+    def delete_model(self, request, obj: Task) -> None:
+        self.delete_queryset(request, Task.objects.filter(pk=obj.pk))
+
+    @transaction.atomic
+    def delete_queryset(self, request, queryset: QuerySet[Task]) -> None:
+        # Through the same service as the API, so each owner's feed reports the deletions.
+        tasks = queryset.select_related(None).order_by()
+        owners = User.objects.filter(better_auth_id__in=tasks.values("owner_id")).order_by("better_auth_id")
+        for owner in owners:
+            tasks_delete(owner=owner, tasks=tasks.filter(owner=owner))
 
     @admin.display(description="tags")
     def tag_names(self, task: Task) -> str:

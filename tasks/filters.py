@@ -392,7 +392,10 @@ class TaskFilter(ListMembershipFilter):
         help_text=f"Case-insensitive text in the title or description; trimmed, at most {SEARCH_MAX_LENGTH} characters.",
     )
     updated_since = RFC3339Filter(
-        field_name="updated_at", lookup_expr="gte", help_text=f"Changed at or after this moment, for sync. {DATE_TIME}"
+        field_name="updated_at",
+        lookup_expr="gte",
+        help_text="Changed at or after this moment. It cannot report deleted tasks, and a write that commits "
+        "after a later one was read can be missed: to sync, use `GET /api/changes`. " + DATE_TIME,
     )
     parent = ParentFilter(
         method="filter_parent",

@@ -6,11 +6,13 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from accounts.services import user_lock
+from core.changes import change_next
 from core.models import IdempotencyKey
 from tasks.limits import (
     DESCRIPTION_MAX_LENGTH,
@@ -209,6 +211,8 @@ class Task(Versioned, models.Model):
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
     # Goes up by one with every write; the task's ETag (core.conditional) is made from it.
     version = models.PositiveIntegerField(default=1, editable=False)
+    # The change of its owner's feed that last wrote it (core.changes): /api/changes reads by it.
+    change_seq = models.BigIntegerField(default=0, editable=False)
     # The Idempotency-Key that created the task: deleting the task forgets it and its stored answer.
     idempotency_keys = GenericRelation(IdempotencyKey, object_id_field="created_id", content_type_field="created_type")
 
@@ -231,10 +235,23 @@ class Task(Versioned, models.Model):
             # sort=position within a list, and a move's neighbours.
             models.Index(fields=["owner", "list", "position", "id"], name="task_owner_list_position"),
             models.Index(fields=["parent", "position", "id"], name="task_parent_position"),
+            # The change feed: one user's tasks in the order they changed.
+            models.Index(fields=["owner", "change_seq", "id"], name="task_owner_change"),
         ]
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args, **kwargs):
+        """Saves the task as a new version (Versioned) and a change of its owner's feed
+        (core.changes): the owner's row locked first, as every write of theirs takes it, then
+        their change counter."""
+        with transaction.atomic():
+            user_lock(user_id=self.owner_id)
+            self.change_seq = change_next(user=self.owner)
+            if not self._state.adding and (update_fields := kwargs.get("update_fields")) is not None:
+                kwargs["update_fields"] = {*update_fields, "change_seq"}
+            return super().save(*args, **kwargs)
 
     def stamp(self) -> None:
         """A write that completes the task sets `completed_at` to its moment."""

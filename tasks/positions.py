@@ -67,11 +67,11 @@ def _before(row) -> Q:
     return Q(position__lt=row.position) | Q(position=row.position, pk__lt=row.pk)
 
 
-def position_place(*, row, group: QuerySet, in_group: bool, before=None, after=None) -> int | None:
+def position_place(*, row, group: QuerySet, in_group: bool, before=None, after=None, stamp=dict) -> int | None:
     """Where `row` (locked) goes in `group` (its future siblings, `row` in it or not): just before
     `before`, just after `after`, or at the end when neither is given. None when it already stands
     there (`in_group`: `row` is in `group` now). Does not save `row`; renumbers the group when the
-    gap has run out.
+    gap has run out, each renumbered row also given the fields `stamp()` returns (a change number).
     """
     group = group.exclude(pk=row.pk)
     if before is not None:
@@ -90,7 +90,7 @@ def position_place(*, row, group: QuerySet, in_group: bool, before=None, after=N
         return low.position + POSITION_STEP
     if high.position - low.position >= 2:
         return (low.position + high.position) // 2
-    return _rebalance(group, row=row, after_id=low.pk)
+    return _rebalance(group, row=row, after_id=low.pk, stamp=stamp)
 
 
 def _between(row, low, high) -> bool:
@@ -98,7 +98,7 @@ def _between(row, low, high) -> bool:
     return (low is None or (low.position, low.pk) < key) and (high is None or key < (high.position, high.pk))
 
 
-def _rebalance(group: QuerySet, *, row, after_id: int) -> int:
+def _rebalance(group: QuerySet, *, row, after_id: int, stamp) -> int:
     """Renumbers `group` POSITION_STEP apart with `row` right after `after_id`; each renumbered
     row is a new version. Returns `row`'s position."""
     ids = list(group.order_by("position", "id").values_list("pk", "position"))
@@ -115,5 +115,6 @@ def _rebalance(group: QuerySet, *, row, after_id: int) -> int:
             position=RawSQL(f"CASE id {whens} ELSE position END", ()),
             updated_at=timezone.now(),
             version=F("version") + 1,
+            **stamp(),
         )
     return new[row.pk]

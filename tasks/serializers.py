@@ -7,10 +7,10 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, models, transaction
 from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models import F
-from django.utils import timezone
 from rest_framework import ISO_8601, serializers
 from rest_framework.settings import api_settings
 
+from accounts.services import user_lock
 from tasks.fields import (
     MAX_BIGINT,
     TIME_ZONE_HELP,
@@ -398,15 +398,22 @@ class TaskSerializer(StrictModelSerializer):
             subtask_check_room(parent_id=validated_data["parent_id"])
         for name in changed:
             setattr(task, name, validated_data[name])
+        following = Task.objects.none()
         if "parent_id" in changed or "list_id" in changed:
-            # A task that changes siblings goes last among its new ones; its subtasks follow it.
+            # A task that changes siblings goes last among its new ones; its subtasks follow it. Their
+            # rows are locked, then the owner's, under which the place is read (as a move reads it).
+            if "list_id" in changed and task.subtask_count:
+                following = task.subtasks.all()
+                list(following.select_for_update().values_list("pk"))
+            user_lock(user_id=task.owner_id)
             task.position = task_new_position(owner_id=task.owner_id, list_id=task.list_id, parent_id=task.parent_id)
             changed.append("position")
-            if "list_id" in changed and task.subtask_count:
-                task.subtasks.update(list_id=task.list_id, updated_at=timezone.now(), version=F("version") + 1)
         retag = tag_names is not None and {n.casefold() for n in tag_names} != {n.casefold() for n in task.tag_names}
         if changed or retag:
-            task.save(update_fields=changed)  # Task.save adds version and updated_at
+            task.save(update_fields=changed)  # Task.save adds version, updated_at and change_seq
+            following.update(
+                list_id=task.list_id, updated_at=task.updated_at, version=F("version") + 1, change_seq=task.change_seq
+            )
         if retag:
             task_set_tags(task=task, names=tag_names)
         if completed != task.completed:

@@ -1,14 +1,16 @@
-"""What can be done with tasks beyond plain CRUD: tags, completion, recurrence, limits.
+"""What can be done with tasks beyond plain CRUD: tags, completion, recurrence, limits, deletion.
 
 Callers that change a task hold its row lock (`select_for_update` inside a transaction), so
-two requests completing one recurring task spawn one next occurrence, not two.
+two requests completing one recurring task spawn one next occurrence, not two. Every write
+here is a change of the owner's feed (core.changes): `Task.save` numbers its own, and the
+writes of many rows at once take one number per owner.
 """
 
 from collections import Counter
 
 from django.conf import settings
 from django.db import router
-from django.db.models import Count, Expression, F, QuerySet
+from django.db.models import Count, Expression, F, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -16,6 +18,7 @@ from rest_framework import exceptions, status
 
 from accounts.models import User
 from accounts.services import user_lock
+from core.changes import change_next, changes_delete
 from tasks.limits import SUBTASKS_PER_TASK
 from tasks.models import SCHEDULE_FIELDS, Tag, Task, TaskList
 from tasks.positions import (
@@ -96,41 +99,63 @@ def task_move(*, task: Task, list_id: int | None, before: Task | None = None, af
     """Moves a locked task just before or after one of its future siblings, or to the end of the
     list `list_id` (None: the inbox); its subtasks follow it to another list. Whether it moved.
 
-    The caller holds the owner's lock (tasks.positions.owner_lock), taken before the task's.
+    Each task written is a new version and a change of the owner's feed. Locks in the order of
+    every write: the task's row (the caller's), its subtasks', then the owner's row, under which
+    the place is read, so two moves never take the same one (tasks.positions).
     """
+    following = task.subtasks.all() if task.list_id != list_id else Task.objects.none()
+    list(following.select_for_update().values_list("pk"))
+    user_lock(user_id=task.owner_id)
     group = task_siblings(owner_id=task.owner_id, list_id=list_id, parent_id=task.parent_id)
-    position = position_place(row=task, group=group, in_group=task.list_id == list_id, before=before, after=after)
+    position = position_place(
+        row=task,
+        group=group,
+        in_group=task.list_id == list_id,
+        before=before,
+        after=after,
+        stamp=lambda: {"change_seq": owner_change_next(owner=task.owner)},
+    )
     if position is None:
         return False
     changed = ["position"]
     if task.list_id != list_id:
         changed.append("list")
         task.list_id = list_id
-        task.subtasks.update(list_id=list_id, updated_at=timezone.now(), version=F("version") + 1)
     task.position = position
-    task.save(update_fields=changed)  # Task.save adds version and updated_at
+    task.save(update_fields=changed)  # Task.save adds version, updated_at and change_seq
+    following.update(list_id=list_id, updated_at=task.updated_at, version=F("version") + 1, change_seq=task.change_seq)
     return True
 
 
 def tasks_move(*, tasks: list[Task], list_id: int | None) -> int:
     """Puts locked top-level tasks at the end of a list (None: the inbox), in their current order,
-    their subtasks with them; each moved task a new version. How many moved."""
+    their subtasks with them; each moved task a new version and a change of its owner's feed. How
+    many moved."""
     moving = sorted(
         (task for task in tasks if task.list_id != list_id), key=lambda t: (t.list_id or 0, t.position, t.pk)
     )
     if not moving:
         return 0
-    start = position_at_end(task_siblings(owner_id=moving[0].owner_id, list_id=list_id, parent_id=None))
-    ranks = {task.pk: start + index * POSITION_STEP for index, task in enumerate(moving)}
-    whens = " ".join(f"WHEN {int(pk)} THEN {int(position)}" for pk, position in ranks.items())
+    subtasks = Task.objects.filter(parent_id__in=[task.pk for task in moving])
+    list(subtasks.select_for_update().values_list("pk"))  # rows first, then the owner's (change_numbers)
+    # Their places are read under the owner's lock, so two moves never take the same one.
+    seqs = change_numbers(tasks=moving)
     now = timezone.now()
-    Task.objects.filter(pk__in=list(ranks)).update(
-        list_id=list_id,
-        position=RawSQL(f"CASE id {whens} ELSE position END", ()),
-        updated_at=now,
-        version=F("version") + 1,
-    )
-    Task.objects.filter(parent_id__in=list(ranks)).update(list_id=list_id, updated_at=now, version=F("version") + 1)
+    for owner_id, seq in seqs.items():
+        owned = [task for task in moving if task.owner_id == owner_id]
+        start = position_at_end(task_siblings(owner_id=owner_id, list_id=list_id, parent_id=None))
+        ranks = {task.pk: start + index * POSITION_STEP for index, task in enumerate(owned)}
+        whens = " ".join(f"WHEN {int(pk)} THEN {int(position)}" for pk, position in ranks.items())
+        Task.objects.filter(pk__in=list(ranks)).update(
+            list_id=list_id,
+            position=RawSQL(f"CASE id {whens} ELSE position END", ()),
+            updated_at=now,
+            version=F("version") + 1,
+            change_seq=seq,
+        )
+        subtasks.filter(parent_id__in=list(ranks)).update(
+            list_id=list_id, updated_at=now, version=F("version") + 1, change_seq=seq
+        )
     return len(moving)
 
 
@@ -138,6 +163,21 @@ def subtask_check_room(*, parent_id: int, adding: int = 1) -> None:
     """Refuses a subtask past SUBTASKS_PER_TASK under one parent."""
     if Task.objects.filter(parent_id=parent_id).count() + adding > SUBTASKS_PER_TASK:
         raise LimitReached(f"A task can have at most {SUBTASKS_PER_TASK} subtasks.", code="subtask_limit_reached")
+
+
+def owner_change_next(*, owner: User) -> int:
+    """The owner's next change number (core.changes), after the lock on the owner's row that
+    every write of theirs takes first (accounts.services.user_lock): task rows, then the owner's
+    row, then their change counter, the one order of locks on every path (no deadlock)."""
+    user_lock(user_id=owner.better_auth_id)
+    return change_next(user=owner)
+
+
+def change_numbers(*, tasks: list[Task]) -> dict[str, int]:
+    """A change number of each owner's feed for one write of these tasks, owner by owner in one
+    order (no deadlock between two writers of several owners' tasks, the admin's)."""
+    owners = User.objects.in_bulk({task.owner_id for task in tasks}, field_name="better_auth_id")
+    return {owner_id: owner_change_next(owner=owners[owner_id]) for owner_id in sorted(owners)}
 
 
 def tags_resolve(*, owner: User, names: list[str]) -> list[Tag]:
@@ -197,7 +237,8 @@ def task_set_completed(*, task: Task, completed: bool) -> Task | None:
     changed = ["completed", "completed_at"]
     spawned = None
     if following is not None:
-        [spawned] = tasks_spawn_next_occurrences(following=[(task, following)])
+        seqs = {task.owner_id: owner_change_next(owner=task.owner)}
+        [spawned] = tasks_spawn_next_occurrences(following=[(task, following)], seqs=seqs)
         spawned.tag_names = task.tag_names
         task.next_occurrence = spawned
         changed.append("next_occurrence")
@@ -215,8 +256,8 @@ def tasks_set_completed(*, tasks: list[Task], completed: bool) -> tuple[int, lis
 
     All of them or none: when the spawned occurrences would take an owner past the task
     limit, or their searches past REQUEST_SEARCH_LOOKS together, LimitReached before anything
-    is written. The occurrences are created in a few
-    statements and the tasks change in one UPDATE, whatever their number.
+    is written. The occurrences are created in a few statements and each owner's tasks change
+    in one UPDATE, whatever their number.
     """
     changing = [task for task in tasks if task.completed != completed]
     budget = SearchBudget()  # for the whole request, not only each search
@@ -232,28 +273,30 @@ def tasks_set_completed(*, tasks: list[Task], completed: bool) -> tuple[int, lis
         adding[task.owner_id] += 1 + subtasks.get(task.pk, 0)
     for owner_id, count in adding.items():
         _check_room(owner_id=owner_id, adding=count)
-    spawned = tasks_spawn_next_occurrences(following=following) if following else []
+    # The occurrences' rows locked before the owners' (change_numbers): the order of every write.
     removed = [] if completed else tasks_remove_untouched_occurrences(tasks=changing)
-    links = {
-        "next_occurrence_id": _next_occurrences(
-            {task.pk: new.pk for (task, _), new in zip(following, spawned, strict=True)}
-        )
-    }
+    seqs = change_numbers(tasks=changing)
+    spawned = tasks_spawn_next_occurrences(following=following, seqs=seqs) if following else []
+    next_ids = {task.pk: new.pk for (task, _), new in zip(following, spawned, strict=True)}
     now = timezone.now()
-    Task.objects.filter(pk__in=[task.pk for task in changing]).update(
-        completed=completed,
-        completed_at=now if completed else None,
-        updated_at=now,
-        version=F("version") + 1,
-        **(links if spawned else {}),
-    )
+    for owner_id, seq in seqs.items():
+        owned = [task.pk for task in changing if task.owner_id == owner_id]
+        links = {"next_occurrence_id": _next_occurrences({pk: next_ids[pk] for pk in owned if pk in next_ids})}
+        Task.objects.filter(pk__in=owned).update(
+            completed=completed,
+            completed_at=now if completed else None,
+            updated_at=now,
+            version=F("version") + 1,
+            change_seq=seq,
+            **(links if any(pk in next_ids for pk in owned) else {}),
+        )
     return len(changing), spawned, removed
 
 
 def tasks_remove_untouched_occurrences(*, tasks: list[Task]) -> list[int]:
     """Deletes the next occurrences of these (locked) tasks that are still as their completion
     created them, never edited nor completed, and returns their ids; the tasks' links to them
-    become null in the database (`on_delete=SET_NULL`)."""
+    become null in the database (`on_delete=SET_NULL`). Each is a deletion in its owner's feed."""
     ids = [task.next_occurrence_id for task in tasks if task.next_occurrence_id is not None]
     if not ids:
         return []
@@ -261,11 +304,11 @@ def tasks_remove_untouched_occurrences(*, tasks: list[Task]) -> list[int]:
     occurrences = [t for t in Task.objects.filter(pk__in=ids).select_for_update() if t.untouched]
     if not occurrences:
         return []
-    removed = sorted(t.pk for t in occurrences)
-    Task.objects.filter(pk__in=removed).delete()
-    for owner_id in {t.owner_id for t in occurrences}:
-        tags_prune(owner=owner_id)
-    return removed
+    owners = User.objects.in_bulk({t.owner_id for t in occurrences}, field_name="better_auth_id")
+    for owner_id in sorted(owners):
+        owned = [t.pk for t in occurrences if t.owner_id == owner_id]
+        tasks_delete(owner=owners[owner_id], tasks=Task.objects.filter(pk__in=owned))
+    return sorted(t.pk for t in occurrences)
 
 
 def _next_occurrences(links: dict[int, int]) -> RawSQL:
@@ -293,9 +336,10 @@ def _subtask_counts(task_ids: list[int]) -> dict[int, int]:
     return dict(counts.values_list("parent_id", "n"))
 
 
-def tasks_spawn_next_occurrences(*, following: list[tuple[Task, dict]]) -> list[Task]:
+def tasks_spawn_next_occurrences(*, following: list[tuple[Task, dict]], seqs: dict[str, int]) -> list[Task]:
     """Creates each task's next occurrence: same fields, tags and subtasks (reopened), the given
-    schedule (due date and rule), at the end of its siblings.
+    schedule (due date and rule), at the end of its siblings, stamped with its owner's change
+    number in `seqs`.
 
     The caller links each task to its occurrence (`next_occurrence`) in the write that
     completes it.
@@ -312,12 +356,15 @@ def tasks_spawn_next_occurrences(*, following: list[tuple[Task, dict]]) -> list[
 
     spawned = Task.objects.bulk_create(
         [
-            Task(**{**task.next_occurrence_values(), **schedule, "position": at_end(task)})
+            Task(
+                **{**task.next_occurrence_values(), **schedule, "position": at_end(task)},
+                change_seq=seqs[task.owner_id],
+            )
             for task, schedule in following
         ]
     )
     copies = {task.pk: new for (task, _), new in zip(following, spawned, strict=True)}
-    # Their subtasks, reopened, under the new occurrence; a subtask keeps no series of its own there.
+    # Their subtasks, reopened, under the new occurrence, each with its own schedule as it was.
     subtasks = list(Task.objects.filter(parent_id__in=list(copies)).order_by("position", "id"))
     subtask_copies = Task.objects.bulk_create(
         [
@@ -328,7 +375,8 @@ def tasks_spawn_next_occurrences(*, following: list[tuple[Task, dict]]) -> list[
                     "list_id": copies[subtask.parent_id].list_id,
                     **{name: getattr(subtask, name) for name in SCHEDULE_FIELDS},
                     "position": subtask.position,
-                }
+                },
+                change_seq=seqs[subtask.owner_id],
             )
             for subtask in subtasks
         ]
@@ -338,3 +386,16 @@ def tasks_spawn_next_occurrences(*, following: list[tuple[Task, dict]]) -> list[
     tag_links = links.filter(task_id__in=list(copies)).values_list("task_id", "tag_id")
     links.bulk_create([links.model(task_id=copies[task_id].pk, tag_id=tag_id) for task_id, tag_id in tag_links])
     return spawned
+
+
+def tasks_delete(*, owner: User, tasks: QuerySet) -> int:
+    """Deletes some of the owner's tasks, each a deletion in their feed, and the tags left unused."""
+    # The tasks' rows, then (in changes_delete) the owner's and their counter, as every write.
+    # Their subtasks go with them (Task.parent: CASCADE), each a deletion in the feed too.
+    ids = list(tasks.select_for_update().values_list("pk", flat=True))
+    tasks = Task.objects.filter(Q(pk__in=ids) | Q(parent_id__in=ids)).select_for_update()
+    list(tasks.values_list("pk"))
+    user_lock(user_id=owner.better_auth_id)
+    deleted = changes_delete(tasks, user=owner)
+    tags_prune(owner=owner)
+    return deleted

@@ -1,6 +1,6 @@
 from django.urls import re_path
 
-from tasks.views import TagListView, TaskListViewSet, TaskViewSet
+from tasks.views import ChangesView, TagListView, TaskListViewSet, TaskViewSet
 
 task_list = TaskViewSet.as_view({"get": "list", "post": "create"})
 task_detail = TaskViewSet.as_view({"get": "retrieve", "put": "update", "patch": "partial_update", "delete": "destroy"})
@@ -30,6 +30,7 @@ urlpatterns = [
     re_path(r"^api/lists/?$", list_list, name="list-list"),
     re_path(rf"^api/lists/{TASK_ID}/?$", list_detail, name="list-detail"),
     re_path(rf"^api/lists/{TASK_ID}/move/?$", list_move, name="list-move"),
+    re_path(r"^api/changes/?$", ChangesView.as_view(), name="changes"),
     # The Phase II spec's routes: the same operations, with the caller's id in the path.
     re_path(rf"^api/{PATH_USER}/tasks/?$", task_list, name="user-task-list"),
     re_path(rf"^api/{PATH_USER}/tasks/{TASK_ID}/?$", task_detail, name="user-task-detail"),

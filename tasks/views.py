@@ -5,16 +5,17 @@ from django.urls import reverse
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.utils import translate_validation
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from accounts.services import user_lock
+from core.changes import FeedQuerySerializer, FeedSource, FeedView, feed_answer_serializer
 from core.conditional import ConditionalWrites, etag_for
 from core.idempotency import idempotent_create
-from core.openapi import error_responses
+from core.openapi import ErrorSerializer, error_responses
 from tasks.filters import (
     LIST_MEMBERSHIP_PARAMETERS,
     TASK_LIST_PARAMETERS,
@@ -48,7 +49,7 @@ from tasks.serializers import (
     TaskMoveSerializer,
     TaskSerializer,
 )
-from tasks.services import tags_prune, task_move, task_set_completed, tasks_move, tasks_set_completed
+from tasks.services import tags_prune, task_move, task_set_completed, tasks_delete, tasks_move, tasks_set_completed
 
 
 class PathUserIsCaller(permissions.BasePermission):
@@ -119,7 +120,10 @@ class TaskViewSet(ConditionalWrites, viewsets.ModelViewSet):
         return caller_tasks(self.request.user.better_auth_id)
 
     def locked_object(self, pk: int) -> Task | None:
-        return caller_task_locked(self.request.user.better_auth_id, pk)
+        task = caller_task_locked(self.request.user.better_auth_id, pk)
+        if task is not None:
+            task.owner = self.request.user  # the caller, found by their id: no query to read it again
+        return task
 
     def list(self, request, *args, **kwargs):
         if request.query_params.keys().isdisjoint(TaskFilter.base_filters):
@@ -155,8 +159,8 @@ class TaskViewSet(ConditionalWrites, viewsets.ModelViewSet):
 
     @transaction.atomic
     def destroy(self, request, *args, **kwargs):
-        self.object_for_write().delete()
-        tags_prune(owner=request.user)
+        task = self.object_for_write()
+        tasks_delete(owner=request.user, tasks=self.get_queryset().filter(pk=task.pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def task_path(self, task_id: int) -> str:
@@ -205,7 +209,6 @@ class TaskViewSet(ConditionalWrites, viewsets.ModelViewSet):
     @transaction.atomic
     def move(self, request, *args, **kwargs):
         """Moves the task before or after a sibling, or to the end of a list."""
-        user_lock(user_id=request.user.better_auth_id)  # moves run one at a time: no equal positions
         task = self.object_for_write()  # another's task is a 404 whatever the body
         body = TaskMoveSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
@@ -244,8 +247,6 @@ class TaskViewSet(ConditionalWrites, viewsets.ModelViewSet):
         """Completes, reopens, deletes or moves several tasks: all of them, or none when one id is not the caller's."""
         body = BulkActionSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
-        if body.validated_data["action"] == "move":
-            user_lock(user_id=request.user.better_auth_id)  # before the tasks' locks, as /move takes them
         ids = set(body.validated_data["ids"])
         tasks = list(self.get_queryset().filter(pk__in=ids).select_for_update())
         if len(tasks) != len(ids):
@@ -258,9 +259,7 @@ class TaskViewSet(ConditionalWrites, viewsets.ModelViewSet):
             ids |= {task.pk for task in tasks}
         created, removed = [], []
         if verb == "delete":
-            Task.objects.filter(pk__in=ids).delete()
-            changed = len(ids)
-            tags_prune(owner=request.user)
+            changed = tasks_delete(owner=request.user, tasks=self.get_queryset().filter(pk__in=ids))
         elif verb == "move":
             changed = tasks_move(tasks=tasks, list_id=body.validated_data["list_id"])
         else:
@@ -372,7 +371,10 @@ class TaskListViewSet(ConditionalWrites, viewsets.ModelViewSet):
 
     @transaction.atomic
     def destroy(self, request, *args, **kwargs):
-        self.object_for_write().delete()  # its tasks go with it (Task.list: CASCADE)
+        task_list = self.object_for_write()
+        # Its tasks first, each a deletion in the change feed (the CASCADE would leave none).
+        tasks_delete(owner=request.user, tasks=caller_tasks(request.user.better_auth_id).filter(list=task_list))
+        task_list.delete()
         tags_prune(owner=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -390,10 +392,10 @@ class TaskListViewSet(ConditionalWrites, viewsets.ModelViewSet):
     @transaction.atomic
     def move(self, request, *args, **kwargs):
         """Moves the list before or after another, or last."""
-        user_lock(user_id=request.user.better_auth_id)
         task_list = self.object_for_write()  # another's list is a 404 whatever the body
         body = ListMoveSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
+        user_lock(user_id=request.user.better_auth_id)  # the row, then the owner's: moves one at a time
         anchors = {
             side: caller_lists(request.user.better_auth_id).filter(pk=pk).first()
             for side, pk in body.validated_data.items()
@@ -409,3 +411,42 @@ class TaskListViewSet(ConditionalWrites, viewsets.ModelViewSet):
             task_list.position = position
             task_list.save(update_fields=["position"])
         return self.object_response(task_list)
+
+
+# What the change feed reports: tasks as the task routes show them, read through their one scope.
+TASK_CHANGES = FeedSource(
+    key="tasks",
+    serializer=TaskSerializer,
+    scope=lambda user: caller_tasks(user.better_auth_id),
+    rows=lambda tasks: with_tag_names(list(task_rows(tasks))),
+)
+CHANGE_SOURCES = (TASK_CHANGES,)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="getChanges",
+        summary="What changed since a cursor: tasks created or changed, ids deleted",
+        description="Sync for a client cache. Without `cursor`, a snapshot of every task of the caller's, "
+        "paged like the feed; then each `next_cursor` gives what changed after it, each row once in the order "
+        "the changes committed (a change that commits late is never skipped). Follow `next_cursor` while "
+        "`has_more` is true; applying each page (upsert the rows, drop the deleted ids) reproduces `GET /api/tasks`. "
+        "The cursor is opaque, not a time; a cursor of another user's, or not issued by this server, is a 400 "
+        "`invalid_cursor`; one older than the kept deletions (`SYNC_TOMBSTONE_DAYS`, 30 days) is a 410 "
+        "`cursor_expired`: start again without a cursor.",
+        parameters=[FeedQuerySerializer],
+        responses={
+            200: feed_answer_serializer(CHANGE_SOURCES),
+            **error_responses(410),
+            400: OpenApiResponse(
+                ErrorSerializer,
+                description="`invalid_cursor`: the cursor is not one this server issued to the caller; or "
+                "`validation_failed` for a `limit` that is not a whole number from 1 to 1000.",
+            ),
+        },
+    )
+)
+class ChangesView(FeedView):
+    """The caller's change feed: `/api/changes`."""
+
+    sources = CHANGE_SOURCES

@@ -216,9 +216,6 @@ def _task_form(task: Task, **changes) -> dict:
         "due_at_1": "",
         "recurrence": "",
         "tags": [],
-        # The subtasks inline (read-only) still sends its management form.
-        "subtasks-TOTAL_FORMS": 0,
-        "subtasks-INITIAL_FORMS": 0,
     }
     data.update(changes)
     return {k: v for k, v in data.items() if v is not None}

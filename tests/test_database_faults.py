@@ -55,9 +55,13 @@ def timed(port: int, path: str, token: str | None = None, method: str = "GET", b
 
 def assert_database_unavailable(answer) -> None:
     assert answer.status == 503, (answer.status, answer.body)
-    # A statement the server cancelled may carry a code of its own; the rest is the same.
-    assert answer.body["code"] in {"database_unavailable", "query_timeout"}
-    assert answer.headers["retry-after"] == "5"
+    # A statement the server cancelled has a code of its own and invites no retry; every other
+    # deadline is an outage the client may retry after Retry-After.
+    if answer.body["code"] == "query_timeout":
+        assert "retry-after" not in answer.headers
+    else:
+        assert answer.body["code"] == "database_unavailable"
+        assert answer.headers["retry-after"] == "5"
 
 
 def test_a_locked_table_answers_liveness_at_once_readiness_503_and_requests_in_bounded_time(cluster, app):
@@ -228,8 +232,14 @@ def test_a_reload_under_load_answers_every_request(cluster):
         before = len(statuses)
         workers_before = workers(app)
         os.kill(app.process.pid, signal.SIGHUP)
-        time.sleep(6)  # the new workers start and take over; the old ones finish and leave
-        workers_after = workers(app)
+
+        def every_worker_replaced() -> bool:
+            now = workers(app)
+            return len(now) == 2 and not set(workers_before) & set(now)
+
+        # The new workers start and take over; the old ones finish and leave (slower on a busy machine).
+        wait_for(every_worker_replaced, seconds=60)
+        time.sleep(1)  # the load goes on against the new workers alone
     finally:
         stop.set()
         for client in clients:
@@ -237,5 +247,4 @@ def test_a_reload_under_load_answers_every_request(cluster):
         app.stop()
     not_ok = [status for status in statuses if not 200 <= status < 300]
     print(f"\nSIGHUP under load: {len(statuses)} requests ({before} before it), non-2xx {not_ok}, errors {errors}")
-    assert not set(workers_before) & set(workers_after)  # every worker was replaced
     assert not_ok == [] and errors == []

@@ -1,7 +1,7 @@
 """A TypeScript client typed from the committed openapi.yaml compiles.
 
 openapi-typescript turns the document into types and `tsc` checks tests/typescript/client.ts
-against them: list with filters, create, patch, toggle, bulk and stats; and
+against them: list with filters, create, patch, toggle, bulk, stats and the change feed; and
 tests/typescript/rejected.ts, bodies and ids the API refuses, which must not compile. A schema change that
 would break a Next.js frontend breaks this test first. It needs Node and npm: outside CI it is
 skipped without them, in CI (CI=true) it fails instead.

@@ -446,6 +446,10 @@ TASKS = {
     "MAX_LISTS_PER_USER": env_int("LISTS_MAX_PER_USER", 100),
 }
 
+# The change feed (/api/changes) reports deletions this long; `manage.py purge_tombstones`
+# removes older ones, and a cursor from before them is a 410 cursor_expired (a full resync).
+SYNC_TOMBSTONE_DAYS = env_int("SYNC_TOMBSTONE_DAYS", 30)
+
 # The apps' readings of a failure, applied by the core's error handler in this order (each takes
 # the exception and the request, and returns the exception to answer).
 API_EXCEPTION_TRANSLATORS = ["accounts.authentication.account_deleted_instead_of"]

@@ -104,7 +104,7 @@ def test_sixteen_creates_at_once_never_pass_the_limits_on_sqlite_either(tmp_path
         def sixteen_creates(body) -> list[int]:
             with ThreadPoolExecutor(16) as clients:
                 answers = clients.map(
-                    lambda i: call(app.port, "POST", "/api/tasks", token=token, body=body(i)), range(16)
+                    lambda i: call(app.port, "POST", "/api/tasks", token=token, body=body(i), timeout=30), range(16)
                 )
                 return sorted(answer.status for answer in answers)
 

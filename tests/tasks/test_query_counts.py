@@ -106,14 +106,16 @@ def test_creating_a_task_without_tags_touches_no_tag_table(alice):
         response = client.post("/api/tasks", {"title": "Buy milk"}, format="json")
     assert response.status_code == 201
     assert response.json()["tags"] == []
-    # The owner's lock (PostgreSQL; SQLite's transactions are serialised), the room check and
-    # the insert, which finds the task's place (after the last of its list) itself; its (empty)
-    # tags need no link, prune or read back.
-    *lock, count, insert = statements(queries)
-    assert [statement.endswith("FOR NO KEY UPDATE") for statement in lock] == [True] * (
-        connection.vendor == "postgresql"
-    )
-    assert count.startswith("SELECT COUNT(*)") and insert.startswith("INSERT")
+    # The owner's lock (PostgreSQL; SQLite's transactions are serialised) and the room check, then
+    # in Task.save the owner's lock again and the change number of their feed (every write takes
+    # them in that order), the insert, which finds the task's place (after the last of its list)
+    # itself; its (empty) tags need no link, prune or read back.
+    done = statements(queries)
+    locks = [statement for statement in done if statement.endswith("FOR NO KEY UPDATE")]
+    assert len(locks) == (2 if connection.vendor == "postgresql" else 0)
+    count, change, insert = [statement for statement in done if statement not in locks]
+    assert count.startswith("SELECT COUNT(*)") and insert.startswith('INSERT INTO "tasks_task"')
+    assert change.startswith('INSERT INTO "core_changecounter"')
     assert response.json()["position"] > 0
 
 
@@ -124,9 +126,33 @@ def test_toggling_a_task_reads_its_row_once_locked_and_writes_only_what_changed(
     with CaptureQueriesContext(connection) as queries:
         response = client.patch(f"/api/tasks/{task_id}/complete", format="json")
     assert response.status_code == 200 and response.json()["completed"] is True
-    # The locked row (with its tags on PostgreSQL), its tags elsewhere, the update.
-    select, *tags, update = statements(queries)
+    # The locked row (with its tags on PostgreSQL), its tags elsewhere, the owner's lock
+    # (PostgreSQL) and the change number of their feed, the update.
+    select, *tags, change, update = [s for s in statements(queries) if not s.endswith("FOR NO KEY UPDATE")]
     assert len(tags) == (0 if connection.vendor == "postgresql" else 1)
+    assert change.startswith('INSERT INTO "core_changecounter"')
     if connection.features.has_select_for_update:
         assert "FOR UPDATE" in select
     assert update.startswith("UPDATE") and '"title"' not in update and '"version"' in update
+
+
+def test_an_unchanged_change_feed_poll_is_one_query(alice, alices_tasks, django_assert_num_queries):
+    alices_tasks(3)
+    client = client_for(alice)
+    cursor = client.get("/api/changes").json()["next_cursor"]
+    with django_assert_num_queries(1):  # the counter
+        assert client.get("/api/changes", {"cursor": cursor}).json()["next_cursor"] == cursor
+
+
+@pytest.mark.parametrize("count", [1, 100])
+def test_a_change_feed_page_costs_the_same_queries_whatever_its_size(alice, alices_tasks, count):
+    alices_tasks(count)
+    client = client_for(alice)
+    client.get("/api/me")
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get("/api/changes").json()
+    assert len(page["tasks"]) == count
+    assert all(len(task["tags"]) == 5 for task in page["tasks"])
+    # The counter, the changed tasks' keys, the deletions' keys, the tasks' rows (with their tags
+    # on PostgreSQL; elsewhere the tags in one more).
+    assert len(statements(queries)) == 4 + (connection.vendor != "postgresql")

@@ -25,6 +25,7 @@ INTERNAL_FIELDS = {
     "owner": "shown as `user_id`",
     "next_occurrence": "bookkeeping of recurring tasks",
     "version": "shown as the ETag",
+    "change_seq": "the task's place in the change feed, behind its opaque cursor",
 }
 
 

@@ -12,6 +12,7 @@ export type Stats = components["schemas"]["Stats"];
 export type BulkResult = components["schemas"]["BulkResult"];
 export type ApiError = components["schemas"]["Error"];
 export type TaskFilters = NonNullable<paths["/api/tasks"]["get"]["parameters"]["query"]>;
+export type Changes = components["schemas"]["Changes"];
 
 export function todoClient(baseUrl: string, token: string) {
   return createClient<paths>({ baseUrl, headers: { Authorization: `Bearer ${token}` } });
@@ -70,6 +71,25 @@ export async function stats(api: Client, tz: string): Promise<Stats> {
   return data;
 }
 
+/** A client cache kept by the change feed: the tasks by id and where the next sync starts. */
+export type SyncedTasks = { tasks: Map<number, Task>; cursor?: string };
+
+/** Applies every change after the cache's cursor (a snapshot without one); 410 means start again. */
+export async function sync(api: Client, cache: SyncedTasks): Promise<SyncedTasks> {
+  for (;;) {
+    const { data, error, response } = await api.GET("/api/changes", {
+      params: { query: cache.cursor === undefined ? { limit: 500 } : { cursor: cache.cursor, limit: 500 } },
+    });
+    if (response.status === 410) return sync(api, { tasks: new Map() });
+    if (!data) fail(error, response);
+    const page: Changes = data;
+    for (const task of page.tasks) cache.tasks.set(task.id, task);
+    for (const id of page.deleted.tasks) cache.tasks.delete(id);
+    cache = { tasks: cache.tasks, cursor: page.next_cursor };
+    if (!page.has_more) return cache;
+  }
+}
+
 // What a page does with it: the types must line up without a single cast.
 export async function example(api: Client): Promise<string> {
   const { tasks, total } = await listTasks(api, {
@@ -99,7 +119,8 @@ export async function example(api: Client): Promise<string> {
   const next: Task | null = toggled.next_occurrence;
   const done: BulkResult = await completeAll(api, tasks.map((task) => task.id));
   const counts = await stats(api, "Europe/Paris");
+  const synced = await sync(api, await sync(api, { tasks: new Map() }));
   const completedAt: string | null = toggled.completed_at;
   const nextDue = next ? (next.due_at ?? next.due_date) : null;
-  return `${total} shown, ${done.changed} completed (${done.created.length} next, ${done.removed.length} removed), ${counts.pending} pending, last at ${completedAt ?? "never"}, next ${nextDue ?? "none"}`;
+  return `${total} shown, ${done.changed} completed (${done.created.length} next, ${done.removed.length} removed), ${counts.pending} pending, ${synced.tasks.size} synced, last at ${completedAt ?? "never"}, next ${nextDue ?? "none"}`;
 }

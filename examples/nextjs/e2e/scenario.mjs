@@ -395,6 +395,74 @@ step("Alice signs in again and sees her tasks", async () => {
   assert.deepEqual(await tasksOf(ALICE), aliceTasksBeforeBob);
 });
 
+step("A second tab shows the first tab's create, edit and delete within 5 s, without a reload", async () => {
+  const secondTab = await aliceBrowser.newPage();
+  // What the second tab asks of the API, and whether it ever loads a page again.
+  const reads = [];
+  let loads = 0;
+  secondTab.on("request", (request) => {
+    const url = new URL(request.url());
+    if (request.method() === "GET" && url.origin === new URL(API_URL).origin) reads.push(url);
+  });
+  secondTab.on("load", () => loads++);
+  const soon = { timeout: 5_000, polling: 100 };
+  const shows = async (page, expected) =>
+    page
+      .waitForFunction(
+        (want) =>
+          JSON.stringify(
+            [...document.querySelectorAll("ul.tasks li")].map((row) => [
+              row.querySelector(".title").textContent,
+              row.querySelector("input[type=checkbox]").checked,
+            ]),
+          ) === want,
+        soon,
+        JSON.stringify(expected),
+      )
+      .catch(async () => assert.deepEqual(await listedTasks(page), expected, "the second tab's tasks, after 5 s"));
+  const before = [
+    ["Write the report today", false],
+    ["Buy milk", true],
+  ];
+  try {
+    await secondTab.goto(`${APP_URL}/tasks`);
+    await waitForList(secondTab, before);
+    loads = 0;
+    await alice.goto(`${APP_URL}/tasks`);
+    await waitForList(alice, before);
+    // The first tab creates a task...
+    await fillTaskForm(alice, { title: "Call the plumber" });
+    await waitForList(alice, [["Call the plumber", false], ...before]);
+    await secondTab.bringToFront();
+    await shows(secondTab, [["Call the plumber", false], ...before]);
+    // ...edits it...
+    await openEdit(alice, (await taskOf(ALICE, "Call the plumber")).id);
+    await fillTaskForm(alice, { title: "Call the plumber at nine" });
+    await waitForText(alice, "Saved.");
+    await secondTab.bringToFront();
+    await shows(secondTab, [["Call the plumber at nine", false], ...before]);
+    // ...and deletes it.
+    await alice.goto(`${APP_URL}/tasks`);
+    await waitForList(alice, [["Call the plumber at nine", false], ...before]);
+    await (await row(alice, "Call the plumber at nine")).$eval("button", (button) => button.click());
+    await waitForList(alice, before);
+    await secondTab.bringToFront();
+    await shows(secondTab, before);
+    assert.equal(loads, 0, "the second tab never reloaded");
+    const paths = reads.map((url) => url.pathname);
+    assert.ok(!paths.includes("/api/tasks"), `the second tab never fetched the full list: ${paths}`);
+    const feed = reads.filter((url) => url.pathname === "/api/changes");
+    assert.ok(!feed[0].searchParams.has("cursor"), "its first sync is a snapshot");
+    assert.ok(feed.length > 1, "it synced more than once");
+    assert.ok(
+      feed.slice(1).every((url) => url.searchParams.has("cursor")),
+      "every later sync asked only for what changed after its cursor",
+    );
+  } finally {
+    await secondTab.close();
+  }
+});
+
 // Two tabs load the list, then wait until their tokens have expired. The first tab's clock is
 // right: the token helper sees the expiry and fetches a new token before calling. The second
 // tab's clock runs a minute behind the servers', so its helper still trusts the old token: the
@@ -413,7 +481,10 @@ step("After the token expires, a step in a tab with the right clock refreshes it
     ["Write the report today", false],
     ["Buy milk", true],
   ]);
-  // Both tabs now hold a token; let both expire (the API allows no leeway in this run).
+  // Both tabs now hold a token; let both expire (the API allows no leeway in this run). The tab
+  // in front keeps syncing its tasks meanwhile; the lagging tab, hidden, waits, so its first
+  // call after the expiry is the toggle of the next step.
+  await alice.bringToFront();
   await new Promise((resolve) => setTimeout(resolve, (TOKEN_LIFETIME_SECONDS + 1) * 1000));
   const before = apiRequests().length;
   await toggle(alice, "Write the report today");
@@ -447,7 +518,7 @@ step("After the token expires, a step in a tab whose clock is behind succeeds af
 step("Alice deletes a task", async () => {
   const milkId = (await taskOf(ALICE, "Buy milk")).id;
   await (await row(alice, "Write the report today")).$eval("button", (button) => button.click());
-  // The other tab's list is stale; the first tab shows the API's state after its delete.
+  // The first tab shows the API's state after its delete (the other one, hidden, catches up when shown).
   await waitForList(alice, [["Buy milk", false]]);
   await waitForText(alice, "1 task");
   const left = await tasksOf(ALICE);

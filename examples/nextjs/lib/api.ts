@@ -32,15 +32,6 @@ async function fetchWithToken(request: Request): Promise<Response> {
 
 export const api = createClient<paths>({ baseUrl: API_URL, fetch: fetchWithToken });
 
-/** The `rel="next"`/`"prev"` offsets of an RFC 8288 Link header. */
-export function pageLinks(header: string | null): { next?: number; prev?: number } {
-  const links: { next?: number; prev?: number } = {};
-  for (const [, url, rel] of (header ?? "").matchAll(/<([^>]*)>\s*;\s*rel="(next|prev)"/g)) {
-    links[rel as "next" | "prev"] = Number(new URL(url!).searchParams.get("offset") ?? 0);
-  }
-  return links;
-}
-
 /** What the API said went wrong, for people: its message, or the status when it sent none. */
 export function errorMessage(error: ApiError | undefined, response: Response): string {
   return error?.message ?? `The API answered ${response.status}.`;

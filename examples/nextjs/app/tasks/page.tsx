@@ -2,66 +2,81 @@
 
 import Link from "next/link";
 import { useCallback, useEffect, useState } from "react";
-import { type ApiError, type NewTask, type Task, type TaskList, api, errorMessage, pageLinks } from "@/lib/api";
+import { type ApiError, type NewTask, type Task, type TaskList, api, errorMessage } from "@/lib/api";
 import { ListsSidebar, type Shown } from "./lists-sidebar";
 import { REPEATS, TaskForm, localDateTime } from "./task-form";
 import { useSignedIn } from "./use-signed-in";
+import { useTaskFeed } from "./use-task-feed";
 
 const PAGE_SIZE = 10;
 const STATUSES = ["all", "pending", "completed"] as const;
 
 type Page = { tasks: Task[]; total: number; next?: number; prev?: number };
 
-/** The signed-in user's tasks: their lists, one page of the tasks shown, a status filter, and a
- * form to add one. */
+/** Tasks in the manual order (`position`, then id), as `sort=position` lists them. */
+function inManualOrder(tasks: Task[]): Task[] {
+  return [...tasks].sort((a, b) => a.position - b.position || a.id - b.id);
+}
+
+/** One page of the top-level tasks shown (all, the inbox's or one list's) with this status,
+ * newest first or in the manual order; subtasks show under their parent. */
+function pageOf(
+  tasks: Task[],
+  shown: Shown,
+  status: (typeof STATUSES)[number],
+  offset: number,
+  manual: boolean,
+): Page {
+  const filtered = tasks.filter(
+    (task) =>
+      task.parent_id === null &&
+      (status === "all" || task.completed === (status === "completed")) &&
+      (shown === "all" || task.list_id === (shown === "none" ? null : shown)),
+  );
+  const matches = manual ? inManualOrder(filtered) : filtered;
+  const start = Math.min(offset, Math.max(0, Math.ceil(matches.length / PAGE_SIZE) - 1) * PAGE_SIZE);
+  return {
+    tasks: matches.slice(start, start + PAGE_SIZE),
+    total: matches.length,
+    ...(start + PAGE_SIZE < matches.length ? { next: start + PAGE_SIZE } : {}),
+    ...(start > 0 ? { prev: Math.max(0, start - PAGE_SIZE) } : {}),
+  };
+}
+
+/**
+ * The signed-in user's tasks: their lists, one page of the tasks shown, a status filter, and a
+ * form to add one. The tasks come from the API's change feed (useTaskFeed), so what another tab
+ * or device changes shows up here within a few seconds, without reloading the list; the lists
+ * (not in the feed yet) are read when the page opens and after each write made here.
+ */
 export default function TasksPage() {
   const { user, problem, signOut } = useSignedIn();
   const [lists, setLists] = useState<TaskList[]>([]);
   const [shown, setShown] = useState<Shown>("all");
   const [status, setStatus] = useState<(typeof STATUSES)[number]>("all");
   const [offset, setOffset] = useState(0);
-  const [page, setPage] = useState<Page | null>(null);
-  // The manual order (sort=position) instead of newest first; reordering needs one list shown.
-  const [manual, setManual] = useState(false);
-  const [subtasks, setSubtasks] = useState<Record<number, Task[]>>({});
-  const [error, setError] = useState<string | null>(null);
+  const [writeError, setWriteError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  // The manual order instead of newest first; reordering needs one list (or the inbox) shown.
+  const [manual, setManual] = useState(false);
+  const feed = useTaskFeed(Boolean(user?.id));
+  const page = feed.tasks && pageOf(feed.tasks, shown, status, offset, manual);
+  const subtasksOf = (task: Task) => inManualOrder((feed.tasks ?? []).filter((t) => t.parent_id === task.id));
+  const error = writeError ?? feed.error;
 
-  const load = useCallback(async () => {
-    const [tasks, listed] = await Promise.all([
-      api.GET("/api/tasks", {
-        params: {
-          query: {
-            status,
-            limit: PAGE_SIZE,
-            offset,
-            parent: "none", // subtasks show under their parent
-            ...(manual && { sort: "position" }),
-            ...(shown !== "all" && { list: [String(shown)] }),
-          },
-        },
-      }),
-      api.GET("/api/lists", { params: { query: { limit: 100 } } }),
-    ]);
-    if (listed.data) setLists(listed.data);
-    const { data, error, response } = tasks;
-    if (!data) return setError(errorMessage(error, response));
-    setError(null);
-    const total = Number(response.headers.get("X-Total-Count") ?? data.length);
-    const parents = data.filter((task) => task.subtask_count > 0);
-    const steps = await Promise.all(
-      parents.map((task) =>
-        api.GET("/api/tasks", { params: { query: { parent: String(task.id), sort: "position", limit: 100 } } }),
-      ),
-    );
-    setSubtasks(Object.fromEntries(parents.map((task, i) => [task.id, steps[i]!.data ?? []])));
-    setPage({ tasks: data, total, ...pageLinks(response.headers.get("Link")) });
-  }, [status, offset, shown, manual]);
+  const loadLists = useCallback(async () => {
+    const { data } = await api.GET("/api/lists", { params: { query: { limit: 100 } } });
+    if (data) setLists(data);
+  }, []);
+  /** After a write made here: the tasks from the feed, the lists (and their counts) read again. */
+  const refresh = useCallback(async () => {
+    await Promise.all([feed.sync(), loadLists()]);
+  }, [feed.sync, loadLists]);
 
   const userId = user?.id;
   useEffect(() => {
-    if (userId) void load();
-  }, [userId, load]);
+    if (userId) void loadLists();
+  }, [userId, loadLists]);
 
   async function create(task: NewTask): Promise<ApiError | null> {
     const { data, error } = await api.POST("/api/tasks", {
@@ -70,7 +85,7 @@ export default function TasksPage() {
       params: { header: { "Idempotency-Key": crypto.randomUUID() } },
     });
     if (!data) return error ?? null;
-    await load();
+    await refresh();
     return null;
   }
 
@@ -78,11 +93,11 @@ export default function TasksPage() {
     const { data, error, response } = await api.PATCH("/api/tasks/{id}/complete", {
       params: { path: { id: task.id } },
     });
-    if (!response.ok) setError(errorMessage(error, response));
+    setWriteError(response.ok ? null : errorMessage(error, response));
     // The answer names the occurrence a recurring task's completion created.
     const following = data?.next_occurrence;
     setNotice(following ? `Next: ${following.title}, ${dueText(following)}` : null);
-    await load();
+    await refresh();
   }
 
   /** Puts `task` just before or after its neighbour on the page (the manual order). */
@@ -91,8 +106,8 @@ export default function TasksPage() {
       params: { path: { id: task.id } },
       body: place,
     });
-    if (!response.ok) setError(errorMessage(error, response));
-    await load();
+    setWriteError(response.ok ? null : errorMessage(error, response));
+    await refresh();
   }
 
   async function addSubtask(parent: Task, title: string) {
@@ -100,14 +115,14 @@ export default function TasksPage() {
       body: { title, parent_id: parent.id },
       params: { header: { "Idempotency-Key": crypto.randomUUID() } },
     });
-    if (!response.ok) setError(errorMessage(error, response));
-    await load();
+    setWriteError(response.ok ? null : errorMessage(error, response));
+    await refresh();
   }
 
   async function remove(task: Task) {
     const { error, response } = await api.DELETE("/api/tasks/{id}", { params: { path: { id: task.id } } });
-    if (!response.ok) setError(errorMessage(error, response));
-    await load();
+    setWriteError(response.ok ? null : errorMessage(error, response));
+    await refresh();
   }
 
   if (problem)
@@ -133,7 +148,7 @@ export default function TasksPage() {
           setShown(next);
           setOffset(0);
         }}
-        onChanged={load}
+        onChanged={refresh}
       />
 
       <label>
@@ -216,7 +231,7 @@ export default function TasksPage() {
                 )}
                 <Subtasks
                   parent={task}
-                  subtasks={subtasks[task.id] ?? []}
+                  subtasks={subtasksOf(task)}
                   onToggle={toggle}
                   onAdd={(title) => addSubtask(task, title)}
                 />
@@ -243,6 +258,16 @@ export default function TasksPage() {
       />
     </>
   );
+}
+
+/** When a task is due, in the browser's time zone: `2030-03-11 09:00`, or `2030-03-11 (all day)`. */
+function dueText(task: Task): string {
+  if (task.due_date) return `${task.due_date} (all day)`;
+  return localDateTime(task.due_at)?.replace("T", " ") ?? "";
+}
+
+function repeatText(rule: string): string {
+  return REPEATS.find(([, preset]) => preset === rule)?.[0] ?? rule;
 }
 
 /** A task's subtasks, each checked off on its own, and a field to add one. */
@@ -295,14 +320,4 @@ function Subtasks({
       </button>
     </div>
   );
-}
-
-/** When a task is due, in the browser's time zone: `2030-03-11 09:00`, or `2030-03-11 (all day)`. */
-function dueText(task: Task): string {
-  if (task.due_date) return `${task.due_date} (all day)`;
-  return localDateTime(task.due_at)?.replace("T", " ") ?? "";
-}
-
-function repeatText(rule: string): string {
-  return REPEATS.find(([, preset]) => preset === rule)?.[0] ?? rule;
 }

@@ -16,7 +16,7 @@ def ranks_with_gaps(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tasks", "0010_task_lists"),
+        ("tasks", "0011_task_change_seq"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,497 @@
+"""GET /api/changes: every write of a task feeds it once, deletions included, behind an opaque cursor."""
+
+from datetime import timedelta
+
+import pytest
+from django.core import signing
+from django.core.management import call_command
+from django.utils import timezone
+
+from accounts.models import User
+from core.changes import Position, cursor_for
+from core.models import ChangeCounter, Tombstone
+from tasks.models import Task
+from tests.tasks.factories import make_task
+
+RECURRING = {"due_at": "2026-01-05T09:00:00Z", "recurrence": "FREQ=DAILY"}
+
+
+class Replica:
+    """A client's cache kept by the feed alone, as a frontend keeps it."""
+
+    def __init__(self, client, limit: int | None = None):
+        self.client, self.limit = client, limit
+        self.tasks: dict[int, dict] = {}
+        self.cursor: str | None = None
+        self.pages: list[dict] = []
+
+    def page(self, cursor: str | None) -> dict:
+        params = {key: value for key, value in (("cursor", cursor), ("limit", self.limit)) if value is not None}
+        response = self.client.get("/api/changes", params)
+        assert response.status_code == 200, response.content
+        return response.json()
+
+    def sync(self) -> list[dict]:
+        """Follows the feed until it has no more; the pages read."""
+        pages = []
+        while True:
+            page = self.page(self.cursor)
+            pages.append(page)
+            for task in page["tasks"]:
+                self.tasks[task["id"]] = task
+            for task_id in page["deleted"]["tasks"]:
+                self.tasks.pop(task_id, None)
+            self.cursor = page["next_cursor"]
+            if not page["has_more"]:
+                self.pages = pages
+                return pages
+
+    def changes(self) -> tuple[list[int], list[int]]:
+        """The ids changed and deleted since the last sync, each as often as the feed named it."""
+        pages = self.sync()
+        return (
+            [task["id"] for page in pages for task in page["tasks"]],
+            [task_id for page in pages for task_id in page["deleted"]["tasks"]],
+        )
+
+
+def listed(client) -> dict[int, dict]:
+    return {task["id"]: task for task in client.get("/api/tasks", {"limit": 500}).json()}
+
+
+@pytest.fixture
+def replica(alice_client):
+    synced = Replica(alice_client)
+    synced.sync()
+    return synced
+
+
+def test_without_a_cursor_it_answers_a_snapshot_of_every_task_as_the_task_routes_show_it(alice_client, alice):
+    first = alice_client.post("/api/tasks", {"title": "Buy milk", "tags": ["home"]}, format="json").json()
+    second = alice_client.post("/api/tasks", {"title": "Call mum"}, format="json").json()
+    page = alice_client.get("/api/changes").json()
+    assert page["tasks"] == [first, second]  # oldest change first
+    assert page["deleted"] == {"tasks": []}
+    assert page["has_more"] is False and page["next_cursor"]
+
+
+def test_a_new_user_gets_an_empty_snapshot_and_a_cursor_that_works(alice_client):
+    page = alice_client.get("/api/changes").json()
+    assert page == {"tasks": [], "deleted": {"tasks": []}, "next_cursor": page["next_cursor"], "has_more": False}
+    task = alice_client.post("/api/tasks", {"title": "first"}, format="json").json()
+    assert alice_client.get("/api/changes", {"cursor": page["next_cursor"]}).json()["tasks"] == [task]
+
+
+def test_an_unchanged_feed_answers_nothing_and_the_same_cursor(replica):
+    page = replica.page(replica.cursor)
+    assert page["tasks"] == [] and page["deleted"] == {"tasks": []}
+    assert page["next_cursor"] == replica.cursor and page["has_more"] is False
+
+
+def test_the_snapshot_leaves_out_deletions_made_before_it(alice_client, alice):
+    gone = make_task(alice, title="gone")
+    alice_client.delete(f"/api/tasks/{gone.id}")
+    kept = make_task(alice, title="kept")
+    page = alice_client.get("/api/changes").json()
+    assert [task["id"] for task in page["tasks"]] == [kept.id]
+    assert page["deleted"] == {"tasks": []}
+
+
+# Every write path feeds the task it changes exactly once.
+
+
+def test_a_create_feeds_the_new_task_once(alice_client, replica):
+    created = alice_client.post("/api/tasks", {"title": "Buy milk", "completed": True}, format="json").json()
+    assert replica.changes() == ([created["id"]], [])
+    assert replica.tasks[created["id"]] == created
+
+
+@pytest.mark.parametrize(
+    ("method", "body"),
+    [
+        ("put", {"title": "Buy oat milk"}),
+        ("patch", {"title": "Buy oat milk"}),
+        ("patch", {"tags": ["home"]}),
+        ("patch", {"completed": True}),
+    ],
+    ids=["put", "patch", "tags", "patch-completed"],
+)
+def test_an_update_feeds_the_task_once_as_it_now_is(alice_client, alice, method, body):
+    task = make_task(alice)
+    synced = Replica(alice_client)
+    synced.sync()
+    answer = getattr(alice_client, method)(f"/api/tasks/{task.id}", body, format="json").json()
+    assert synced.changes() == ([task.id], [])
+    assert synced.tasks[task.id] == answer
+
+
+def test_completing_feeds_the_task_once_and_reopening_again(alice_client, alice):
+    task = make_task(alice)
+    synced = Replica(alice_client)
+    synced.sync()
+    alice_client.patch(f"/api/tasks/{task.id}/complete")
+    assert synced.changes() == ([task.id], [])
+    assert synced.tasks[task.id]["completed"] is True
+    alice_client.patch(f"/api/tasks/{task.id}/complete", {"completed": False}, format="json")
+    assert synced.changes() == ([task.id], [])
+    assert synced.tasks[task.id]["completed"] is False
+
+
+def test_completing_a_recurring_task_feeds_it_and_its_next_occurrence_once_each(alice_client, alice):
+    task = make_task(alice, title="water the plants", due_at=timezone.now(), recurrence="FREQ=DAILY")
+    synced = Replica(alice_client)
+    synced.sync()
+    alice_client.patch(f"/api/tasks/{task.id}/complete")
+    spawned = Task.objects.exclude(pk=task.pk).get()
+    changed, deleted = synced.changes()
+    assert sorted(changed) == sorted([task.id, spawned.id]) and deleted == []
+    assert synced.tasks == listed(alice_client)
+
+
+def test_reopening_feeds_the_task_and_the_deletion_of_its_untouched_next_occurrence(alice_client, alice):
+    task = make_task(alice, title="water the plants", due_at=timezone.now(), recurrence="FREQ=DAILY")
+    alice_client.patch(f"/api/tasks/{task.id}/complete")
+    spawned = Task.objects.exclude(pk=task.pk).get()
+    synced = Replica(alice_client)
+    synced.sync()
+    alice_client.patch(f"/api/tasks/{task.id}/complete", {"completed": False}, format="json")
+    assert synced.changes() == ([task.id], [spawned.id])
+    assert synced.tasks == listed(alice_client)
+    alice_client.patch(f"/api/tasks/{task.id}/complete")
+    alice_client.post("/api/tasks/bulk", {"action": "reopen", "ids": [task.id]}, format="json")
+    changed, deleted = synced.changes()
+    assert changed == [task.id] and len(deleted) == 1
+    assert synced.tasks == listed(alice_client)
+
+
+def test_a_bulk_action_feeds_each_task_once(alice_client, alice):
+    tasks = [make_task(alice, title=f"task {i}") for i in range(3)]
+    recurring = make_task(alice, title="recurring", due_at=timezone.now(), recurrence="FREQ=WEEKLY")
+    synced = Replica(alice_client)
+    synced.sync()
+    ids = [task.id for task in tasks] + [recurring.id]
+    answer = alice_client.post("/api/tasks/bulk", {"action": "complete", "ids": ids}, format="json").json()
+    changed, deleted = synced.changes()
+    assert sorted(changed) == sorted(ids + answer["created"]) and deleted == []
+    assert synced.tasks == listed(alice_client)
+    alice_client.post("/api/tasks/bulk", {"action": "delete", "ids": ids}, format="json")
+    assert synced.changes() == ([], sorted(ids))
+    assert synced.tasks == listed(alice_client)
+
+
+def test_a_delete_feeds_the_tasks_id_once(alice_client, alice):
+    task = make_task(alice)
+    synced = Replica(alice_client)
+    synced.sync()
+    assert alice_client.delete(f"/api/tasks/{task.id}").status_code == 204
+    assert synced.changes() == ([], [task.id])
+    assert synced.tasks == {}
+    assert Tombstone.objects.get().object_id == task.id
+
+
+def test_a_task_changed_then_deleted_between_two_syncs_is_only_deleted(alice_client, alice, replica):
+    task = alice_client.post("/api/tasks", {"title": "brief"}, format="json").json()
+    alice_client.patch(f"/api/tasks/{task['id']}", {"title": "briefer"}, format="json")
+    alice_client.delete(f"/api/tasks/{task['id']}")
+    assert replica.changes() == ([], [task["id"]])
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("put", "/api/tasks/{id}", {"title": "Buy milk", "tags": ["Home"]}),
+        ("patch", "/api/tasks/{id}", {"title": "Buy milk", "tags": ["HOME"]}),
+        ("patch", "/api/tasks/{id}/complete", {"completed": False}),
+        ("post", "/api/tasks/bulk", {"action": "reopen", "ids": ["{id}"]}),
+    ],
+    ids=["put", "patch", "complete", "bulk"],
+)
+def test_a_write_that_changes_nothing_adds_nothing_to_the_feed(alice_client, alice, method, path, body):
+    task = alice_client.post("/api/tasks", {"title": "Buy milk", "tags": ["home"]}, format="json").json()
+    synced = Replica(alice_client)
+    synced.sync()
+    if "ids" in body:
+        body = {**body, "ids": [task["id"]]}
+    assert getattr(alice_client, method)(path.format(id=task["id"]), body, format="json").status_code == 200
+    page = synced.page(synced.cursor)
+    assert page["tasks"] == [] and page["next_cursor"] == synced.cursor
+
+
+def test_a_rejected_write_adds_nothing_to_the_feed(alice_client, alice, replica):
+    task = make_task(alice)
+    replica.sync()
+    assert alice_client.patch(f"/api/tasks/{task.id}", {"title": ""}, format="json").status_code == 400
+    assert alice_client.patch(f"/api/tasks/{task.id}", {"title": "x"}, HTTP_IF_MATCH='"0-0"').status_code == 412
+    assert replica.page(replica.cursor)["next_cursor"] == replica.cursor
+
+
+def test_the_phase_two_routes_feed_their_writes_too(alice_client, alice, replica):
+    created = alice_client.post(f"/api/{alice.better_auth_id}/tasks", {"title": "spec"}, format="json").json()
+    alice_client.delete(f"/api/{alice.better_auth_id}/tasks/{make_task(alice).id}")
+    changed, deleted = replica.changes()
+    assert changed == [created["id"]] and len(deleted) == 1
+
+
+@pytest.fixture
+def operator(client, db):
+    client.force_login(User.objects.create_superuser(username="olivia", password="an operator's long password"))
+    return client
+
+
+def test_an_operators_action_in_the_admin_feeds_the_task(operator, alice, replica):
+    task = make_task(alice)
+    replica.sync()
+    operator.post("/admin/tasks/task/", {"action": "complete", "_selected_action": [task.id]})
+    assert replica.changes() == ([task.id], [])
+    assert replica.tasks[task.id]["completed"] is True
+
+
+def test_an_operators_edit_in_the_admin_feeds_the_task(operator, alice, replica):
+    task = make_task(alice)
+    replica.sync()
+    form = {"owner": alice.better_auth_id, "title": "fixed by the operator", "description": "", "priority": 0}
+    assert operator.post(f"/admin/tasks/task/{task.id}/change/", form).status_code == 302
+    assert replica.changes() == ([task.id], [])
+    assert replica.tasks[task.id]["title"] == "fixed by the operator"
+
+
+def test_operators_deletions_in_the_admin_feed_each_owners_tasks(operator, alice, bob, bob_client, replica):
+    one, two, his = make_task(alice), make_task(alice), make_task(bob)
+    bobs = Replica(bob_client)
+    bobs.sync()
+    replica.sync()
+    operator.post(f"/admin/tasks/task/{one.id}/delete/", {"post": "yes"})
+    operator.post(
+        "/admin/tasks/task/", {"action": "delete_selected", "_selected_action": [two.id, his.id], "post": "yes"}
+    )
+    assert not Task.objects.exists()
+    assert replica.changes() == ([], [one.id, two.id])
+    assert bobs.changes() == ([], [his.id])
+
+
+# Pages: following next_cursor reproduces the list, whatever happens between pages.
+
+
+def test_pages_follow_each_other_until_has_more_is_false(alice_client, alice):
+    for i in range(7):
+        make_task(alice, title=f"task {i}")
+    synced = Replica(alice_client, limit=3)
+    pages = synced.sync()
+    assert [len(page["tasks"]) for page in pages] == [3, 3, 1]
+    assert [page["has_more"] for page in pages] == [True, True, False]
+    assert synced.tasks == listed(alice_client)
+
+
+def test_a_bulk_change_larger_than_a_page_is_cut_between_pages_and_none_is_lost(alice_client, alice):
+    tasks = [make_task(alice, title=f"task {i}") for i in range(5)]
+    synced = Replica(alice_client, limit=2)
+    synced.sync()
+    ids = [task.id for task in tasks]
+    alice_client.post("/api/tasks/bulk", {"action": "complete", "ids": ids}, format="json")  # one change number
+    changed, _ = synced.changes()
+    assert sorted(changed) == sorted(ids) and len(synced.pages) == 3
+    alice_client.post("/api/tasks/bulk", {"action": "delete", "ids": ids[:3]}, format="json")
+    assert synced.changes() == ([], sorted(ids[:3]))
+    assert synced.tasks == listed(alice_client)
+
+
+def test_changes_between_pages_of_a_snapshot_still_reach_the_client(alice_client, alice):
+    tasks = [make_task(alice, title=f"task {i}") for i in range(6)]
+    synced = Replica(alice_client, limit=2)
+    first = synced.page(None)
+    for task in first["tasks"]:
+        synced.tasks[task["id"]] = task
+    synced.cursor = first["next_cursor"]
+    # Between pages: a task already read is deleted, one already read and one not yet are edited.
+    alice_client.delete(f"/api/tasks/{tasks[0].id}")
+    alice_client.patch(f"/api/tasks/{tasks[1].id}", {"title": "edited"}, format="json")
+    alice_client.patch(f"/api/tasks/{tasks[4].id}", {"title": "edited too"}, format="json")
+    make_task(alice, title="new")
+    synced.sync()
+    assert synced.tasks == listed(alice_client)
+
+
+def test_a_mix_of_writes_replays_into_exactly_the_list(alice_client, alice):
+    synced = Replica(alice_client, limit=4)
+    for round_number in range(3):
+        ids = [
+            alice_client.post("/api/tasks", {"title": f"r{round_number} {i}", **RECURRING}, format="json").json()["id"]
+            for i in range(4)
+        ]
+        alice_client.patch(f"/api/tasks/{ids[0]}/complete")
+        alice_client.patch(f"/api/tasks/{ids[1]}", {"tags": ["work"]}, format="json")
+        alice_client.delete(f"/api/tasks/{ids[2]}")
+        alice_client.post("/api/tasks/bulk", {"action": "complete", "ids": ids[1:2] + ids[3:]}, format="json")
+        synced.sync()
+        assert synced.tasks == listed(alice_client)
+
+
+# Query parameters and cursors.
+
+
+@pytest.mark.parametrize("limit", ["0", "1001", "ten", "-1", "2.5", ""])
+def test_it_rejects_a_limit_out_of_range_naming_it(alice_client, limit):
+    response = alice_client.get("/api/changes", {"limit": limit})
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == ["limit"]
+
+
+def test_it_rejects_an_empty_cursor_rather_than_answer_a_snapshot(alice_client):
+    response = alice_client.get("/api/changes", {"cursor": ""})
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == ["cursor"]
+
+
+def test_it_takes_a_limit_of_1000(alice_client):
+    assert alice_client.get("/api/changes", {"limit": 1000}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    ["garbage", "0", "eyJhIjoxfQ:abc", "x" * 301, signing.Signer().sign_object([0, None, 0, 0])],
+    ids=["garbage", "a number", "a forged signature", "too long", "signed for no user"],
+)
+def test_it_rejects_a_cursor_it_did_not_issue(alice_client, cursor):
+    response = alice_client.get("/api/changes", {"cursor": cursor})
+    assert response.status_code == 400
+    assert response.json()["code"] in ("invalid_cursor", "validation_failed")
+
+
+def test_it_rejects_a_cursor_whose_position_was_edited(alice_client, alice, replica):
+    make_task(alice)
+    replica.sync()
+    signature = replica.cursor.rsplit(":", 1)[1]
+    edited = signing.b64_encode(b"[0,null,0,0]").decode() + ":" + signature
+    response = alice_client.get("/api/changes", {"cursor": edited})
+    assert response.status_code == 400 and response.json()["code"] == "invalid_cursor"
+
+
+def test_the_feed_needs_a_token(client):
+    assert client.get("/api/changes").status_code == 401
+
+
+# Alice and Bob: one user's feed and cursors say nothing of another's.
+
+
+def test_bob_never_sees_alices_changes(alice_client, bob_client, alice, bob):
+    bobs = Replica(bob_client)
+    bobs.sync()
+    task = alice_client.post("/api/tasks", {"title": "hers"}, format="json").json()
+    alice_client.patch(f"/api/tasks/{task['id']}", {"title": "still hers"}, format="json")
+    alice_client.delete(f"/api/tasks/{make_task(alice).id}")
+    assert bobs.changes() == ([], [])
+    assert Replica(bob_client).changes() == ([], [])
+
+
+def test_alices_cursor_is_a_400_for_bob(alice_client, bob_client, alice, bob, replica):
+    make_task(alice)
+    response = bob_client.get("/api/changes", {"cursor": replica.cursor})
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_cursor"
+
+
+def test_a_cursor_of_a_deleted_account_is_refused_to_the_new_account_of_the_same_user(alice_client, alice, replica):
+    alice.delete()
+    response = alice_client.get("/api/changes", {"cursor": replica.cursor})
+    assert response.status_code == 400 and response.json()["code"] == "invalid_cursor"
+
+
+def test_deleting_a_user_deletes_their_feed(alice_client, alice, bob):
+    alice_client.delete(f"/api/tasks/{make_task(alice).id}")
+    make_task(bob)
+    alice.delete()
+    assert not Tombstone.objects.exists()
+    assert list(ChangeCounter.objects.values_list("user_id", flat=True)) == [bob.pk]
+
+
+# Tombstones expire: a cursor older than the ones kept is a 410.
+
+
+def age_tombstones(days: int) -> None:
+    Tombstone.objects.update(deleted_at=timezone.now() - timedelta(days=days))
+
+
+def test_the_purge_command_removes_tombstones_older_than_the_setting(alice_client, alice, settings):
+    settings.SYNC_TOMBSTONE_DAYS = 30
+    old, recent = make_task(alice), make_task(alice)
+    alice_client.delete(f"/api/tasks/{old.id}")
+    age_tombstones(31)
+    alice_client.delete(f"/api/tasks/{recent.id}")
+    call_command("purge_tombstones", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert list(Tombstone.objects.values_list("object_id", flat=True)) == [recent.id]
+
+
+def test_a_cursor_older_than_the_purged_tombstones_is_a_410(alice_client, alice, replica):
+    task = make_task(alice)
+    alice_client.delete(f"/api/tasks/{task.id}")
+    age_tombstones(31)
+    call_command("purge_tombstones", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    response = alice_client.get("/api/changes", {"cursor": replica.cursor})
+    assert response.status_code == 410
+    assert response.json()["code"] == "cursor_expired"
+    assert "without a cursor" in response.json()["message"]
+    # Starting again works, and its cursor is good from then on.
+    fresh = Replica(alice_client)
+    fresh.sync()
+    assert fresh.tasks == listed(alice_client)
+    assert fresh.page(fresh.cursor)["next_cursor"] == fresh.cursor
+
+
+def test_a_cursor_read_past_the_purged_tombstones_stays_good(alice_client, alice):
+    task = make_task(alice)
+    alice_client.delete(f"/api/tasks/{task.id}")
+    synced = Replica(alice_client)
+    synced.sync()
+    age_tombstones(31)
+    call_command("purge_tombstones", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert synced.page(synced.cursor)["next_cursor"] == synced.cursor
+
+
+def test_purging_one_users_tombstones_leaves_others_cursors_alone(alice_client, bob_client, alice, bob):
+    bobs = Replica(bob_client)
+    bobs.sync()
+    alice_client.delete(f"/api/tasks/{make_task(alice).id}")
+    age_tombstones(31)
+    call_command("purge_tombstones", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert bob_client.get("/api/changes", {"cursor": bobs.cursor}).status_code == 200
+
+
+def test_a_cursor_ahead_of_the_feed_is_a_410(alice_client, alice):
+    ahead = cursor_for(Position(seq=99), user=alice)
+    response = alice_client.get("/api/changes", {"cursor": ahead})
+    assert response.status_code == 410 and response.json()["code"] == "cursor_expired"
+
+
+# Lists: their writes that change tasks feed those tasks (lists themselves are not in the feed yet).
+
+
+def test_a_bulk_move_feeds_each_moved_task_once(alice_client, alice):
+    work = alice_client.post("/api/lists", {"name": "Work"}, format="json").json()
+    tasks = [make_task(alice, title=f"task {i}") for i in range(3)]
+    synced = Replica(alice_client)
+    synced.sync()
+    ids = [task.id for task in tasks]
+    body = {"action": "move", "ids": ids, "list_id": work["id"]}
+    assert alice_client.post("/api/tasks/bulk", body, format="json").status_code == 200
+    changed, deleted = synced.changes()
+    assert sorted(changed) == sorted(ids) and deleted == []
+    assert {task["list_id"] for task in synced.tasks.values()} == {work["id"]}
+    assert synced.tasks == listed(alice_client)
+    # Moving them where they are changes nothing, and adds nothing.
+    assert alice_client.post("/api/tasks/bulk", body, format="json").status_code == 200
+    assert synced.page(synced.cursor)["next_cursor"] == synced.cursor
+
+
+def test_deleting_a_list_feeds_the_deletion_of_each_of_its_tasks(alice_client, alice):
+    work = alice_client.post("/api/lists", {"name": "Work"}, format="json").json()
+    inside = [
+        alice_client.post("/api/tasks", {"title": f"in {i}", "list_id": work["id"]}, format="json").json()["id"]
+        for i in range(2)
+    ]
+    outside = make_task(alice, title="inbox")
+    synced = Replica(alice_client)
+    synced.sync()
+    assert alice_client.delete(f"/api/lists/{work['id']}").status_code == 204
+    assert synced.changes() == ([], sorted(inside))
+    assert list(synced.tasks) == [outside.id]
+    assert synced.tasks == listed(alice_client)
