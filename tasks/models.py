@@ -212,7 +212,7 @@ class Task(Versioned, models.Model):
     # Goes up by one with every write; the task's ETag (core.conditional) is made from it.
     version = models.PositiveIntegerField(default=1, editable=False)
     # The change of its owner's feed that last wrote it (core.changes): /api/changes reads by it.
-    change_seq = models.BigIntegerField(default=0, editable=False)
+    change_seq = models.BigIntegerField(default=0, db_default=0, editable=False)
     # The Idempotency-Key that created the task: deleting the task forgets it and its stored answer.
     idempotency_keys = GenericRelation(IdempotencyKey, object_id_field="created_id", content_type_field="created_type")
 

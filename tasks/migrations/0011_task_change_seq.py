@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="task",
             name="change_seq",
-            field=models.BigIntegerField(default=0, editable=False),
+            field=models.BigIntegerField(default=0, db_default=0, editable=False),
         ),
         migrations.AddIndex(
             model_name="task",
