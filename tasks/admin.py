@@ -14,7 +14,7 @@ from django.utils.html import format_html
 from accounts.models import User
 from tasks.models import Tag, Task, TaskList
 from tasks.recurrence import InvalidRecurrence, recurrence_check_schedule, recurrence_normalize
-from tasks.services import LimitReached, tasks_delete, tasks_set_completed
+from tasks.services import LimitReached, lists_delete, owners_lock, tasks_delete, tasks_set_completed
 
 
 class EstimatedCountPaginator(Paginator):
@@ -175,8 +175,10 @@ class TaskAdmin(admin.ModelAdmin):
     @transaction.atomic
     def save_model(self, request, obj: Task, form, change) -> None:
         if change:
-            # The row first, then (in Task.save) the owner's change counter: the order the API's
-            # writes take them, so an edit here and one there cannot deadlock.
+            # The owners' rows (before and after the edit), then the task's: the order the API's
+            # writes take them (tasks.services), so an edit here and one there cannot deadlock.
+            stored = Task.objects.filter(pk=obj.pk).values_list("owner_id", flat=True)
+            owners_lock(owner_ids={obj.owner_id, *stored})
             Task.objects.select_for_update().filter(pk=obj.pk).values_list("pk").first()
         super().save_model(request, obj, form, change)
 
@@ -199,6 +201,8 @@ class TaskAdmin(admin.ModelAdmin):
         # Through the same service as the API, so completing a recurring task spawns its next one.
         try:
             with transaction.atomic():
+                # The owners' rows first, then the tasks', as every write (tasks.services).
+                owners_lock(owner_ids=queryset.order_by().values_list("owner_id", flat=True).distinct())
                 tasks = list(queryset.select_related(None).select_for_update())
                 changed, spawned, removed = tasks_set_completed(tasks=tasks, completed=completed)
         except LimitReached as e:
@@ -244,6 +248,17 @@ class TaskListAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request) -> QuerySet[TaskList]:
         return super().get_queryset(request).annotate(n_tasks=Count("tasks"))
+
+    def delete_model(self, request, obj: TaskList) -> None:
+        self.delete_queryset(request, TaskList.objects.filter(pk=obj.pk))
+
+    @transaction.atomic
+    def delete_queryset(self, request, queryset: QuerySet[TaskList]) -> None:
+        # Through the same service as the API, so each owner's feed reports the list and its tasks.
+        lists = queryset.select_related(None).order_by()
+        owners = User.objects.filter(better_auth_id__in=lists.values("owner_id")).order_by("better_auth_id")
+        for owner in owners:
+            lists_delete(owner=owner, lists=lists.filter(owner=owner))
 
     @admin.display(description="tasks", ordering="n_tasks")
     def task_count(self, task_list: TaskList) -> str:

@@ -88,6 +88,19 @@ class Versioned:
         self.version += 1
 
 
+class Fed:
+    """A model of an owner's change feed (core.changes): every save is a change, numbered under the
+    owner's row lock, which every write of theirs takes before their change counter."""
+
+    def save(self, *args, **kwargs):
+        with transaction.atomic():
+            user_lock(user_id=self.owner_id)
+            self.change_seq = change_next(user=self.owner)
+            if not self._state.adding and (update_fields := kwargs.get("update_fields")) is not None:
+                kwargs["update_fields"] = {*update_fields, "change_seq"}
+            return super().save(*args, **kwargs)
+
+
 class TaskListQuerySet(models.QuerySet):
     def visible_to(self, owner_id) -> TaskListQuerySet:
         """The lists a caller may see: the one scoping rule of every list route (tasks.queries.caller_lists)
@@ -95,7 +108,7 @@ class TaskListQuerySet(models.QuerySet):
         return self.filter(owner_id=owner_id)
 
 
-class TaskList(Versioned, models.Model):
+class TaskList(Fed, Versioned, models.Model):
     """A user's named group of tasks (a project, in other apps); tasks without one are in the inbox."""
 
     owner = owner_field(related_name="lists")
@@ -105,7 +118,10 @@ class TaskList(Versioned, models.Model):
     position = models.BigIntegerField(default=0, db_default=0, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Goes up by one with every write, and when its counts change (counted_touch): its ETag.
     version = models.PositiveIntegerField(default=1, editable=False)
+    # The change of its owner's feed that last wrote it or changed its counts (core.changes).
+    change_seq = models.BigIntegerField(default=0, db_default=0, editable=False)
     # The Idempotency-Key that created the list: deleting the list forgets it and its stored answer.
     idempotency_keys = GenericRelation(IdempotencyKey, object_id_field="created_id", content_type_field="created_type")
 
@@ -115,7 +131,11 @@ class TaskList(Versioned, models.Model):
         verbose_name = "list"
         ordering = ["position", "id"]
         constraints = [models.UniqueConstraint("owner", Lower("name"), name="list_owner_name_ci_unique")]
-        indexes = [models.Index(fields=["owner", "position", "id"], name="list_owner_position")]
+        indexes = [
+            models.Index(fields=["owner", "position", "id"], name="list_owner_position"),
+            # The change feed: one user's lists in the order they changed.
+            models.Index(fields=["owner", "change_seq", "id"], name="list_owner_change"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -167,7 +187,7 @@ class TaskQuerySet(models.QuerySet):
         return Q(completed=False) & (Q(due_at__gte=start, due_at__lt=end) | Q(due_date=today))
 
 
-class Task(Versioned, models.Model):
+class Task(Fed, Versioned, models.Model):
     """One item on a user's todo list."""
 
     owner = owner_field(related_name="tasks")
@@ -242,16 +262,36 @@ class Task(Versioned, models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        task = super().from_db(db, field_names, values)
+        task._counted_as = task._counted()
+        return task
+
+    def _counted(self) -> tuple | None:
+        # What the counts of its list and of its parent see of it, when loaded.
+        if all(name in self.__dict__ for name in ("list_id", "completed", "parent_id")):
+            return (self.list_id, self.completed, self.parent_id)
+        return None
+
     def save(self, *args, **kwargs):
-        """Saves the task as a new version (Versioned) and a change of its owner's feed
-        (core.changes): the owner's row locked first, as every write of theirs takes it, then
-        their change counter."""
+        """Saves the task as a new version (Versioned) and a change of its owner's feed (Fed).
+        The list and the parent whose counts it changes (`task_count`, `open_subtask_count`...)
+        are changed with it, each a new version and a change of the feed too (counted_touch)."""
         with transaction.atomic():
-            user_lock(user_id=self.owner_id)
-            self.change_seq = change_next(user=self.owner)
-            if not self._state.adding and (update_fields := kwargs.get("update_fields")) is not None:
-                kwargs["update_fields"] = {*update_fields, "change_seq"}
-            return super().save(*args, **kwargs)
+            before = None if self._state.adding else self.__dict__.get("_counted_as")
+            saved = super().save(*args, **kwargs)
+            after = self._counted()
+            if before != after:
+                before = before or (None, None, None)
+                moved = (before[0], before[1]) != (after[0], after[1])
+                counted_touch(
+                    list_ids={before[0], after[0]} if moved else set(),
+                    parent_ids={before[2], after[2]} if (before[1], before[2]) != (after[1], after[2]) else set(),
+                    seq=self.change_seq,
+                )
+            self._counted_as = after
+            return saved
 
     def stamp(self) -> None:
         """A write that completes the task sets `completed_at` to its moment."""
@@ -313,3 +353,14 @@ class Task(Versioned, models.Model):
         if not (completed and self.completed):  # stamped anew when completing, cleared when reopening
             self.completed_at = None
         self.completed = completed
+
+
+def counted_touch(*, list_ids=(), parent_ids=(), seq: int) -> None:
+    """Lists and parent tasks whose counts a write changed (a list's `task_count`, `open_count`; a
+    task's `subtask_count`, `open_subtask_count`): their bodies changed, so each is a new version
+    (its ETag) and a change `seq` of its owner's feed. The writer holds the owner's row lock, which
+    every write of theirs takes before any other row's (no deadlock with a write of these rows)."""
+    now = timezone.now()
+    for model, ids in ((TaskList, list_ids), (Task, parent_ids)):
+        if ids := [pk for pk in ids if pk is not None]:
+            model.objects.filter(pk__in=ids).update(version=F("version") + 1, updated_at=now, change_seq=seq)

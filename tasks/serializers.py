@@ -400,8 +400,8 @@ class TaskSerializer(StrictModelSerializer):
             setattr(task, name, validated_data[name])
         following = Task.objects.none()
         if "parent_id" in changed or "list_id" in changed:
-            # A task that changes siblings goes last among its new ones; its subtasks follow it. Their
-            # rows are locked, then the owner's, under which the place is read (as a move reads it).
+            # A task that changes siblings goes last among its new ones; its subtasks follow it. The
+            # place is read under the owner's lock (as a move reads it), their rows locked after it.
             if "list_id" in changed and task.subtask_count:
                 following = task.subtasks.all()
                 list(following.select_for_update().values_list("pk"))

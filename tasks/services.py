@@ -1,9 +1,11 @@
 """What can be done with tasks beyond plain CRUD: tags, completion, recurrence, limits, deletion.
 
-Callers that change a task hold its row lock (`select_for_update` inside a transaction), so
-two requests completing one recurring task spawn one next occurrence, not two. Every write
-here is a change of the owner's feed (core.changes): `Task.save` numbers its own, and the
-writes of many rows at once take one number per owner.
+Every write of a user's rows takes the owner's row lock first (accounts.services.user_lock),
+then the rows it changes (`select_for_update`), then the owner's change counter: the one order
+of locks on every path, so two writes never deadlock, and a user's writes run one at a time (two
+requests completing one recurring task spawn one next occurrence, not two). Every write here is
+a change of the owner's feed (core.changes): `Task.save` numbers its own, and the writes of many
+rows at once take one number per owner.
 """
 
 from collections import Counter
@@ -20,7 +22,7 @@ from accounts.models import User
 from accounts.services import user_lock
 from core.changes import change_next, changes_delete
 from tasks.limits import SUBTASKS_PER_TASK
-from tasks.models import SCHEDULE_FIELDS, Tag, Task, TaskList
+from tasks.models import SCHEDULE_FIELDS, Tag, Task, TaskList, counted_touch
 from tasks.positions import (
     POSITION_STEP,
     position_at_end,
@@ -99,9 +101,9 @@ def task_move(*, task: Task, list_id: int | None, before: Task | None = None, af
     """Moves a locked task just before or after one of its future siblings, or to the end of the
     list `list_id` (None: the inbox); its subtasks follow it to another list. Whether it moved.
 
-    Each task written is a new version and a change of the owner's feed. Locks in the order of
-    every write: the task's row (the caller's), its subtasks', then the owner's row, under which
-    the place is read, so two moves never take the same one (tasks.positions).
+    Each task written is a new version and a change of the owner's feed. The caller holds the
+    owner's row and the task's; the place is read under them, so two moves never take the same
+    one (tasks.positions).
     """
     following = task.subtasks.all() if task.list_id != list_id else Task.objects.none()
     list(following.select_for_update().values_list("pk"))
@@ -137,7 +139,7 @@ def tasks_move(*, tasks: list[Task], list_id: int | None) -> int:
     if not moving:
         return 0
     subtasks = Task.objects.filter(parent_id__in=[task.pk for task in moving])
-    list(subtasks.select_for_update().values_list("pk"))  # rows first, then the owner's (change_numbers)
+    list(subtasks.select_for_update().values_list("pk"))
     # Their places are read under the owner's lock, so two moves never take the same one.
     seqs = change_numbers(tasks=moving)
     now = timezone.now()
@@ -156,6 +158,7 @@ def tasks_move(*, tasks: list[Task], list_id: int | None) -> int:
         subtasks.filter(parent_id__in=list(ranks)).update(
             list_id=list_id, updated_at=now, version=F("version") + 1, change_seq=seq
         )
+        counted_touch(list_ids={list_id, *(task.list_id for task in owned)}, seq=seq)
     return len(moving)
 
 
@@ -166,11 +169,18 @@ def subtask_check_room(*, parent_id: int, adding: int = 1) -> None:
 
 
 def owner_change_next(*, owner: User) -> int:
-    """The owner's next change number (core.changes), after the lock on the owner's row that
-    every write of theirs takes first (accounts.services.user_lock): task rows, then the owner's
-    row, then their change counter, the one order of locks on every path (no deadlock)."""
+    """The owner's next change number (core.changes), under the lock on the owner's row that
+    every write of theirs takes first (accounts.services.user_lock): the owner's row, then the
+    rows written, then their change counter, the one order of locks on every path (no deadlock)."""
     user_lock(user_id=owner.better_auth_id)
     return change_next(user=owner)
+
+
+def owners_lock(*, owner_ids) -> None:
+    """Locks these owners' rows, in one order (no deadlock between two writers of several owners'
+    rows, the admin's): what every write of their rows takes first."""
+    for owner_id in sorted(set(owner_ids)):
+        user_lock(user_id=owner_id)
 
 
 def change_numbers(*, tasks: list[Task]) -> dict[str, int]:
@@ -273,7 +283,6 @@ def tasks_set_completed(*, tasks: list[Task], completed: bool) -> tuple[int, lis
         adding[task.owner_id] += 1 + subtasks.get(task.pk, 0)
     for owner_id, count in adding.items():
         _check_room(owner_id=owner_id, adding=count)
-    # The occurrences' rows locked before the owners' (change_numbers): the order of every write.
     removed = [] if completed else tasks_remove_untouched_occurrences(tasks=changing)
     seqs = change_numbers(tasks=changing)
     spawned = tasks_spawn_next_occurrences(following=following, seqs=seqs) if following else []
@@ -289,6 +298,12 @@ def tasks_set_completed(*, tasks: list[Task], completed: bool) -> tuple[int, lis
             version=F("version") + 1,
             change_seq=seq,
             **(links if any(pk in next_ids for pk in owned) else {}),
+        )
+        owned_tasks = [task for task in changing if task.owner_id == owner_id]
+        counted_touch(
+            list_ids={task.list_id for task in owned_tasks},
+            parent_ids={task.parent_id for task in owned_tasks} - set(owned),  # a parent changing is written anyway
+            seq=seq,
         )
     return len(changing), spawned, removed
 
@@ -390,12 +405,27 @@ def tasks_spawn_next_occurrences(*, following: list[tuple[Task, dict]], seqs: di
 
 def tasks_delete(*, owner: User, tasks: QuerySet) -> int:
     """Deletes some of the owner's tasks, each a deletion in their feed, and the tags left unused."""
-    # The tasks' rows, then (in changes_delete) the owner's and their counter, as every write.
+    # The owner's row, the tasks', then (in changes_delete) their counter, as every write.
     # Their subtasks go with them (Task.parent: CASCADE), each a deletion in the feed too.
+    user_lock(user_id=owner.better_auth_id)
     ids = list(tasks.select_for_update().values_list("pk", flat=True))
     tasks = Task.objects.filter(Q(pk__in=ids) | Q(parent_id__in=ids)).select_for_update()
     list(tasks.values_list("pk"))
-    user_lock(user_id=owner.better_auth_id)
+    counted_in = list(tasks.values_list("list_id", "parent_id"))
     deleted = changes_delete(tasks, user=owner)
+    if deleted:
+        counted_touch(
+            list_ids={list_id for list_id, _ in counted_in},
+            parent_ids={parent_id for _, parent_id in counted_in} - set(ids),  # not those deleted with them
+            seq=change_next(user=owner),
+        )
     tags_prune(owner=owner)
     return deleted
+
+
+def lists_delete(*, owner: User, lists: QuerySet) -> int:
+    """Deletes some of the owner's lists and their tasks, each list and task a deletion in their
+    feed. Locks as every write takes them: the owner's row, then the tasks' and the lists'."""
+    ids = list(lists.values_list("pk", flat=True))
+    tasks_delete(owner=owner, tasks=Task.objects.filter(owner=owner, list_id__in=ids))
+    return changes_delete(TaskList.objects.filter(owner=owner, pk__in=ids), user=owner)

@@ -12,7 +12,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from accounts.services import user_lock
-from core.changes import FeedQuerySerializer, FeedSource, FeedView, feed_answer_serializer
+from core.changes import FeedQuerySerializer, FeedSource, FeedView, change_next, feed_answer_serializer
 from core.conditional import ConditionalWrites, etag_for
 from core.idempotency import idempotent_create
 from core.openapi import ErrorSerializer, error_responses
@@ -49,7 +49,14 @@ from tasks.serializers import (
     TaskMoveSerializer,
     TaskSerializer,
 )
-from tasks.services import tags_prune, task_move, task_set_completed, tasks_delete, tasks_move, tasks_set_completed
+from tasks.services import (
+    lists_delete,
+    task_move,
+    task_set_completed,
+    tasks_delete,
+    tasks_move,
+    tasks_set_completed,
+)
 
 
 class PathUserIsCaller(permissions.BasePermission):
@@ -120,6 +127,8 @@ class TaskViewSet(ConditionalWrites, viewsets.ModelViewSet):
         return caller_tasks(self.request.user.better_auth_id)
 
     def locked_object(self, pk: int) -> Task | None:
+        # The owner's row first, as every write takes it (tasks.services), then the task's.
+        user_lock(user_id=self.request.user.better_auth_id)
         task = caller_task_locked(self.request.user.better_auth_id, pk)
         if task is not None:
             task.owner = self.request.user  # the caller, found by their id: no query to read it again
@@ -248,6 +257,7 @@ class TaskViewSet(ConditionalWrites, viewsets.ModelViewSet):
         body = BulkActionSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
         ids = set(body.validated_data["ids"])
+        user_lock(user_id=request.user.better_auth_id)  # the owner's row first, as every write (tasks.services)
         tasks = list(self.get_queryset().filter(pk__in=ids).select_for_update())
         if len(tasks) != len(ids):
             raise NotFound("One or more of these tasks do not exist; nothing was changed.")
@@ -347,7 +357,9 @@ class TaskListViewSet(ConditionalWrites, viewsets.ModelViewSet):
         return lists_with_counts(caller_lists(self.request.user.better_auth_id)).order_by("position", "id")
 
     def locked_object(self, pk: int):
-        return self.get_queryset().filter(pk=pk).select_for_update().first()
+        # The owner's row first, as every write takes it (tasks.services), then the list's.
+        user_lock(user_id=self.request.user.better_auth_id)
+        return self.get_queryset().filter(pk=pk).select_for_update(of=("self",)).first()
 
     def retrieve(self, request, *args, **kwargs):
         return self.object_response(self.get_object())
@@ -372,10 +384,8 @@ class TaskListViewSet(ConditionalWrites, viewsets.ModelViewSet):
     @transaction.atomic
     def destroy(self, request, *args, **kwargs):
         task_list = self.object_for_write()
-        # Its tasks first, each a deletion in the change feed (the CASCADE would leave none).
-        tasks_delete(owner=request.user, tasks=caller_tasks(request.user.better_auth_id).filter(list=task_list))
-        task_list.delete()
-        tags_prune(owner=request.user)
+        # Each task, then the list, a deletion in the change feed (the CASCADE would leave none).
+        lists_delete(owner=request.user, lists=caller_lists(request.user.better_auth_id).filter(pk=task_list.pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -392,10 +402,11 @@ class TaskListViewSet(ConditionalWrites, viewsets.ModelViewSet):
     @transaction.atomic
     def move(self, request, *args, **kwargs):
         """Moves the list before or after another, or last."""
-        task_list = self.object_for_write()  # another's list is a 404 whatever the body
+        # Another's list is a 404 whatever the body. The owner's row is locked (locked_object), so
+        # the user's moves run one at a time.
+        task_list = self.object_for_write()
         body = ListMoveSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
-        user_lock(user_id=request.user.better_auth_id)  # the row, then the owner's: moves one at a time
         anchors = {
             side: caller_lists(request.user.better_auth_id).filter(pk=pk).first()
             for side, pk in body.validated_data.items()
@@ -405,7 +416,11 @@ class TaskListViewSet(ConditionalWrites, viewsets.ModelViewSet):
         if any(anchor.pk == task_list.pk for anchor in anchors.values()):
             _refuse(next(iter(anchors)), "A list cannot be moved next to itself.", "invalid")
         position = position_place(
-            row=task_list, group=caller_lists(request.user.better_auth_id), in_group=True, **anchors
+            row=task_list,
+            group=caller_lists(request.user.better_auth_id),
+            in_group=True,
+            stamp=lambda: {"change_seq": change_next(user=request.user)},
+            **anchors,
         )
         if position is not None:
             task_list.position = position
@@ -420,7 +435,13 @@ TASK_CHANGES = FeedSource(
     scope=lambda user: caller_tasks(user.better_auth_id),
     rows=lambda tasks: with_tag_names(list(task_rows(tasks))),
 )
-CHANGE_SOURCES = (TASK_CHANGES,)
+# Lists as the list routes show them, with their counts.
+LIST_CHANGES = FeedSource(
+    key="lists",
+    serializer=TaskListSerializer,
+    scope=lambda user: lists_with_counts(caller_lists(user.better_auth_id)),
+)
+CHANGE_SOURCES = (TASK_CHANGES, LIST_CHANGES)
 
 
 @extend_schema_view(

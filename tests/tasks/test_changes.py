@@ -1,4 +1,4 @@
-"""GET /api/changes: every write of a task feeds it once, deletions included, behind an opaque cursor."""
+"""GET /api/changes: every write of a task or a list feeds it once, deletions included, behind an opaque cursor."""
 
 from datetime import timedelta
 
@@ -22,6 +22,7 @@ class Replica:
     def __init__(self, client, limit: int | None = None):
         self.client, self.limit = client, limit
         self.tasks: dict[int, dict] = {}
+        self.lists: dict[int, dict] = {}
         self.cursor: str | None = None
         self.pages: list[dict] = []
 
@@ -41,6 +42,10 @@ class Replica:
                 self.tasks[task["id"]] = task
             for task_id in page["deleted"]["tasks"]:
                 self.tasks.pop(task_id, None)
+            for task_list in page["lists"]:
+                self.lists[task_list["id"]] = task_list
+            for list_id in page["deleted"]["lists"]:
+                self.lists.pop(list_id, None)
             self.cursor = page["next_cursor"]
             if not page["has_more"]:
                 self.pages = pages
@@ -54,9 +59,21 @@ class Replica:
             [task_id for page in pages for task_id in page["deleted"]["tasks"]],
         )
 
+    def list_changes(self) -> tuple[list[int], list[int]]:
+        """`changes()` of lists."""
+        pages = self.sync()
+        return (
+            [task_list["id"] for page in pages for task_list in page["lists"]],
+            [list_id for page in pages for list_id in page["deleted"]["lists"]],
+        )
+
 
 def listed(client) -> dict[int, dict]:
     return {task["id"]: task for task in client.get("/api/tasks", {"limit": 500}).json()}
+
+
+def lists_listed(client) -> dict[int, dict]:
+    return {task_list["id"]: task_list for task_list in client.get("/api/lists", {"limit": 500}).json()}
 
 
 @pytest.fixture
@@ -71,20 +88,26 @@ def test_without_a_cursor_it_answers_a_snapshot_of_every_task_as_the_task_routes
     second = alice_client.post("/api/tasks", {"title": "Call mum"}, format="json").json()
     page = alice_client.get("/api/changes").json()
     assert page["tasks"] == [first, second]  # oldest change first
-    assert page["deleted"] == {"tasks": []}
+    assert page["deleted"] == {"tasks": [], "lists": []}
     assert page["has_more"] is False and page["next_cursor"]
 
 
 def test_a_new_user_gets_an_empty_snapshot_and_a_cursor_that_works(alice_client):
     page = alice_client.get("/api/changes").json()
-    assert page == {"tasks": [], "deleted": {"tasks": []}, "next_cursor": page["next_cursor"], "has_more": False}
+    assert page == {
+        "tasks": [],
+        "lists": [],
+        "deleted": {"tasks": [], "lists": []},
+        "next_cursor": page["next_cursor"],
+        "has_more": False,
+    }
     task = alice_client.post("/api/tasks", {"title": "first"}, format="json").json()
     assert alice_client.get("/api/changes", {"cursor": page["next_cursor"]}).json()["tasks"] == [task]
 
 
 def test_an_unchanged_feed_answers_nothing_and_the_same_cursor(replica):
     page = replica.page(replica.cursor)
-    assert page["tasks"] == [] and page["deleted"] == {"tasks": []}
+    assert page["tasks"] == page["lists"] == [] and page["deleted"] == {"tasks": [], "lists": []}
     assert page["next_cursor"] == replica.cursor and page["has_more"] is False
 
 
@@ -94,7 +117,7 @@ def test_the_snapshot_leaves_out_deletions_made_before_it(alice_client, alice):
     kept = make_task(alice, title="kept")
     page = alice_client.get("/api/changes").json()
     assert [task["id"] for task in page["tasks"]] == [kept.id]
-    assert page["deleted"] == {"tasks": []}
+    assert page["deleted"] == {"tasks": [], "lists": []}
 
 
 # Every write path feeds the task it changes exactly once.
@@ -462,7 +485,7 @@ def test_a_cursor_ahead_of_the_feed_is_a_410(alice_client, alice):
     assert response.status_code == 410 and response.json()["code"] == "cursor_expired"
 
 
-# Lists: their writes that change tasks feed those tasks (lists themselves are not in the feed yet).
+# Lists: their own writes feed them, and so does every write that changes their counts.
 
 
 def test_a_bulk_move_feeds_each_moved_task_once(alice_client, alice):
@@ -495,3 +518,206 @@ def test_deleting_a_list_feeds_the_deletion_of_each_of_its_tasks(alice_client, a
     assert synced.changes() == ([], sorted(inside))
     assert list(synced.tasks) == [outside.id]
     assert synced.tasks == listed(alice_client)
+
+
+def create_list(client, name: str) -> dict:
+    response = client.post("/api/lists", {"name": name}, format="json")
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def test_a_list_in_the_snapshot_is_as_the_list_routes_show_it(alice_client, alice):
+    work = create_list(alice_client, "Work")
+    alice_client.post("/api/tasks", {"title": "in it", "list_id": work["id"]}, format="json")
+    page = alice_client.get("/api/changes").json()
+    assert page["lists"] == list(lists_listed(alice_client).values())
+    assert page["lists"][0]["task_count"] == 1
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("patch", "", {"name": "Office"}),
+        ("put", "", {"name": "Office", "color": "#ff0000"}),
+        ("patch", "", {"color": "#00ff00"}),
+        ("post", "/move", {}),
+    ],
+)
+def test_each_write_of_a_list_feeds_it_once_as_it_now_is(alice_client, alice, replica, method, path, body):
+    work = create_list(alice_client, "Work")
+    create_list(alice_client, "Home")  # so that an empty move puts Work last, a change
+    assert replica.list_changes()[0] == [work["id"], work["id"] + 1]
+    response = getattr(alice_client, method)(f"/api/lists/{work['id']}{path}", body, format="json")
+    assert response.status_code == 200, response.content
+    assert replica.list_changes() == ([work["id"]], [])
+    assert replica.lists == lists_listed(alice_client)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [("patch", "", {"name": "Work"}), ("put", "", {"name": "Work"}), ("post", "/move", {})],
+)
+def test_a_list_write_that_changes_nothing_adds_nothing(alice_client, alice, replica, method, path, body):
+    work = create_list(alice_client, "Work")
+    replica.sync()
+    response = getattr(alice_client, method)(f"/api/lists/{work['id']}{path}", body, format="json")
+    assert response.status_code == 200, response.content
+    assert replica.page(replica.cursor)["next_cursor"] == replica.cursor
+
+
+def test_a_renumbering_move_of_lists_feeds_each_renumbered_list(alice_client, alice, replica):
+    lists = [create_list(alice_client, f"list {i}") for i in range(3)]
+    first, second, last = (task_list["id"] for task_list in lists)
+    for _ in range(20):  # until the gap between the first two runs out
+        alice_client.post(f"/api/lists/{last}/move", {"after": first}, format="json")
+        alice_client.post(f"/api/lists/{second}/move", {"after": first}, format="json")
+    replica.sync()
+    assert replica.lists == lists_listed(alice_client)
+    assert [task_list["id"] for task_list in sorted(replica.lists.values(), key=lambda t: t["position"])] == [
+        first,
+        second,
+        last,
+    ]
+
+
+def test_deleting_a_list_feeds_its_deletion_and_its_tasks(alice_client, alice, replica):
+    work, home = create_list(alice_client, "Work"), create_list(alice_client, "Home")
+    task = alice_client.post("/api/tasks", {"title": "in it", "list_id": work["id"]}, format="json").json()
+    replica.sync()
+    assert alice_client.delete(f"/api/lists/{work['id']}").status_code == 204
+    pages = replica.sync()
+    assert [page["deleted"] for page in pages] == [{"tasks": [task["id"]], "lists": [work["id"]]}]
+    assert [page["lists"] for page in pages] == [[]]
+    assert list(replica.lists) == [home["id"]] and replica.tasks == {}
+
+
+def test_a_snapshot_leaves_out_lists_deleted_before_it(alice_client, alice):
+    gone = create_list(alice_client, "Gone")
+    alice_client.delete(f"/api/lists/{gone['id']}")
+    assert alice_client.get("/api/changes").json()["deleted"] == {"tasks": [], "lists": []}
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        pytest.param(lambda c, work, task: c.post("/api/tasks", {"title": "new", "list_id": work}), id="create"),
+        pytest.param(lambda c, work, task: c.patch(f"/api/tasks/{task}/complete"), id="complete"),
+        pytest.param(lambda c, work, task: c.patch(f"/api/tasks/{task}", {"completed": True}), id="patch-completed"),
+        pytest.param(lambda c, work, task: c.delete(f"/api/tasks/{task}"), id="delete"),
+        pytest.param(lambda c, work, task: c.patch(f"/api/tasks/{task}", {"list_id": None}), id="patch-out"),
+        pytest.param(lambda c, work, task: c.post(f"/api/tasks/{task}/move", {"list_id": None}), id="move-out"),
+        pytest.param(
+            lambda c, work, task: c.post("/api/tasks/bulk", {"action": "complete", "ids": [task]}), id="bulk-complete"
+        ),
+        pytest.param(
+            lambda c, work, task: c.post("/api/tasks/bulk", {"action": "move", "ids": [task], "list_id": None}),
+            id="bulk-move",
+        ),
+        pytest.param(
+            lambda c, work, task: c.post("/api/tasks/bulk", {"action": "delete", "ids": [task]}), id="bulk-delete"
+        ),
+        pytest.param(
+            lambda c, work, task: c.post("/api/tasks", {"title": "sub", "parent_id": task}), id="create-subtask"
+        ),
+    ],
+)
+def test_a_task_write_that_changes_a_lists_counts_feeds_the_list_once(alice_client, alice, replica, write):
+    work = create_list(alice_client, "Work")
+    task = alice_client.post("/api/tasks", {"title": "in it", "list_id": work["id"]}, format="json").json()
+    replica.sync()
+    etag = alice_client.get(f"/api/lists/{work['id']}").headers["ETag"]
+    alice_client.default_format = "json"
+    assert write(alice_client, work["id"], task["id"]).status_code in (200, 201, 204)
+    assert replica.list_changes()[0] == [work["id"]]
+    assert replica.lists == lists_listed(alice_client)
+    assert replica.tasks == listed(alice_client)
+    # Its counts changed, so its ETag did: a conditional GET is not answered 304 with the old ones.
+    assert alice_client.get(f"/api/lists/{work['id']}", HTTP_IF_NONE_MATCH=etag).status_code == 200
+
+
+def test_a_task_moved_between_lists_feeds_both(alice_client, alice, replica):
+    work, home = create_list(alice_client, "Work"), create_list(alice_client, "Home")
+    task = alice_client.post("/api/tasks", {"title": "in it", "list_id": work["id"]}, format="json").json()
+    replica.sync()
+    alice_client.patch(f"/api/tasks/{task['id']}", {"list_id": home["id"]}, format="json")
+    assert sorted(replica.list_changes()[0]) == sorted([work["id"], home["id"]])
+    assert [replica.lists[pk]["task_count"] for pk in (work["id"], home["id"])] == [0, 1]
+
+
+def test_a_task_write_that_leaves_the_counts_alone_does_not_feed_its_list(alice_client, alice, replica):
+    work = create_list(alice_client, "Work")
+    task = alice_client.post("/api/tasks", {"title": "in it", "list_id": work["id"]}, format="json").json()
+    replica.sync()
+    alice_client.patch(f"/api/tasks/{task['id']}", {"title": "renamed", "priority": "high"}, format="json")
+    assert replica.list_changes() == ([], [])
+    assert replica.changes() == ([], [])  # read by list_changes' sync already
+    assert replica.tasks[task["id"]]["title"] == "renamed"
+
+
+def test_an_operators_list_deletion_in_the_admin_feeds_it_and_its_tasks(operator, alice, alice_client, replica):
+    work = create_list(alice_client, "Work")
+    task = alice_client.post("/api/tasks", {"title": "in it", "list_id": work["id"]}, format="json").json()
+    replica.sync()
+    assert operator.post(f"/admin/tasks/tasklist/{work['id']}/delete/", {"post": "yes"}).status_code == 302
+    pages = replica.sync()
+    assert [page["deleted"] for page in pages] == [{"tasks": [task["id"]], "lists": [work["id"]]}]
+    assert replica.lists == {} and replica.tasks == {}
+
+
+def test_bob_never_sees_alices_lists(alice_client, bob_client, alice, bob):
+    create_list(alice_client, "Work")
+    bobs = Replica(bob_client)
+    bobs.sync()
+    work = create_list(alice_client, "Home")
+    alice_client.delete(f"/api/lists/{work['id']}")
+    assert bobs.list_changes() == ([], []) and bobs.lists == {}
+
+
+def test_a_mix_of_list_and_task_writes_replays_into_exactly_both_lists(alice_client, alice):
+    synced = Replica(alice_client, limit=3)
+    alice_client.default_format = "json"
+    for round_number in range(3):
+        work = create_list(alice_client, f"Work {round_number}")
+        home = create_list(alice_client, f"Home {round_number}")
+        ids = [
+            alice_client.post("/api/tasks", {"title": f"t{i}", "list_id": work["id"], **RECURRING}).json()["id"]
+            for i in range(4)
+        ]
+        alice_client.post("/api/tasks", {"title": "sub", "parent_id": ids[0]})
+        alice_client.patch(f"/api/tasks/{ids[0]}/complete")
+        alice_client.post("/api/tasks/bulk", {"action": "move", "ids": ids[1:3], "list_id": home["id"]})
+        alice_client.delete(f"/api/tasks/{ids[3]}")
+        alice_client.patch(f"/api/lists/{home['id']}", {"color": "#123456"})
+        alice_client.post(f"/api/lists/{home['id']}/move", {"before": work["id"]})
+        if round_number == 1:
+            alice_client.delete(f"/api/lists/{work['id']}")
+        synced.sync()
+        assert synced.tasks == listed(alice_client)
+        assert synced.lists == lists_listed(alice_client)
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        pytest.param(lambda c, parent, sub: c.patch(f"/api/tasks/{sub}/complete"), id="complete"),
+        pytest.param(lambda c, parent, sub: c.delete(f"/api/tasks/{sub}"), id="delete"),
+        pytest.param(lambda c, parent, sub: c.patch(f"/api/tasks/{sub}", {"parent_id": None}), id="unparent"),
+        pytest.param(
+            lambda c, parent, sub: c.post("/api/tasks/bulk", {"action": "complete", "ids": [sub]}), id="bulk-complete"
+        ),
+        pytest.param(
+            lambda c, parent, sub: c.post("/api/tasks/bulk", {"action": "delete", "ids": [sub]}), id="bulk-delete"
+        ),
+    ],
+)
+def test_a_subtask_write_that_changes_its_parents_counts_feeds_the_parent(alice_client, alice, replica, write):
+    alice_client.default_format = "json"
+    parent = alice_client.post("/api/tasks", {"title": "parent"}).json()
+    sub = alice_client.post("/api/tasks", {"title": "step", "parent_id": parent["id"]}).json()
+    replica.sync()
+    etag = alice_client.get(f"/api/tasks/{parent['id']}").headers["ETag"]
+    assert write(alice_client, parent["id"], sub["id"]).status_code in (200, 204)
+    assert parent["id"] in replica.changes()[0]
+    assert replica.tasks == listed(alice_client)
+    # Its counts changed, so its ETag did: a conditional GET is not answered 304 with the old ones.
+    assert alice_client.get(f"/api/tasks/{parent['id']}", HTTP_IF_NONE_MATCH=etag).status_code == 200
