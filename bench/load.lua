@@ -2,7 +2,8 @@
 -- wrk ... -s bench/load.lua -- <scenario> <users file> [think time ms, min] [max]
 -- Scenarios: list, list_in_list (the same page with `list=` the user's list, whose id is that of
 -- their first task: bench/seed.py), get, create, toggle, mixed (70% list/get, 30% create/toggle);
--- me (GET /api/me) and changes (GET /api/changes from the user's cursor) for bench/changes.py.
+-- me (GET /api/me) and changes (GET /api/changes from the user's cursor) for bench/changes.py;
+-- move (POST /api/tasks/{id}/move after another task of the user's list) for bench/moves.py.
 -- Users file: one line a user, "<token> <task id> <task id> ..." ("<token> <cursor>" for changes).
 -- A think time makes each connection wait between requests (a browser, not a load generator).
 
@@ -39,6 +40,13 @@ local function one_of(ids)
   return ids[math.random(#ids)]
 end
 
+-- One of the user's tasks in their list: bench/seed.py leaves every tenth (the 1st, 11th...) in the inbox.
+local function one_listed(ids)
+  local k
+  repeat k = math.random(#ids) until (k - 1) % 10 ~= 0
+  return ids[k]
+end
+
 function request()
   counter = counter + 1
   local user = users[counter % #users + 1]
@@ -59,6 +67,10 @@ function request()
     return wrk.format("GET", "/api/me", headers_for(user))
   elseif kind == "changes" then
     return wrk.format("GET", "/api/changes?cursor=" .. user.ids[1], headers_for(user))
+  elseif kind == "move" then
+    local moved, after = one_listed(user.ids), one_listed(user.ids)
+    while after == moved do after = one_listed(user.ids) end
+    return wrk.format("POST", "/api/tasks/" .. moved .. "/move", headers_for(user, true), '{"after": ' .. after .. '}')
   elseif kind == "toggle" then
     return wrk.format("PATCH", "/api/tasks/" .. one_of(user.ids) .. "/complete", headers_for(user, true), "{}")
   end

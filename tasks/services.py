@@ -168,6 +168,13 @@ def subtask_check_room(*, parent_id: int, adding: int = 1) -> None:
         raise LimitReached(f"A task can have at most {SUBTASKS_PER_TASK} subtasks.", code="subtask_limit_reached")
 
 
+def _check_subtask_room(*, tasks: list[Task]) -> None:
+    """Refuses the next occurrences of these recurring tasks when those of subtasks (which go
+    under the same parent) would take a parent past SUBTASKS_PER_TASK."""
+    for parent_id, adding in sorted(Counter(task.parent_id for task in tasks if task.parent_id).items()):
+        subtask_check_room(parent_id=parent_id, adding=adding)
+
+
 def owner_change_next(*, owner: User) -> int:
     """The owner's next change number (core.changes), under the lock on the owner's row that
     every write of theirs takes first (accounts.services.user_lock): the owner's row, then the
@@ -244,6 +251,7 @@ def task_set_completed(*, task: Task, completed: bool) -> Task | None:
     following = _following(task) if completed and not task.completed else None
     if following is not None:
         _check_room(owner_id=task.owner_id, adding=1 + task.subtask_count)
+        _check_subtask_room(tasks=[task])
     changed = ["completed", "completed_at"]
     spawned = None
     if following is not None:
@@ -283,6 +291,7 @@ def tasks_set_completed(*, tasks: list[Task], completed: bool) -> tuple[int, lis
         adding[task.owner_id] += 1 + subtasks.get(task.pk, 0)
     for owner_id, count in adding.items():
         _check_room(owner_id=owner_id, adding=count)
+    _check_subtask_room(tasks=[task for task, _ in following])
     removed = [] if completed else tasks_remove_untouched_occurrences(tasks=changing)
     seqs = change_numbers(tasks=changing)
     spawned = tasks_spawn_next_occurrences(following=following, seqs=seqs) if following else []

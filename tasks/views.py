@@ -447,11 +447,12 @@ CHANGE_SOURCES = (TASK_CHANGES, LIST_CHANGES)
 @extend_schema_view(
     get=extend_schema(
         operation_id="getChanges",
-        summary="What changed since a cursor: tasks created or changed, ids deleted",
-        description="Sync for a client cache. Without `cursor`, a snapshot of every task of the caller's, "
+        summary="What changed since a cursor: tasks and lists created or changed, ids deleted",
+        description="Sync for a client cache. Without `cursor`, a snapshot of every task and list of the caller's, "
         "paged like the feed; then each `next_cursor` gives what changed after it, each row once in the order "
         "the changes committed (a change that commits late is never skipped). Follow `next_cursor` while "
-        "`has_more` is true; applying each page (upsert the rows, drop the deleted ids) reproduces `GET /api/tasks`. "
+        "`has_more` is true; applying each page (upsert the rows, drop the deleted ids) reproduces `GET /api/tasks` "
+        "and `GET /api/lists`, counts included (a write that changes a list's or a parent's counts feeds it too). "
         "The cursor is opaque, not a time; a cursor of another user's, or not issued by this server, is a 400 "
         "`invalid_cursor`; one older than the kept deletions (`SYNC_TOMBSTONE_DAYS`, 30 days) is a 410 "
         "`cursor_expired`: start again without a cursor.",

@@ -2,9 +2,10 @@
 
 The classic failure of a feed read by timestamp or by a global sequence: write A takes its
 number, write B takes a later one and commits, a client syncs (its cursor now past B), then A
-commits with the earlier number and the client never sees it. Here a user's writes take their
-numbers under the lock of that user's counter row (core.changes), so B waits for A; and a write
-held before it takes a number takes a later one when it goes on.
+commits with the earlier number and the client never sees it. Here a user's writes run one at a
+time: each takes the owner's row lock before anything else and its change number under the lock
+of the owner's counter row (core.changes), so B waits for A, whichever lock A is held on, and a
+sync meanwhile sees neither.
 """
 
 import threading
@@ -64,7 +65,7 @@ class Write(threading.Thread):
             connection.close()
 
 
-def test_a_write_held_before_its_change_commits_after_a_later_sync_and_is_still_fed(alice, other_connection):
+def test_a_write_held_open_on_its_row_is_fed_to_a_client_that_synced_meanwhile(alice, other_connection):
     a, b = make_task(alice, title="a"), make_task(alice, title="b")
     client = client_for(alice)
     synced = Replica(client)
@@ -74,14 +75,19 @@ def test_a_write_held_before_its_change_commits_after_a_later_sync_and_is_still_
     write_a = Write(alice, "patch", f"/api/tasks/{a.id}", {"title": "a, edited"})
     write_a.start()
     until_waiting_on_locks(1)
-    # Write B commits, and the client syncs past it.
-    assert client.patch(f"/api/tasks/{b.id}", {"title": "b, edited"}, format="json").status_code == 200
-    assert synced.changes() == ([b.id], [])
-    # Write A commits last; the next sync from the client's cursor has it.
+    # Write B, of the same user, waits for A rather than committing ahead of it...
+    write_b = Write(alice, "patch", f"/api/tasks/{b.id}", {"title": "b, edited"})
+    write_b.start()
+    until_waiting_on_locks(2, unless_done=write_b)
+    # ...so a client that syncs meanwhile moves its cursor past neither.
+    meanwhile = synced.changes()
     other_connection.commit()
     write_a.join()
-    assert write_a.status == 200
-    assert synced.changes() == ([a.id], [])
+    write_b.join()
+    assert (write_a.status, write_b.status) == (200, 200)
+    assert meanwhile == ([], [])
+    # The next sync from the client's cursor has A, then B.
+    assert synced.changes() == ([a.id, b.id], [])
     assert synced.tasks == listed(client)
 
 

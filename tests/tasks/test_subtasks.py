@@ -124,6 +124,24 @@ def test_a_parent_has_at_most_the_limits_subtasks(alice, alice_client, parent):
     assert response.status_code == 409 and response.json()["code"] == "subtask_limit_reached"
 
 
+@pytest.mark.parametrize("route", ["complete", "bulk"])
+def test_a_recurring_subtask_at_the_limit_does_not_spawn_past_it(alice, alice_client, parent, route):
+    recurring = created(
+        alice_client, "water", parent_id=parent["id"], due_at="2026-01-05T09:00:00Z", recurrence="FREQ=DAILY"
+    )
+    Task.objects.bulk_create(
+        [Task(owner=alice, title=f"s{i}", parent_id=parent["id"]) for i in range(SUBTASKS_PER_TASK - 1)]
+    )
+    if route == "complete":
+        response = alice_client.patch(f"/api/tasks/{recurring['id']}/complete", format="json")
+    else:
+        response = alice_client.post("/api/tasks/bulk", {"action": "complete", "ids": [recurring["id"]]}, format="json")
+    assert response.status_code == 409 and response.json()["code"] == "subtask_limit_reached"
+    # Nothing changed: the subtask is still open, and no occurrence was made.
+    assert Task.objects.filter(parent_id=parent["id"]).count() == SUBTASKS_PER_TASK
+    assert alice_client.get(f"/api/tasks/{recurring['id']}").json()["completed"] is False
+
+
 def test_deleting_a_parent_deletes_its_subtasks(alice_client, parent):
     created(alice_client, "socks", parent_id=parent["id"])
     assert alice_client.delete(f"/api/tasks/{parent['id']}").status_code == 204

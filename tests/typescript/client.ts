@@ -13,6 +13,7 @@ export type BulkResult = components["schemas"]["BulkResult"];
 export type ApiError = components["schemas"]["Error"];
 export type TaskFilters = NonNullable<paths["/api/tasks"]["get"]["parameters"]["query"]>;
 export type Changes = components["schemas"]["Changes"];
+export type TaskList = components["schemas"]["TaskList"];
 
 export function todoClient(baseUrl: string, token: string) {
   return createClient<paths>({ baseUrl, headers: { Authorization: `Bearer ${token}` } });
@@ -71,8 +72,8 @@ export async function stats(api: Client, tz: string): Promise<Stats> {
   return data;
 }
 
-/** A client cache kept by the change feed: the tasks by id and where the next sync starts. */
-export type SyncedTasks = { tasks: Map<number, Task>; cursor?: string };
+/** A client cache kept by the change feed: the tasks and lists by id and where the next sync starts. */
+export type SyncedTasks = { tasks: Map<number, Task>; lists: Map<number, TaskList>; cursor?: string };
 
 /** Applies every change after the cache's cursor (a snapshot without one); 410 means start again. */
 export async function sync(api: Client, cache: SyncedTasks): Promise<SyncedTasks> {
@@ -80,12 +81,14 @@ export async function sync(api: Client, cache: SyncedTasks): Promise<SyncedTasks
     const { data, error, response } = await api.GET("/api/changes", {
       params: { query: cache.cursor === undefined ? { limit: 500 } : { cursor: cache.cursor, limit: 500 } },
     });
-    if (response.status === 410) return sync(api, { tasks: new Map() });
+    if (response.status === 410) return sync(api, { tasks: new Map(), lists: new Map() });
     if (!data) fail(error, response);
     const page: Changes = data;
     for (const task of page.tasks) cache.tasks.set(task.id, task);
     for (const id of page.deleted.tasks) cache.tasks.delete(id);
-    cache = { tasks: cache.tasks, cursor: page.next_cursor };
+    for (const list of page.lists) cache.lists.set(list.id, list);
+    for (const id of page.deleted.lists) cache.lists.delete(id);
+    cache = { ...cache, cursor: page.next_cursor };
     if (!page.has_more) return cache;
   }
 }
@@ -119,7 +122,7 @@ export async function example(api: Client): Promise<string> {
   const next: Task | null = toggled.next_occurrence;
   const done: BulkResult = await completeAll(api, tasks.map((task) => task.id));
   const counts = await stats(api, "Europe/Paris");
-  const synced = await sync(api, await sync(api, { tasks: new Map() }));
+  const synced = await sync(api, await sync(api, { tasks: new Map(), lists: new Map() }));
   const completedAt: string | null = toggled.completed_at;
   const nextDue = next ? (next.due_at ?? next.due_date) : null;
   return `${total} shown, ${done.changed} completed (${done.created.length} next, ${done.removed.length} removed), ${counts.pending} pending, ${synced.tasks.size} synced, last at ${completedAt ?? "never"}, next ${nextDue ?? "none"}`;

@@ -671,6 +671,56 @@ step("Alice deletes a list, and its tasks go with it", async () => {
   assert.equal((await apiAs(ALICE, `/api/lists/${aliceLists.Home}`)).status, 404);
 });
 
+step("A second tab shows a new list, its count and its deletion within 5 s, from the feed alone", async () => {
+  const secondTab = await aliceBrowser.newPage();
+  const reads = [];
+  let loads = 0;
+  secondTab.on("request", (request) => {
+    const url = new URL(request.url());
+    if (request.method() === "GET" && url.origin === new URL(API_URL).origin) reads.push(url.pathname);
+  });
+  secondTab.on("load", () => loads++);
+  const sidebar = (page) =>
+    page.$$eval("aside.lists li[data-list-id] button:first-child", (buttons) => buttons.map((b) => b.textContent));
+  const shows = async (expected) =>
+    secondTab
+      .waitForFunction(
+        (want) =>
+          JSON.stringify(
+            [...document.querySelectorAll("aside.lists li[data-list-id] button:first-child")].map((b) => b.textContent),
+          ) === want,
+        { timeout: 5_000, polling: 100 },
+        JSON.stringify(expected),
+      )
+      .catch(async () => assert.deepEqual(await sidebar(secondTab), expected, "the second tab's lists, after 5 s"));
+  try {
+    await secondTab.goto(`${APP_URL}/tasks`);
+    await shows(["Work (0)"]);
+    loads = 0;
+    // The first tab adds a list...
+    await addList(alice, "Errands");
+    await secondTab.bringToFront();
+    await shows(["Work (0)", "Errands (0)"]);
+    // ...files a task in it (the list's count changes)...
+    const errands = (await listsOf(ALICE)).find((list) => list.name === "Errands").id;
+    await fillTaskForm(alice, { title: "Post the letter", list: String(errands) });
+    await waitForText(alice, `${tasksBeforeLists + 1} tasks`);
+    await secondTab.bringToFront();
+    await shows(["Work (0)", "Errands (1)"]);
+    // ...and deletes it, with its task.
+    await alice.bringToFront();
+    alice.once("dialog", (dialog) => dialog.accept());
+    await (await sidebarList(alice, "Errands")).$eval("button.delete", (button) => button.click());
+    await waitForText(alice, `${tasksBeforeLists} tasks`);
+    await secondTab.bringToFront();
+    await shows(["Work (0)"]);
+    assert.equal(loads, 0, "the second tab never reloaded");
+    assert.ok(!reads.includes("/api/lists"), `the second tab never fetched the lists: ${reads}`);
+  } finally {
+    await secondTab.close();
+  }
+});
+
 step("Alice puts three tasks of a list in her own order, and a reload keeps it", async () => {
   const showWorkInMyOrder = async () => {
     await (await sidebarList(alice, "Work")).$eval("button", (button) => button.click());

@@ -1,8 +1,8 @@
 "use client";
 
 import Link from "next/link";
-import { useCallback, useEffect, useState } from "react";
-import { type ApiError, type NewTask, type Task, type TaskList, api, errorMessage } from "@/lib/api";
+import { useState } from "react";
+import { type ApiError, type NewTask, type Task, api, errorMessage } from "@/lib/api";
 import { ListsSidebar, type Shown } from "./lists-sidebar";
 import { REPEATS, TaskForm, localDateTime } from "./task-form";
 import { useSignedIn } from "./use-signed-in";
@@ -45,13 +45,11 @@ function pageOf(
 
 /**
  * The signed-in user's tasks: their lists, one page of the tasks shown, a status filter, and a
- * form to add one. The tasks come from the API's change feed (useTaskFeed), so what another tab
- * or device changes shows up here within a few seconds, without reloading the list; the lists
- * (not in the feed yet) are read when the page opens and after each write made here.
+ * form to add one. The tasks and lists come from the API's change feed (useTaskFeed), so what
+ * another tab or device changes shows up here within a few seconds, without reloading anything.
  */
 export default function TasksPage() {
   const { user, problem, signOut } = useSignedIn();
-  const [lists, setLists] = useState<TaskList[]>([]);
   const [shown, setShown] = useState<Shown>("all");
   const [status, setStatus] = useState<(typeof STATUSES)[number]>("all");
   const [offset, setOffset] = useState(0);
@@ -60,23 +58,13 @@ export default function TasksPage() {
   // The manual order instead of newest first; reordering needs one list (or the inbox) shown.
   const [manual, setManual] = useState(false);
   const feed = useTaskFeed(Boolean(user?.id));
+  const lists = feed.lists;
   const page = feed.tasks && pageOf(feed.tasks, shown, status, offset, manual);
   const subtasksOf = (task: Task) => inManualOrder((feed.tasks ?? []).filter((t) => t.parent_id === task.id));
   const error = writeError ?? feed.error;
 
-  const loadLists = useCallback(async () => {
-    const { data } = await api.GET("/api/lists", { params: { query: { limit: 100 } } });
-    if (data) setLists(data);
-  }, []);
-  /** After a write made here: the tasks from the feed, the lists (and their counts) read again. */
-  const refresh = useCallback(async () => {
-    await Promise.all([feed.sync(), loadLists()]);
-  }, [feed.sync, loadLists]);
-
-  const userId = user?.id;
-  useEffect(() => {
-    if (userId) void loadLists();
-  }, [userId, loadLists]);
+  /** After a write made here: what changed, from the feed (the write itself and its counts). */
+  const refresh = feed.sync;
 
   async function create(task: NewTask): Promise<ApiError | null> {
     const { data, error } = await api.POST("/api/tasks", {

@@ -1,22 +1,25 @@
 "use client";
 
 import { useCallback, useEffect, useRef, useState } from "react";
-import { type Task, api, errorMessage } from "@/lib/api";
+import { type Task, type TaskList, api, errorMessage } from "@/lib/api";
 
 // How often a page in view asks for other tabs' and devices' changes; a hidden tab does not
 // ask, and asks at once when it is shown or focused again.
 const POLL_MS = 2_000;
 
 /**
- * The signed-in user's tasks, kept in step with the API through its change feed
+ * The signed-in user's tasks and lists, kept in step with the API through its change feed
  * (`GET /api/changes`): a snapshot on the first call, then only what changed after the cursor,
- * deletions included. The cursor lives in memory; a 410 (a cursor too old) starts again.
+ * deletions included (and a list whose counts changed). The cursor lives in memory; a 410 (a
+ * cursor too old) starts again.
  */
 export function useTaskFeed(enabled: boolean) {
   const tasks = useRef(new Map<number, Task>());
+  const lists = useRef(new Map<number, TaskList>());
   const cursor = useRef<string | undefined>(undefined);
   const running = useRef<Promise<void> | null>(null);
   const [snapshot, setSnapshot] = useState<Task[] | null>(null);
+  const [listsSnapshot, setListsSnapshot] = useState<TaskList[]>([]);
   const [error, setError] = useState<string | null>(null);
 
   const pull = useCallback(async () => {
@@ -26,6 +29,7 @@ export function useTaskFeed(enabled: boolean) {
       });
       if (response.status === 410) {
         tasks.current.clear();
+        lists.current.clear();
         cursor.current = undefined;
         continue;
       }
@@ -33,9 +37,14 @@ export function useTaskFeed(enabled: boolean) {
       setError(null);
       for (const task of data.tasks) tasks.current.set(task.id, task);
       for (const id of data.deleted.tasks) tasks.current.delete(id);
-      const changed = cursor.current === undefined || data.tasks.length > 0 || data.deleted.tasks.length > 0;
+      for (const list of data.lists) lists.current.set(list.id, list);
+      for (const id of data.deleted.lists) lists.current.delete(id);
+      const first = cursor.current === undefined;
       cursor.current = data.next_cursor;
-      if (changed) setSnapshot(newestFirst([...tasks.current.values()]));
+      if (first || data.tasks.length > 0 || data.deleted.tasks.length > 0)
+        setSnapshot(newestFirst([...tasks.current.values()]));
+      if (first || data.lists.length > 0 || data.deleted.lists.length > 0)
+        setListsSnapshot([...lists.current.values()].sort((a, b) => a.position - b.position || a.id - b.id));
       if (!data.has_more) return;
     }
   }, []);
@@ -66,7 +75,7 @@ export function useTaskFeed(enabled: boolean) {
     };
   }, [enabled, sync]);
 
-  return { tasks: snapshot, error, sync };
+  return { tasks: snapshot, lists: listsSnapshot, error, sync };
 }
 
 /** The API's default order: newest first, the id breaking ties. */
