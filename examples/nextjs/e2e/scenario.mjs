@@ -718,6 +718,7 @@ step("A second tab shows a new list, its count and its deletion within 5 s, from
     assert.ok(!reads.includes("/api/lists"), `the second tab never fetched the lists: ${reads}`);
   } finally {
     await secondTab.close();
+    await alice.bringToFront();
   }
 });
 
