@@ -8,8 +8,8 @@ Procfile does, takes each user's cursor from a full sync, then drives wrk throug
 in turns (me, list, changes, changes with writes; the order reversed every other round) and
 prints requests per second and p99 for each, with the ratios to `/api/me` and to the list. The
 trickle is one client toggling random tasks of random users at a steady rate beside wrk, so a
-poll finds a change now and then; the cursors stay where the first sync left them, so a poll's
-answer holds what changed since then (a few tasks per user over a run).
+poll finds a change now and then. The cursors are taken again before each run of either: a
+poll's answer holds what changed since that run began (a few tasks per user with the trickle).
 """
 
 import argparse
@@ -97,15 +97,16 @@ def main(argv=None) -> int:
     env = production_env(f"{args.postgres}/{args.database}", args.redis)
     recreate_database(args.postgres, args.database)
     subprocess.run(shlex.split(procfile("release")), cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    setup_django(env)  # the seeder reads a task's columns from the model (bench/task_shape.py)
     seed.seed(env["DATABASE_URL"], dataset)
-    setup_django(env)
     users_path, cursors_path = out / "users.txt", out / "cursors.txt"
     seed.users_file(env["DATABASE_URL"], dataset, users_path, token_for=token_for)
     users = [line.split() for line in users_path.read_text().splitlines()]
     app = Server("api", procfile("web"), env, free_port(), out / "api-server.log")
     try:
-        cursors_file(app, users, cursors_path)
         wrk(app, "mixed", users_path, connections=8, duration=2)  # warm: imports, connections, caches
+        # After the warm-up's writes, so that a poll from these cursors finds nothing new.
+        cursors_file(app, users, cursors_path)
         runs: dict[str, list] = {name: [] for name in SCENARIOS}
         for round_number in range(args.rounds):
             for name in SCENARIOS if round_number % 2 == 0 else SCENARIOS[::-1]:
@@ -113,6 +114,8 @@ def main(argv=None) -> int:
                 if trickle:
                     trickle.start()
                 scenario, path = ("changes", cursors_path) if name.startswith("changes") else (name, users_path)
+                if scenario == "changes":  # from where each user's feed stands now (a trickle ran before)
+                    cursors_file(app, users, cursors_path)
                 if name == "list":
                     scenario = "list"
                 runs[name].append(wrk(app, scenario, path, connections=args.connections, duration=args.duration))

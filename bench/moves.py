@@ -73,9 +73,9 @@ def main(argv=None) -> int:
     env = production_env(f"{args.postgres}/{args.database}", args.redis)
     recreate_database(args.postgres, args.database)
     subprocess.run(shlex.split(procfile("release")), cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    setup_django(env)  # the seeder reads a task's columns from the model (bench/task_shape.py)
     seed.seed(env["DATABASE_URL"], dataset)
     number_positions(env["DATABASE_URL"])
-    setup_django(env)
     users_path = out / "users.txt"
     seed.users_file(env["DATABASE_URL"], dataset, users_path, token_for=token_for)
     app = Server("api", procfile("web"), env, free_port(), out / "api-server.log")
