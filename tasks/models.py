@@ -90,11 +90,22 @@ class Versioned:
 
 class Fed:
     """A model of an owner's change feed (core.changes): every save is a change, numbered under the
-    owner's row lock, which every write of theirs takes before their change counter."""
+    owner's row lock, which every write of theirs takes before their change counter.
+
+    A writer that has taken the owner's lock in this transaction says so (`owner_locked`), and the
+    save then takes it no second time (a query fewer on every create and write of the API).
+    """
+
+    def owner_locked(self):
+        """Marks the owner's row as locked by this transaction, for the next save; returns the row."""
+        self._owner_locked = True
+        return self
 
     def save(self, *args, **kwargs):
-        with transaction.atomic():
-            user_lock(user_id=self.owner_id)
+        # No savepoint: a failed save fails the writer's whole transaction, as any error does.
+        with transaction.atomic(savepoint=False):
+            if not self.__dict__.pop("_owner_locked", False):
+                user_lock(user_id=self.owner_id)
             self.change_seq = change_next(user=self.owner)
             if not self._state.adding and (update_fields := kwargs.get("update_fields")) is not None:
                 kwargs["update_fields"] = {*update_fields, "change_seq"}
@@ -278,7 +289,7 @@ class Task(Fed, Versioned, models.Model):
         """Saves the task as a new version (Versioned) and a change of its owner's feed (Fed).
         The list and the parent whose counts it changes (`task_count`, `open_subtask_count`...)
         are changed with it, each a new version and a change of the feed too (counted_touch)."""
-        with transaction.atomic():
+        with transaction.atomic(savepoint=False):
             before = None if self._state.adding else self.__dict__.get("_counted_as")
             saved = super().save(*args, **kwargs)
             after = self._counted()

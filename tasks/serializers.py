@@ -377,7 +377,8 @@ class TaskSerializer(StrictModelSerializer):
             parent_id=validated_data.get("parent_id"),
             top=validated_data.pop("position", "bottom") == "top",
         )
-        task = Task.objects.create(**validated_data)
+        task = Task(**validated_data).owner_locked()  # by task_check_room
+        task.save(force_insert=True)
         if hasattr(task.position, "resolve_expression"):  # a database without INSERT ... RETURNING
             task.refresh_from_db(fields=["position"])
         task.subtask_count = task.open_subtask_count = 0
@@ -470,9 +471,8 @@ class TaskListSerializer(StrictModelSerializer):
     def create(self, validated_data):
         owner = validated_data["owner"]
         list_check_room(owner=owner)
-        task_list = self._saved(
-            lambda: TaskList.objects.create(**validated_data, position=list_next_position(owner=owner))
-        )
+        task_list = TaskList(**validated_data, position=list_next_position(owner=owner))
+        self._saved(lambda: task_list.owner_locked().save(force_insert=True))  # locked by list_check_room
         task_list.task_count = task_list.open_count = 0
         return task_list
 

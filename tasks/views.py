@@ -132,6 +132,7 @@ class TaskViewSet(ConditionalWrites, viewsets.ModelViewSet):
         task = caller_task_locked(self.request.user.better_auth_id, pk)
         if task is not None:
             task.owner = self.request.user  # the caller, found by their id: no query to read it again
+            task.owner_locked()
         return task
 
     def list(self, request, *args, **kwargs):
@@ -359,7 +360,8 @@ class TaskListViewSet(ConditionalWrites, viewsets.ModelViewSet):
     def locked_object(self, pk: int):
         # The owner's row first, as every write takes it (tasks.services), then the list's.
         user_lock(user_id=self.request.user.better_auth_id)
-        return self.get_queryset().filter(pk=pk).select_for_update(of=("self",)).first()
+        task_list = self.get_queryset().filter(pk=pk).select_for_update(of=("self",)).first()
+        return task_list and task_list.owner_locked()
 
     def retrieve(self, request, *args, **kwargs):
         return self.object_response(self.get_object())
