@@ -8,12 +8,6 @@ import os
 
 import django
 
-# Fields the API counts in the row's own query (tasks.queries.tasks_with_subtask_counts), as SQL.
-COUNTED = {
-    "subtask_count": "(SELECT COUNT(*) FROM tasks_task s WHERE s.parent_id = tasks_task.id)",
-    "open_subtask_count": "(SELECT COUNT(*) FROM tasks_task s WHERE s.parent_id = tasks_task.id AND NOT s.completed)",
-}
-
 
 class TaskShape:
     """What a task's row and JSON are, read once at start. Django is used here only: the
@@ -43,10 +37,6 @@ class TaskShape:
                 continue
             if field.source == "tag_names":
                 self.shown.append((name, None, None))
-                continue
-            if name in COUNTED:
-                self.shown.append((name, len(self.columns), None))
-                self.columns.append(COUNTED[name])
                 continue
             model_field = columns_by_source.get(field.source)
             if model_field is None:

@@ -5,7 +5,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.paginator import Paginator
 from django.db import connections, transaction
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -238,16 +238,13 @@ class TagAdmin(admin.ModelAdmin):
 class TaskListAdmin(admin.ModelAdmin):
     """Lists, each linked to its tasks; deleting one deletes its tasks, as in the API."""
 
-    list_display = ["name", "owner", "task_count", "updated_at"]
+    list_display = ["name", "owner", "tasks_link", "updated_at"]
     search_fields = ["name", "owner__email"]
     autocomplete_fields = ["owner"]
     readonly_fields = ["position", "created_at", "updated_at"]
     list_select_related = ["owner"]
     ordering = ["-pk"]
     show_full_result_count = False
-
-    def get_queryset(self, request) -> QuerySet[TaskList]:
-        return super().get_queryset(request).annotate(n_tasks=Count("tasks"))
 
     def delete_model(self, request, obj: TaskList) -> None:
         self.delete_queryset(request, TaskList.objects.filter(pk=obj.pk))
@@ -260,7 +257,7 @@ class TaskListAdmin(admin.ModelAdmin):
         for owner in owners:
             lists_delete(owner=owner, lists=lists.filter(owner=owner))
 
-    @admin.display(description="tasks", ordering="n_tasks")
-    def task_count(self, task_list: TaskList) -> str:
+    @admin.display(description="tasks", ordering="task_count")
+    def tasks_link(self, task_list: TaskList) -> str:
         url = reverse("admin:tasks_task_changelist") + f"?list__id__exact={task_list.pk}"
-        return format_html('<a href="{}">{}</a>', url, task_list.n_tasks)
+        return format_html('<a href="{}">{}</a>', url, task_list.task_count)

@@ -7,8 +7,8 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import F, Q
-from django.db.models.functions import Lower
+from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
 from accounts.services import user_lock
@@ -129,6 +129,10 @@ class TaskList(Fed, Versioned, models.Model):
     position = models.BigIntegerField(default=0, db_default=0, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Its tasks (subtasks included) and those not completed: written by every write that changes
+    # them (counted_touch), so a read counts nothing.
+    task_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
+    open_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
     # Goes up by one with every write, and when its counts change (counted_touch): its ETag.
     version = models.PositiveIntegerField(default=1, editable=False)
     # The change of its owner's feed that last wrote it or changed its counts (core.changes).
@@ -213,6 +217,9 @@ class Task(Fed, Versioned, models.Model):
     # A subtask's parent (one level deep: tasks.serializers checks it); deleting a task deletes
     # its subtasks. A subtask is always in its parent's list.
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="subtasks")
+    # Its subtasks and those not completed, written as a list's counts are (counted_touch).
+    subtask_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
+    open_subtask_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
     # Its rank among its siblings (same list, same parent) in the manual order: tasks.positions.
     # The database default lets code without the field (a release being rolled out) still insert.
     position = models.BigIntegerField(default=0, db_default=0, editable=False)
@@ -320,26 +327,6 @@ class Task(Fed, Versioned, models.Model):
     def tag_names(self, names: list[str]) -> None:
         self._tag_names = names
 
-    @property
-    def subtask_count(self) -> int:
-        """How many subtasks the task has: as its query counted them (tasks.queries), else counted now."""
-        count = self.__dict__.get("_subtask_count")
-        return count if count is not None else self.subtasks.count()
-
-    @subtask_count.setter
-    def subtask_count(self, count: int) -> None:
-        self._subtask_count = count
-
-    @property
-    def open_subtask_count(self) -> int:
-        """How many of its subtasks are not completed (as `subtask_count`)."""
-        count = self.__dict__.get("_open_subtask_count")
-        return count if count is not None else self.subtasks.filter(completed=False).count()
-
-    @open_subtask_count.setter
-    def open_subtask_count(self, count: int) -> None:
-        self._open_subtask_count = count
-
     def next_occurrence_values(self) -> dict:
         """What the next occurrence of this task copies: every field a client or an operator
         writes (owner included), but its completion; the caller gives the next due date and rule."""
@@ -370,8 +357,23 @@ def counted_touch(*, list_ids=(), parent_ids=(), seq: int) -> None:
     """Lists and parent tasks whose counts a write changed (a list's `task_count`, `open_count`; a
     task's `subtask_count`, `open_subtask_count`): their bodies changed, so each is a new version
     (its ETag) and a change `seq` of its owner's feed. The writer holds the owner's row lock, which
-    every write of theirs takes before any other row's (no deadlock with a write of these rows)."""
+    every write of theirs takes before any other row's (no deadlock with a write of these rows).
+    The counts are counted again here, after the write's other changes, in the same UPDATE."""
     now = timezone.now()
-    for model, ids in ((TaskList, list_ids), (Task, parent_ids)):
+    for model, ids, counts in (
+        (TaskList, list_ids, {"task_count": "list_id", "open_count": "list_id"}),
+        (Task, parent_ids, {"subtask_count": "parent_id", "open_subtask_count": "parent_id"}),
+    ):
         if ids := [pk for pk in ids if pk is not None]:
-            model.objects.filter(pk__in=ids).update(version=F("version") + 1, updated_at=now, change_seq=seq)
+            model.objects.filter(pk__in=ids).update(
+                version=F("version") + 1,
+                updated_at=now,
+                change_seq=seq,
+                **{name: tasks_counted(key, open_only=name.startswith("open")) for name, key in counts.items()},
+            )
+
+
+def tasks_counted(key: str, *, open_only: bool = False) -> Coalesce:
+    """COUNT(*) of the tasks whose `key` (list_id, parent_id) is the updated row, as a subquery."""
+    tasks = Task.objects.filter(**{key: OuterRef("pk")}, **({"completed": False} if open_only else {}))
+    return Coalesce(Subquery(tasks.order_by().values(key).annotate(n=Count("*")).values("n")), 0)

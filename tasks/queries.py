@@ -12,8 +12,7 @@ import functools
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import router
-from django.db.models import BigIntegerField, CharField, Count, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import BigIntegerField, CharField, Count, OuterRef, Prefetch, QuerySet, Subquery
 
 from core.db import CompiledQuery, Param, arrays_in_rows
 from tasks.models import Tag, Task, TaskList
@@ -31,27 +30,6 @@ def caller_lists(owner_id, using: str | None = None) -> QuerySet:
     return TaskList.objects.using(using).visible_to(owner_id)
 
 
-def lists_with_counts(lists: QuerySet) -> QuerySet:
-    """Lists with `task_count` and `open_count`, as subqueries (no GROUP BY, so a row can be locked)."""
-
-    def counted(condition: Q) -> Coalesce:
-        tasks = Task.objects.filter(condition, list_id=OuterRef("pk"))
-        return Coalesce(Subquery(tasks.order_by().values("list_id").annotate(n=Count("*")).values("n")), 0)
-
-    return lists.annotate(task_count=counted(Q()), open_count=counted(Q(completed=False)))
-
-
-def tasks_with_subtask_counts(tasks: QuerySet) -> QuerySet:
-    """Tasks with `subtask_count` and `open_subtask_count`, as subqueries in the row's own query
-    (no GROUP BY, so a row can be locked; no query per task)."""
-
-    def counted(condition: Q) -> Coalesce:
-        subtasks = Task.objects.filter(condition, parent_id=OuterRef("pk"))
-        return Coalesce(Subquery(subtasks.order_by().values("parent_id").annotate(n=Count("*")).values("n")), 0)
-
-    return tasks.annotate(subtask_count=counted(Q()), open_subtask_count=counted(Q(completed=False)))
-
-
 def tasks_with_tag_names(tasks: QuerySet) -> QuerySet:
     """Tasks that render their tags without a query per task: `tag_names` from the row's own
     query where the database returns arrays (one query for a page or a task), else their tags
@@ -65,7 +43,6 @@ def task_rows(tasks: QuerySet) -> QuerySet:
     """`tasks` as values() rows of every column a task has and its annotations, carrying
     `tag_names` where the database returns arrays (else `with_tag_names` reads them for a page
     in one query)."""
-    tasks = tasks_with_subtask_counts(tasks)
     columns = [*(field.attname for field in Task._meta.concrete_fields), *tasks.query.annotations]
     if arrays_in_rows(tasks.db):
         return tasks.values(*columns, tag_names=_tag_names())
@@ -102,9 +79,7 @@ SHAPES = {
     ),
     "task": lambda using: task_rows(caller_tasks(OWNER, using).filter(pk=TASK)),
     # The task a write is about, its row locked until the transaction ends.
-    "locked task": lambda using: (
-        tasks_with_subtask_counts(tasks_with_tag_names(caller_tasks(OWNER, using))).filter(pk=TASK).select_for_update()
-    ),
+    "locked task": lambda using: tasks_with_tag_names(caller_tasks(OWNER, using)).filter(pk=TASK).select_for_update(),
     "count": lambda using: _count_of(caller_tasks(OWNER, using)),
 }
 SUFFIXES = {"page": " LIMIT %(limit)s OFFSET %(offset)s"}

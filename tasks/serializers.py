@@ -30,7 +30,7 @@ from tasks.fields import (
     TimeZoneField,
 )
 from tasks.limits import BULK_MAX_IDS
-from tasks.models import Task, TaskList
+from tasks.models import Task, TaskList, counted_touch
 from tasks.recurrence import HORIZON_TEXT, InvalidRecurrence, recurrence_check_schedule
 from tasks.services import (
     list_check_room,
@@ -381,7 +381,6 @@ class TaskSerializer(StrictModelSerializer):
         task.save(force_insert=True)
         if hasattr(task.position, "resolve_expression"):  # a database without INSERT ... RETURNING
             task.refresh_from_db(fields=["position"])
-        task.subtask_count = task.open_subtask_count = 0
         if tag_names:
             task_set_tags(task=task, names=tag_names)
         else:
@@ -397,9 +396,9 @@ class TaskSerializer(StrictModelSerializer):
         changed = [name for name, value in validated_data.items() if getattr(task, name) != value]
         if "parent_id" in changed and validated_data["parent_id"] is not None:
             subtask_check_room(parent_id=validated_data["parent_id"])
+        following, moved_from = Task.objects.none(), task.list_id
         for name in changed:
             setattr(task, name, validated_data[name])
-        following = Task.objects.none()
         if "parent_id" in changed or "list_id" in changed:
             # A task that changes siblings goes last among its new ones; its subtasks follow it. The
             # place is read under the owner's lock (as a move reads it), their rows locked after it.
@@ -412,9 +411,10 @@ class TaskSerializer(StrictModelSerializer):
         retag = tag_names is not None and {n.casefold() for n in tag_names} != {n.casefold() for n in task.tag_names}
         if changed or retag:
             task.save(update_fields=changed)  # Task.save adds version, updated_at and change_seq
-            following.update(
+            if following.update(
                 list_id=task.list_id, updated_at=task.updated_at, version=F("version") + 1, change_seq=task.change_seq
-            )
+            ):  # the lists' counts again, with the subtasks moved too
+                counted_touch(list_ids={moved_from, task.list_id}, seq=task.change_seq)
         if retag:
             task_set_tags(task=task, names=tag_names)
         if completed != task.completed:
@@ -473,7 +473,6 @@ class TaskListSerializer(StrictModelSerializer):
         list_check_room(owner=owner)
         task_list = TaskList(**validated_data, position=list_next_position(owner=owner))
         self._saved(lambda: task_list.owner_locked().save(force_insert=True))  # locked by list_check_room
-        task_list.task_count = task_list.open_count = 0
         return task_list
 
     def update(self, task_list, validated_data):

@@ -22,7 +22,7 @@ from accounts.models import User
 from accounts.services import user_lock
 from core.changes import change_next, changes_delete
 from tasks.limits import SUBTASKS_PER_TASK
-from tasks.models import SCHEDULE_FIELDS, Tag, Task, TaskList, counted_touch
+from tasks.models import SCHEDULE_FIELDS, Tag, Task, TaskList, counted_touch, tasks_counted
 from tasks.positions import (
     POSITION_STEP,
     position_at_end,
@@ -119,13 +119,16 @@ def task_move(*, task: Task, list_id: int | None, before: Task | None = None, af
     )
     if position is None:
         return False
-    changed = ["position"]
+    changed, moved_from = ["position"], task.list_id
     if task.list_id != list_id:
         changed.append("list")
         task.list_id = list_id
     task.position = position
     task.save(update_fields=changed)  # Task.save adds version, updated_at and change_seq
-    following.update(list_id=list_id, updated_at=task.updated_at, version=F("version") + 1, change_seq=task.change_seq)
+    if following.update(
+        list_id=list_id, updated_at=task.updated_at, version=F("version") + 1, change_seq=task.change_seq
+    ):
+        counted_touch(list_ids={moved_from, list_id}, seq=task.change_seq)  # the subtasks moved too
     return True
 
 
@@ -406,6 +409,10 @@ def tasks_spawn_next_occurrences(*, following: list[tuple[Task, dict]], seqs: di
         ]
     )
     copies.update({subtask.pk: new for subtask, new in zip(subtasks, subtask_copies, strict=True)})
+    if subtask_copies:  # the new occurrences' counts of their copied subtasks, all open
+        Task.objects.filter(pk__in={copy.parent_id for copy in subtask_copies}).update(
+            subtask_count=tasks_counted("parent_id"), open_subtask_count=tasks_counted("parent_id", open_only=True)
+        )
     links = Task.tags.through.objects
     tag_links = links.filter(task_id__in=list(copies)).values_list("task_id", "tag_id")
     links.bulk_create([links.model(task_id=copies[task_id].pk, tag_id=tag_id) for task_id, tag_id in tag_links])

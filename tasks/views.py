@@ -32,7 +32,6 @@ from tasks.queries import (
     caller_task_locked,
     caller_task_row,
     caller_tasks,
-    lists_with_counts,
     task_rows,
     with_tag_names,
 )
@@ -355,7 +354,7 @@ class TaskListViewSet(ConditionalWrites, viewsets.ModelViewSet):
 
     def get_queryset(self):
         # The one place that scopes lists to the caller: another user's list is a 404 everywhere.
-        return lists_with_counts(caller_lists(self.request.user.better_auth_id)).order_by("position", "id")
+        return caller_lists(self.request.user.better_auth_id).order_by("position", "id")
 
     def locked_object(self, pk: int):
         # The owner's row first, as every write takes it (tasks.services), then the list's.
@@ -441,7 +440,7 @@ TASK_CHANGES = FeedSource(
 LIST_CHANGES = FeedSource(
     key="lists",
     serializer=TaskListSerializer,
-    scope=lambda user: lists_with_counts(caller_lists(user.better_auth_id)),
+    scope=lambda user: caller_lists(user.better_auth_id),
 )
 CHANGE_SOURCES = (TASK_CHANGES, LIST_CHANGES)
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts.models import User
 from core.changes import Position, cursor_for
 from core.models import ChangeCounter, Tombstone
-from tasks.models import Task
+from tasks.models import Task, TaskList
 from tests.tasks.factories import make_task
 
 RECURRING = {"due_at": "2026-01-05T09:00:00Z", "recurrence": "FREQ=DAILY"}
@@ -721,3 +721,57 @@ def test_a_subtask_write_that_changes_its_parents_counts_feeds_the_parent(alice_
     assert replica.tasks == listed(alice_client)
     # Its counts changed, so its ETag did: a conditional GET is not answered 304 with the old ones.
     assert alice_client.get(f"/api/tasks/{parent['id']}", HTTP_IF_NONE_MATCH=etag).status_code == 200
+
+
+def counted_now(alice) -> tuple[dict, dict]:
+    """Each list's and each task's counts as COUNT(*) finds them now."""
+    lists = {
+        task_list.pk: (
+            Task.objects.filter(list=task_list).count(),
+            Task.objects.filter(list=task_list, completed=False).count(),
+        )
+        for task_list in TaskList.objects.filter(owner=alice)
+    }
+    tasks = {
+        task.pk: (Task.objects.filter(parent=task).count(), Task.objects.filter(parent=task, completed=False).count())
+        for task in Task.objects.filter(owner=alice)
+    }
+    return lists, tasks
+
+
+def test_the_stored_counts_stay_what_counting_finds_through_every_kind_of_write(alice_client, alice):
+    synced = Replica(alice_client, limit=7)
+    alice_client.default_format = "json"
+    work, home = create_list(alice_client, "Work"), create_list(alice_client, "Home")
+    parent = alice_client.post("/api/tasks", {"title": "parent", "list_id": work["id"], **RECURRING}).json()
+    steps = [
+        alice_client.post("/api/tasks", {"title": f"step {i}", "parent_id": parent["id"], **RECURRING}).json()
+        for i in range(3)
+    ]
+    other = alice_client.post("/api/tasks", {"title": "other", "list_id": work["id"]}).json()
+    writes = [
+        lambda: alice_client.patch(f"/api/tasks/{steps[0]['id']}/complete"),  # a recurring subtask: its copy
+        lambda: alice_client.patch(f"/api/tasks/{parent['id']}", {"list_id": home["id"]}),  # subtasks follow
+        lambda: alice_client.post(f"/api/tasks/{parent['id']}/move", {"list_id": work["id"]}),
+        lambda: alice_client.post("/api/tasks/bulk", {"action": "move", "ids": [parent["id"]], "list_id": home["id"]}),
+        lambda: alice_client.patch(f"/api/tasks/{parent['id']}/complete"),  # its copy, with the subtasks copied
+        lambda: alice_client.patch(f"/api/tasks/{steps[1]['id']}", {"parent_id": None}),
+        lambda: alice_client.patch(f"/api/tasks/{other['id']}", {"parent_id": parent["id"]}),
+        lambda: alice_client.post(
+            "/api/tasks/bulk", {"action": "complete", "ids": [parent["id"]], "include_subtasks": True}
+        ),
+        lambda: alice_client.patch(f"/api/tasks/{parent['id']}/complete"),  # reopened: its untouched copy goes
+        lambda: alice_client.post("/api/tasks/bulk", {"action": "delete", "ids": [steps[2]["id"]]}),
+        lambda: alice_client.delete(f"/api/tasks/{parent['id']}"),
+        lambda: alice_client.delete(f"/api/lists/{home['id']}"),
+    ]
+    for write in writes:
+        assert write().status_code in (200, 201, 204)
+        lists, tasks = counted_now(alice)
+        synced.sync()
+        shown_lists = {pk: (body["task_count"], body["open_count"]) for pk, body in lists_listed(alice_client).items()}
+        shown_tasks = {
+            pk: (body["subtask_count"], body["open_subtask_count"]) for pk, body in listed(alice_client).items()
+        }
+        assert (shown_lists, shown_tasks) == (lists, tasks)
+        assert (synced.lists, synced.tasks) == (lists_listed(alice_client), listed(alice_client))
