@@ -8,7 +8,7 @@ from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce, Lower
+from django.db.models.functions import Coalesce, Greatest, Lower
 from django.utils import timezone
 
 from accounts.services import user_lock
@@ -297,17 +297,20 @@ class Task(Fed, Versioned, models.Model):
         The list and the parent whose counts it changes (`task_count`, `open_subtask_count`...)
         are changed with it, each a new version and a change of the feed too (counted_touch)."""
         with transaction.atomic(savepoint=False):
+            self._state_was_adding = self._state.adding
             before = None if self._state.adding else self.__dict__.get("_counted_as")
             saved = super().save(*args, **kwargs)
             after = self._counted()
             if before != after:
-                before = before or (None, None, None)
-                moved = (before[0], before[1]) != (after[0], after[1])
-                counted_touch(
-                    list_ids={before[0], after[0]} if moved else set(),
-                    parent_ids={before[2], after[2]} if (before[1], before[2]) != (after[1], after[2]) else set(),
-                    seq=self.change_seq,
-                )
+                if after is not None and (before is not None or self._state_was_adding):
+                    counted_shift(before=before, after=after, seq=self.change_seq)
+                else:  # what it was is not known: count again
+                    before = before or (None, None, None)
+                    counted_touch(
+                        list_ids={before[0], after and after[0]},
+                        parent_ids={before[2], after and after[2]},
+                        seq=self.change_seq,
+                    )
             self._counted_as = after
             return saved
 
@@ -370,6 +373,33 @@ def counted_touch(*, list_ids=(), parent_ids=(), seq: int) -> None:
                 updated_at=now,
                 change_seq=seq,
                 **{name: tasks_counted(key, open_only=name.startswith("open")) for name, key in counts.items()},
+            )
+
+
+def counted_shift(*, before: tuple | None, after: tuple, seq: int) -> None:
+    """`counted_touch` for one task's save, by difference: its list and parent before the write
+    (None: a new task) lose it, those after gain it, each count moved by one (no counting), each
+    row changed a new version and a change `seq`. Never below zero."""
+    shifts = {}  # (model, id): [tasks, open tasks]
+    for sign, counted in ((-1, before), (1, after)):
+        if counted is not None:
+            list_id, completed, parent_id = counted
+            for model, pk in ((TaskList, list_id), (Task, parent_id)):
+                if pk is not None:
+                    shift = shifts.setdefault((model, pk), [0, 0])
+                    shift[0] += sign
+                    shift[1] += sign * (not completed)
+    now = timezone.now()
+    for (model, pk), (tasks, open_tasks) in shifts.items():
+        if tasks or open_tasks:
+            total, opened = (
+                ("task_count", "open_count") if model is TaskList else ("subtask_count", "open_subtask_count")
+            )
+            model.objects.filter(pk=pk).update(
+                version=F("version") + 1,
+                updated_at=now,
+                change_seq=seq,
+                **{total: Greatest(F(total) + tasks, 0), opened: Greatest(F(opened) + open_tasks, 0)},
             )
 
 

@@ -413,6 +413,13 @@ def tasks_spawn_next_occurrences(*, following: list[tuple[Task, dict]], seqs: di
         Task.objects.filter(pk__in={copy.parent_id for copy in subtask_copies}).update(
             subtask_count=tasks_counted("parent_id"), open_subtask_count=tasks_counted("parent_id", open_only=True)
         )
+    # The lists they went into, and the parents of a recurring subtask's next occurrence, counted again.
+    for owner_id, seq in seqs.items():
+        counted_touch(
+            list_ids={new.list_id for new in [*spawned, *subtask_copies] if new.owner_id == owner_id},
+            parent_ids={new.parent_id for new in spawned if new.owner_id == owner_id},
+            seq=seq,
+        )
     links = Task.tags.through.objects
     tag_links = links.filter(task_id__in=list(copies)).values_list("task_id", "tag_id")
     links.bulk_create([links.model(task_id=copies[task_id].pk, tag_id=tag_id) for task_id, tag_id in tag_links])
