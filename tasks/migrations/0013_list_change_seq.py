@@ -16,8 +16,4 @@ class Migration(migrations.Migration):
             name="change_seq",
             field=models.BigIntegerField(db_default=0, default=0, editable=False),
         ),
-        migrations.AddIndex(
-            model_name="tasklist",
-            index=models.Index(fields=["owner", "change_seq", "id"], name="list_owner_change"),
-        ),
     ]
