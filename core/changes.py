@@ -32,11 +32,15 @@ client starts again without a cursor.
 """
 
 import functools
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.core import signing
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import connections, router, transaction
 from django.db.models import BigIntegerField, Max, Model, Q, QuerySet
 from django.utils import timezone
@@ -46,6 +50,9 @@ from rest_framework.views import APIView
 
 from core.db import CompiledQuery, Param
 from core.models import ChangeCounter, Tombstone
+from core.throttling import cache_failed, cache_failing
+
+logger = logging.getLogger("core.changes")
 
 DEFAULT_LIMIT = 500
 MAX_LIMIT = 1000
@@ -79,7 +86,9 @@ def change_next(*, user: Model) -> int:
     using = router.db_for_write(ChangeCounter)
     if not transaction.get_connection(using).in_atomic_block:
         raise RuntimeError("A change is numbered inside the transaction that writes it.")
-    return _upsert(using).value(user.pk)
+    seq = _upsert(using).value(user.pk)
+    transaction.on_commit(functools.partial(_announce, user.pk, seq), using=using)
+    return seq
 
 
 @dataclass(frozen=True)
@@ -135,6 +144,68 @@ def tombstones_purge(*, before: datetime) -> int:
             ChangeCounter.objects.filter(user_id=user_id, purged_seq__lt=last).update(purged_seq=last)
             purged += Tombstone.objects.filter(user_id=user_id, seq__lte=last).delete()[0]
     return purged
+
+
+# The latest change of each user, announced in Redis: an unchanged poll reads it and no database.
+#
+# Once a change commits, its number is announced (`_announce`), and a poll whose cursor is at
+# that number answers "nothing new" from it. A key only ever grows (a late announcement of an
+# older number changes nothing) and expires after SYNC_HINT_SECONDS unless a write or a read of
+# the counter sets it again, so an announcement lost (Redis unreachable right when a write
+# committed, or while this process leaves a failing Redis alone: core.throttling.cache_failing)
+# delays that change for a client at the number before it by at most that long; it is never
+# skipped: the cursor does not move. Without Redis (REDIS_URL unset) or while it fails, every
+# poll reads the counter.
+
+ANNOUNCE_SCRIPT = """
+local latest = tonumber(redis.call('GET', KEYS[1]))
+if not latest or tonumber(ARGV[1]) >= latest then
+    redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+end
+"""
+
+
+@functools.lru_cache(maxsize=8)
+def _redis(cache_client):
+    client = cache_client.get_client(write=True)
+    return client, client.register_script(ANNOUNCE_SCRIPT)
+
+
+def _hint_store():
+    cache = caches["default"]
+    if not isinstance(cache, RedisCache) or cache_failing():
+        return None
+    return _redis(cache._cache) + (cache,)
+
+
+def _hint_key(cache, user_pk: int) -> str:
+    return cache.make_and_validate_key(f"changes:latest:{user_pk}")
+
+
+def _announce(user_pk: int, seq: int) -> None:
+    """Says that the user's change `seq` has committed (a key that only grows; see above)."""
+    if (store := _hint_store()) is None:
+        return
+    client, script, cache = store
+    try:
+        script(keys=[_hint_key(cache, user_pk)], args=[seq, settings.SYNC_HINT_SECONDS], client=client)
+    except Exception:
+        cache_failed()
+        logger.warning("change feed hint unavailable; polls read the database", exc_info=True)
+
+
+def _announced(user_pk: int) -> int | None:
+    """The latest change of the user's announced, if Redis holds it."""
+    if (store := _hint_store()) is None:
+        return None
+    client, _, cache = store
+    try:
+        value = client.get(_hint_key(cache, user_pk))
+    except Exception:
+        cache_failed()
+        logger.warning("change feed hint unavailable; polls read the database", exc_info=True)
+        return None
+    return None if value is None else int(value)
 
 
 # Reading
@@ -211,8 +282,13 @@ def feed_read(
     *, user: Model, sources: Iterable[FeedSource], cursor: str | None = None, limit: int = DEFAULT_LIMIT
 ) -> dict:
     """The user's changes after `cursor` (all their rows without one), at most `limit` of them."""
+    if cursor is not None:
+        start = position_of(cursor, user=user)
+        if start.kind is None and start.seq == _announced(user.pk):  # nothing new: no database
+            return _answer(sources, {}, {}, next_cursor=cursor, has_more=False)
     counters = _counter(router.db_for_read(ChangeCounter)).rows(user_id=user.pk)
     top, purged = (counters[0]["seq"], counters[0]["purged_seq"]) if counters else (0, 0)
+    _announce(user.pk, top)  # committed: read here, so the hint may say it
     if cursor is None:
         start = Position(seq=0, kind="", since=top)
     else:

@@ -20,6 +20,21 @@ from rest_framework.throttling import SimpleRateThrottle
 
 logger = logging.getLogger("core.throttling")
 
+# When the shared cache last failed this process (monotonic seconds): other users of Redis on a
+# request's path (the change feed's hint, core.changes) then leave it alone for a while, so that a
+# frozen Redis costs a request one timeout, its throttle's, not one per use.
+_cache_failed_at = float("-inf")
+
+
+def cache_failed() -> None:
+    global _cache_failed_at
+    _cache_failed_at = time.monotonic()
+
+
+def cache_failing(within: float = 10.0) -> bool:
+    """Whether the shared cache failed in this process within the last `within` seconds."""
+    return time.monotonic() - _cache_failed_at < within
+
 
 class FixedWindowThrottle(SimpleRateThrottle):
     """At most `rate` requests per window for each key `get_cache_key` gives."""
@@ -40,6 +55,7 @@ class FixedWindowThrottle(SimpleRateThrottle):
             count = window_count(counter, timeout=self.duration + 1)
         except Exception:
             # A budget is a guard, not a dependency: without its cache, serve the request.
+            cache_failed()
             logger.warning("throttle cache unavailable; letting the request through", exc_info=True)
             return True
         return count <= self.num_requests

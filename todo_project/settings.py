@@ -449,6 +449,9 @@ TASKS = {
 # The change feed (/api/changes) reports deletions this long; `manage.py purge_tombstones`
 # removes older ones, and a cursor from before them is a 410 cursor_expired (a full resync).
 SYNC_TOMBSTONE_DAYS = env_int("SYNC_TOMBSTONE_DAYS", 30)
+# With Redis, an unchanged poll of /api/changes is answered from each user's latest change kept
+# there this long (core.changes); an announcement Redis missed delays a change at most this long.
+SYNC_HINT_SECONDS = env_int("SYNC_HINT_SECONDS", 30)
 
 # The apps' readings of a failure, applied by the core's error handler in this order (each takes
 # the exception and the request, and returns the exception to answer).

@@ -107,12 +107,12 @@ def test_creating_a_task_without_tags_touches_no_tag_table(alice):
     assert response.status_code == 201
     assert response.json()["tags"] == []
     # The owner's lock (PostgreSQL; SQLite's transactions are serialised) and the room check, then
-    # in Task.save the owner's lock again and the change number of their feed (every write takes
-    # them in that order), the insert, which finds the task's place (after the last of its list)
-    # itself; its (empty) tags need no link, prune or read back.
+    # in Task.save the change number of their feed (the owner's lock taken once: Fed.owner_locked),
+    # the insert, which finds the task's place (after the last of its list) itself; no savepoint;
+    # its (empty) tags need no link, prune or read back.
     done = statements(queries)
     locks = [statement for statement in done if statement.endswith("FOR NO KEY UPDATE")]
-    assert len(locks) == (2 if connection.vendor == "postgresql" else 0)
+    assert len(locks) == (1 if connection.vendor == "postgresql" else 0)
     count, change, insert = [statement for statement in done if statement not in locks]
     assert count.startswith("SELECT COUNT(*)") and insert.startswith('INSERT INTO "tasks_task"')
     assert change.startswith('INSERT INTO "core_changecounter"')
