@@ -11,7 +11,7 @@ from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from core import changes
+from core import changes, throttling
 from tests.tasks.test_changes import Replica
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -20,9 +20,10 @@ REDIS_URL = "redis://127.0.0.1:6379/14"
 
 
 @pytest.fixture
-def redis_cache(settings):
+def redis_cache(settings, monkeypatch):
     """Redis as the cache, under keys of this test's own (tests run side by side, their users'
-    ids alike)."""
+    ids alike), and not left alone for an earlier test's failing Redis in this process."""
+    monkeypatch.setattr(throttling, "_cache_failed_at", float("-inf"))
     prefix = f"test-{uuid.uuid4().hex}"
     settings.CACHES = {
         "default": {
