@@ -296,12 +296,12 @@ class Task(Fed, Versioned, models.Model):
         The list and the parent whose counts it changes (`task_count`, `open_subtask_count`...)
         are changed with it, each a new version and a change of the feed too (counted_touch)."""
         with transaction.atomic(savepoint=False):
-            self._state_was_adding = self._state.adding
-            before = None if self._state.adding else self.__dict__.get("_counted_as")
+            adding = self._state.adding
+            before = None if adding else self.__dict__.get("_counted_as")
             saved = super().save(*args, **kwargs)
             after = self._counted()
             if before != after:
-                if after is not None and (before is not None or self._state_was_adding):
+                if after is not None and (before is not None or adding):
                     counted_shift(before=before, after=after, seq=self.change_seq)
                 else:  # what it was is not known: count again
                     before = before or (None, None, None)
