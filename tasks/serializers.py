@@ -10,7 +10,6 @@ from django.db.models import F
 from rest_framework import ISO_8601, serializers
 from rest_framework.settings import api_settings
 
-from accounts.services import user_lock
 from tasks.fields import (
     MAX_BIGINT,
     TIME_ZONE_HELP,
@@ -401,11 +400,10 @@ class TaskSerializer(StrictModelSerializer):
             setattr(task, name, validated_data[name])
         if "parent_id" in changed or "list_id" in changed:
             # A task that changes siblings goes last among its new ones; its subtasks follow it. The
-            # place is read under the owner's lock (as a move reads it), their rows locked after it.
+            # place is read under the owner's lock (the view's locked_object took it), their rows locked after it.
             if "list_id" in changed and task.subtask_count:
                 following = task.subtasks.all()
                 list(following.select_for_update().values_list("pk"))
-            user_lock(user_id=task.owner_id)
             task.position = task_new_position(owner_id=task.owner_id, list_id=task.list_id, parent_id=task.parent_id)
             changed.append("position")
         retag = tag_names is not None and {n.casefold() for n in tag_names} != {n.casefold() for n in task.tag_names}

@@ -107,7 +107,6 @@ def task_move(*, task: Task, list_id: int | None, before: Task | None = None, af
     """
     following = task.subtasks.all() if task.list_id != list_id else Task.objects.none()
     list(following.select_for_update().values_list("pk"))
-    user_lock(user_id=task.owner_id)
     group = task_siblings(owner_id=task.owner_id, list_id=list_id, parent_id=task.parent_id)
     position = position_place(
         row=task,
