@@ -2,6 +2,7 @@
 same run's `GET /api/me` and list of 50 (bench/README.md, "The change feed").
 
     .venv/bin/python -m bench.changes [--connections 32] [--duration 10] [--rounds 2] [--writes-per-second 20]
+    .venv/bin/python -m bench.changes --against CHECKOUT   # this commit's poll against another's
 
 Seeds the small data set (200 users x 50 tasks) into a fresh database, serves the API as the
 Procfile does, takes each user's cursor from a full sync, then drives wrk through the scenarios
@@ -10,6 +11,11 @@ prints requests per second and p99 for each, with the ratios to `/api/me` and to
 trickle is one client toggling random tasks of random users at a steady rate beside wrk, so a
 poll finds a change now and then. The cursors are taken again before each run of either: a
 poll's answer holds what changed since that run began (a few tasks per user with the trickle).
+
+`--against CHECKOUT` serves another checkout of the project (a `git worktree` of another commit,
+with its own `.venv`, on the same database and secrets) beside this one and drives `/api/me` and
+the unchanged poll on each in turns: the ratios are this commit's requests per second over that
+one's.
 """
 
 import argparse
@@ -29,6 +35,7 @@ from bench.run import (
     ROOT,
     Server,
     free_port,
+    git_commit,
     median_run,
     procfile,
     production_env,
@@ -51,6 +58,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--database", default="bench_changes")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/15")
+    parser.add_argument("--against", type=Path, help="another checkout to poll in turns with this one")
     args = parser.parse_args(argv)
     if args.redis and not redis_answers(args.redis):
         args.redis = ""
@@ -103,6 +111,8 @@ def main(argv=None) -> int:
     seed.users_file(env["DATABASE_URL"], dataset, users_path, token_for=token_for)
     users = [line.split() for line in users_path.read_text().splitlines()]
     app = Server("api", procfile("web"), env, free_port(), out / "api-server.log")
+    if args.against:
+        return against(args, app, env, users, users_path, cursors_path, out)
     try:
         wrk(app, "mixed", users_path, connections=8, duration=2)  # warm: imports, connections, caches
         # After the warm-up's writes, so that a poll from these cursors finds nothing new.
@@ -136,6 +146,41 @@ def main(argv=None) -> int:
             f"errors {cell['errors']}{note}"
         )
     (out / "results.json").write_text(json.dumps(cells, indent=2, default=str))
+    return 0
+
+
+def against(args, app: Server, env: dict, users, users_path: Path, cursors_path: Path, out: Path) -> int:
+    """`/api/me` and the unchanged poll on this checkout and on `args.against`, in turns."""
+    other_env = {**env, "PATH": f"{args.against / '.venv' / 'bin'}:{env['PATH']}"}
+    other = Server("against", procfile("web"), other_env, free_port(), out / "against-server.log", cwd=args.against)
+    print(f"against {args.against} at {git_commit(args.against)}")
+    servers = {"this": app, "that": other}
+    try:
+        for server in servers.values():
+            wrk(server, "mixed", users_path, connections=8, duration=2)
+        cursors_file(app, users, cursors_path)  # one database: the same cursors serve both
+        runs = {(side, name): [] for side in servers for name in ("me", "changes")}
+        for round_number in range(args.rounds):
+            turns = list(runs) if round_number % 2 == 0 else list(runs)[::-1]
+            for side, name in turns:
+                path = cursors_path if name == "changes" else users_path
+                runs[side, name].append(
+                    wrk(servers[side], name, path, connections=args.connections, duration=args.duration)
+                )
+        cells = {key: median_run(r) for key, r in runs.items()}
+    finally:
+        for server in servers.values():
+            server.stop()
+    print(f"{args.connections} connections, {args.duration} s a run, median of {args.rounds}:")
+    for name in ("me", "changes"):
+        this, that = cells["this", name], cells["that", name]
+        print(
+            f"  {name:8} this {this['rps']:7,.0f} req/s (p99 {this['p99_us'] / 1000:4.0f} ms), "
+            f"that {that['rps']:7,.0f} req/s (p99 {that['p99_us'] / 1000:4.0f} ms): {this['rps'] / that['rps']:.2f}x"
+        )
+    for side in servers:
+        print(f"  {side}: unchanged poll {cells[side, 'changes']['rps'] / cells[side, 'me']['rps']:.2f}x /api/me")
+    (out / "against.json").write_text(json.dumps({f"{s} {n}": c for (s, n), c in cells.items()}, indent=2, default=str))
     return 0
 
 

@@ -6,9 +6,10 @@ import pytest
 from django.core import signing
 from django.core.management import call_command
 from django.utils import timezone
+from rest_framework.exceptions import ValidationError
 
 from accounts.models import User
-from core.changes import Position, cursor_for
+from core.changes import FeedQuerySerializer, Position, cursor_for, feed_query
 from core.models import ChangeCounter, Tombstone
 from tasks.models import Task, TaskList
 from tests.tasks.factories import make_task
@@ -363,6 +364,52 @@ def test_it_rejects_an_empty_cursor_rather_than_answer_a_snapshot(alice_client):
     response = alice_client.get("/api/changes", {"cursor": ""})
     assert response.status_code == 400
     assert list(response.json()["fields"]) == ["cursor"]
+
+
+def _validated(params: dict):
+    """What the serializer makes of a query: its data, or the fields it names."""
+    query = FeedQuerySerializer(data=params)
+    return dict(query.validated_data) if query.is_valid() else sorted(query.errors)
+
+
+def _read(params: dict):
+    try:
+        return dict(feed_query(params))
+    except ValidationError as error:
+        return sorted(error.detail)
+
+
+CURSOR = signing.Signer(salt="core.changes:1").sign_object([12, "tasks.task", 7, 3])
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"cursor": CURSOR},
+        {"cursor": CURSOR, "limit": "1"},
+        {"cursor": CURSOR, "limit": "1000"},
+        {"cursor": CURSOR, "limit": "0012"},
+        {"cursor": CURSOR, "limit": "0"},
+        {"cursor": CURSOR, "limit": "1001"},
+        {"cursor": CURSOR, "limit": "9999"},
+        {"cursor": CURSOR, "limit": "12.0"},
+        {"cursor": CURSOR, "limit": " 12"},
+        {"cursor": CURSOR, "limit": "١٢"},
+        {"cursor": CURSOR, "limit": ""},
+        {"cursor": CURSOR, "other": "x"},
+        {"cursor": ""},
+        {"cursor": " " + CURSOR + " "},
+        {"cursor": "a" * 300},
+        {"cursor": "a" * 301},
+        {"cursor": "a\x00b"},
+        {"cursor": "a\ud800b"},
+        {"cursor": "é"},
+        {"limit": "5"},
+    ],
+)
+def test_the_query_reads_as_the_serializer_reads_it(params):
+    assert _read(params) == _validated(params)
 
 
 def test_it_takes_a_limit_of_1000(alice_client):
