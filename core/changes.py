@@ -179,8 +179,12 @@ def _hint_store():
     return _redis(cache._cache) + (cache,)
 
 
+def _hint_name(user_pk: int) -> str:
+    return f"changes:latest:{user_pk}"
+
+
 def _hint_key(cache, user_pk: int) -> str:
-    return cache.make_and_validate_key(f"changes:latest:{user_pk}")
+    return cache.make_and_validate_key(_hint_name(user_pk))
 
 
 def _announce(user_pk: int, seq: int) -> None:
@@ -195,17 +199,21 @@ def _announce(user_pk: int, seq: int) -> None:
         logger.warning("change feed hint unavailable; polls read the database", exc_info=True)
 
 
-def _announced(user_pk: int) -> int | None:
-    """The latest change of the user's announced, if Redis holds it."""
-    if (store := _hint_store()) is None:
+def _announced(user_pk: int, peeked: dict | None = None) -> int | None:
+    """The latest change of the user's announced, if Redis holds it: as the request's throttle
+    read it (`peeked`, core.throttling.window_count), or else read now."""
+    if peeked is not None and (name := _hint_name(user_pk)) in peeked:
+        value = peeked[name]
+    elif (store := _hint_store()) is None:
         return None
-    client, _, cache = store
-    try:
-        value = client.get(_hint_key(cache, user_pk))
-    except Exception:
-        cache_failed()
-        logger.warning("change feed hint unavailable; polls read the database", exc_info=True)
-        return None
+    else:
+        client, _, cache = store
+        try:
+            value = client.get(_hint_key(cache, user_pk))
+        except Exception:
+            cache_failed()
+            logger.warning("change feed hint unavailable; polls read the database", exc_info=True)
+            return None
     return None if value is None else int(value)
 
 
@@ -280,12 +288,21 @@ def _counter(using: str) -> CompiledQuery:
 
 
 def feed_read(
-    *, user: Model, sources: Iterable[FeedSource], cursor: str | None = None, limit: int = DEFAULT_LIMIT
+    *,
+    user: Model,
+    sources: Iterable[FeedSource],
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+    peeked: dict | None = None,
 ) -> dict:
-    """The user's changes after `cursor` (all their rows without one), at most `limit` of them."""
+    """The user's changes after `cursor` (all their rows without one), at most `limit` of them.
+
+    `peeked`: what the request's throttle read from the cache beside its count (the hint, if it
+    was asked for: FeedView.throttle_peek).
+    """
     if cursor is not None:
         start = position_of(cursor, user=user)
-        if start.kind is None and start.seq == _announced(user.pk):  # nothing new: no database
+        if start.kind is None and start.seq == _announced(user.pk, peeked):  # nothing new: no database
             return _answer(sources, {}, {}, next_cursor=cursor, has_more=False)
     counters = _counter(router.db_for_read(ChangeCounter)).rows(user_id=user.pk)
     top, purged = (counters[0]["seq"], counters[0]["purged_seq"]) if counters else (0, 0)
@@ -417,7 +434,13 @@ class FeedView(APIView):
         # A plain dict: a parameter sent empty (`?cursor=`) is then a 400, as on the other routes,
         # where DRF would read a QueryDict's empty value as left out.
         query = feed_query(request.query_params.dict())
-        return Response(feed_read(user=request.user, sources=self.sources, **query))
+        peeked = getattr(request, "throttle_peeked", None)
+        return Response(feed_read(user=request.user, sources=self.sources, peeked=peeked, **query))
+
+    def throttle_peek(self, request) -> list[str]:
+        """The hint, for the throttle to read in its round trip to Redis: an unchanged poll then
+        makes no round trip of its own (core.throttling.window_count)."""
+        return [_hint_name(request.user.pk)] if request.user is not None and "cursor" in request.query_params else []
 
     def get_serializer(self, *args, **kwargs):
         """The answer's serializer; drf-spectacular documents the route with it."""

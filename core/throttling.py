@@ -10,6 +10,7 @@ import functools
 import hashlib
 import logging
 import time
+from collections.abc import Sequence
 
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
@@ -51,13 +52,16 @@ class FixedWindowThrottle(SimpleRateThrottle):
         window = int(now // self.duration)
         self.seconds_left = (window + 1) * self.duration - now
         counter = f"throttle:{self.scope}:{bounded(key)}:{window}"
+        peek = view.throttle_peek(request) if hasattr(view, "throttle_peek") else ()
         try:
-            count = window_count(counter, timeout=self.duration + 1)
+            count, peeked = window_count(counter, timeout=self.duration + 1, peek=peek)
         except Exception:
             # A budget is a guard, not a dependency: without its cache, serve the request.
             cache_failed()
             logger.warning("throttle cache unavailable; letting the request through", exc_info=True)
             return True
+        if peek and peeked is not None:
+            request.throttle_peeked = dict(zip(peek, peeked, strict=True))
         return count <= self.num_requests
 
     def wait(self) -> float:
@@ -74,23 +78,34 @@ def bounded(identity: str) -> str:
     return hashlib.sha256(identity.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
-def window_count(counter: str, *, timeout: int) -> int:
-    """Adds one to a window's counter, created at 0 if missing, and returns the new count."""
+def window_count(counter: str, *, timeout: int, peek: Sequence[str] = ()) -> tuple[int, list | None]:
+    """Adds one to a window's counter, created at 0 if missing, and returns the new count, with
+    the raw values of the cache keys `peek` names, read in the same round trip (None for a key
+    Redis does not hold; None for the list without Redis).
+
+    A view whose answer may hang on such a key (the change feed's hint, core.changes) names it
+    in `throttle_peek(request)`, and finds what was read in `request.throttle_peeked`.
+    """
     cache = caches["default"]
     if isinstance(cache, RedisCache):
         # Django's add then incr costs three round trips (SET NX, EXISTS, INCR) on every
         # request; as one script, the same two commands cost one. Django stores ints as Redis
         # integers, so cache.get() reads the counter as before.
-        key = cache.make_and_validate_key(counter)
+        keys = [cache.make_and_validate_key(name) for name in (counter, *peek)]
         client, script = _redis_counter(cache._cache)
-        return script(keys=[key], args=[timeout], client=client)
+        answer = script(keys=keys, args=[timeout], client=client)
+        return (answer[0], answer[1]) if peek else (answer, [])
     cache.add(counter, 0, timeout=timeout)
-    return cache.incr(counter)
+    return cache.incr(counter), None
 
 
 WINDOW_COUNT_SCRIPT = """
 redis.call('SET', KEYS[1], 0, 'EX', ARGV[1], 'NX')
-return redis.call('INCR', KEYS[1])
+local count = redis.call('INCR', KEYS[1])
+if #KEYS == 1 then
+    return count
+end
+return {count, redis.call('MGET', unpack(KEYS, 2))}
 """
 
 

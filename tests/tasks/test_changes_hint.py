@@ -106,3 +106,37 @@ def test_without_redis_answering_polls_read_the_database_and_stay_right(alice_cl
     ids, statements = poll(replica)
     assert ids == [task["id"]] and statements > 0
     assert poll(replica)[0] == []
+
+
+def redis_commands(monkeypatch) -> list[str]:
+    """The commands this process sends Redis from now on, by name."""
+    sent = []
+    real_execute = redis.Redis.execute_command
+    monkeypatch.setattr(
+        redis.Redis, "execute_command", lambda self, *a, **k: sent.append(a[0]) or real_execute(self, *a, **k)
+    )
+    return sent
+
+
+def test_an_unchanged_poll_reads_the_hint_in_its_throttles_round_trip(redis_cache, alice_client, monkeypatch):
+    alice_client.post("/api/tasks", {"title": "Buy milk"}, format="json")
+    replica = Replica(alice_client)
+    replica.sync()
+    with monkeypatch.context() as patched:
+        sent = redis_commands(patched)
+        assert poll(replica) == ([], 0)
+    assert sent == ["EVALSHA"]  # the read budget's count, the hint read beside it
+
+
+def test_with_the_read_budget_off_a_poll_reads_the_hint_itself(redis_cache, alice_client, settings, monkeypatch):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "read": None},
+    }
+    alice_client.post("/api/tasks", {"title": "Buy milk"}, format="json")
+    replica = Replica(alice_client)
+    replica.sync()
+    with monkeypatch.context() as patched:
+        sent = redis_commands(patched)
+        assert poll(replica) == ([], 0)
+    assert sent == ["GET"]
