@@ -55,8 +55,9 @@ def position_at_top_of(group: QuerySet) -> Expression:
 
 
 def _next_to(group: QuerySet, order: str, step: int) -> Expression:
+    # As position_at_end and position_at_top: POSITION_STEP in an empty group.
     edge = Subquery(group.order_by(order).values("position")[:1], output_field=BigIntegerField())
-    return ExpressionWrapper(Coalesce(edge, Value(0)) + Value(step), output_field=BigIntegerField())
+    return Coalesce(ExpressionWrapper(edge + Value(step), output_field=BigIntegerField()), Value(POSITION_STEP))
 
 
 def _after(row) -> Q:

@@ -39,6 +39,30 @@ def test_new_tasks_go_last_and_top_puts_one_first(alice_client, abc):
     assert [task["title"] for task in alice_client.get("/api/tasks").json()] == ["first", "c", "b", "a"]
 
 
+@pytest.mark.parametrize("top", [False, True], ids=["end", "top"])
+def test_a_new_tasks_place_is_where_reading_its_siblings_puts_it(alice, alice_client, bob_client, top):
+    """The INSERT's subquery (task_new_position_expression) against the plain read
+    (task_new_position) for every kind of group: the inbox, a list, a parent's subtasks, each
+    empty and not, with other users' and other groups' tasks beside them."""
+    from tasks.services import task_new_position
+
+    lists = [alice_client.post("/api/lists", {"name": name}, format="json").json()["id"] for name in ("A", "B")]
+    bob_client.post("/api/tasks", {"title": "bob's", "position": "top" if top else "bottom"}, format="json")
+    parent = alice_client.post("/api/tasks", {"title": "parent", "list_id": lists[1]}, format="json").json()["id"]
+    groups = [{"list_id": None}, {"list_id": lists[0]}, {"parent_id": parent}]
+    for round_number in range(3):
+        for group in groups:
+            list_id = group.get("list_id", lists[1] if "parent_id" in group else None)
+            wanted = task_new_position(
+                owner_id=alice.better_auth_id, list_id=list_id, parent_id=group.get("parent_id"), top=top
+            )
+            body = {"title": f"{round_number}", **group, "position": "top" if top else "bottom"}
+            response = alice_client.post("/api/tasks", body, format="json")
+            assert response.status_code == 201, response.json()
+            assert response.json()["position"] == wanted
+            assert Task.objects.get(pk=response.json()["id"]).position == wanted
+
+
 @pytest.mark.parametrize("place", ["middle", 3, None])
 def test_it_rejects_a_position_other_than_top_or_bottom(alice_client, place):
     response = alice_client.post("/api/tasks", {"title": "x", "position": place}, format="json")
