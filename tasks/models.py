@@ -29,19 +29,13 @@ SCHEDULE_FIELDS = ("due_at", "due_date", "recurrence")
 
 def owner_field(*, related_name: str) -> models.ForeignKey:
     """The user a row belongs to, keyed by the Better Auth id: the row carries the id the
-    frontend knows (`user_id`) without a join.
-
-    No index of its own: every owned model has indexes or a unique constraint led by the owner,
-    which serve its lookups and a user's deletion, and a column's own index (two on PostgreSQL,
-    with the one for LIKE) is written by every insert and by every update that moves the row.
-    """
+    frontend knows (`user_id`) without a join."""
     return models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         to_field="better_auth_id",
         db_column="user_id",
         related_name=related_name,
-        db_index=False,
     )
 
 
@@ -221,10 +215,7 @@ class Task(Fed, Versioned, models.Model):
     list = models.ForeignKey(TaskList, null=True, blank=True, on_delete=models.CASCADE, related_name="tasks")
     # A subtask's parent (one level deep: tasks.serializers checks it); deleting a task deletes
     # its subtasks. A subtask is always in its parent's list.
-    # Indexed by task_parent_position alone, and only where there is a parent.
-    parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="subtasks", db_index=False
-    )
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="subtasks")
     # Its subtasks and those not completed, written as a list's counts are (counted_touch).
     subtask_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
     open_subtask_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
@@ -280,11 +271,7 @@ class Task(Fed, Versioned, models.Model):
             models.Index(F("owner"), Lower("title"), F("id").desc(), name="task_owner_title"),
             # sort=position within a list, and a move's neighbours.
             models.Index(fields=["owner", "list", "position", "id"], name="task_owner_list_position"),
-            # A parent's subtasks (and a parent's deletion): most tasks have no parent, and no
-            # entry here to write.
-            models.Index(
-                fields=["parent", "position", "id"], name="task_parent_position", condition=Q(parent__isnull=False)
-            ),
+            models.Index(fields=["parent", "position", "id"], name="task_parent_position"),
             # The change feed: one user's tasks in the order they changed.
             models.Index(fields=["owner", "change_seq", "id"], name="task_owner_change"),
         ]
