@@ -28,6 +28,7 @@ import psycopg
 from django.conf import settings
 from django.db import connections
 from django.db.models import Expression, Field, QuerySet, prefetch_related_objects
+from django.db.models.expressions import RawSQL
 from psycopg.adapt import AdaptersMap, Loader
 from psycopg.types.datetime import TimestamptzLoader
 from psycopg_pool import PoolTimeout
@@ -88,6 +89,9 @@ class CompiledQuery:
         sql = re.sub(r"%([%s])", lambda m: "%%" if m[1] == "%" else f"%(_constant_{next(constants)})s", sql)
         self.constants = {f"_constant_{n}": value for n, value in enumerate(params)}
         self.sql, self.queryset, self.compiler = sql + suffix, queryset, compiler
+        # The same SQL with positional parameters, to sit inside a statement the ORM compiles.
+        self.positional_names = []
+        self.positional_sql = re.sub(r"%\((\w+)\)s", lambda m: self.positional_names.append(m[1]) or "%s", self.sql)
         # As the ORM reads values() rows: the names in select order, and each column's converters.
         query = queryset.query
         self.names = [*query.extra_select, *query.values_select, *query.annotation_select]
@@ -128,6 +132,13 @@ class CompiledQuery:
             instances.append(instance)
         prefetch_related_objects(instances, *self.queryset._prefetch_related_lookups)
         return instances
+
+    def expression(self, output_field: Field, *, template: str = "({})", **values) -> RawSQL:
+        """The query's first column as a subquery of another statement (an INSERT's value), run
+        with these values; `template` places the subquery's SQL in an SQL expression."""
+        given = {**self.constants, **values}
+        params = [given[name] for name in self.positional_names]
+        return RawSQL(template.format(self.positional_sql), params, output_field=output_field)
 
     def value(self, **values):
         """The first column of the first row, or None without a row."""

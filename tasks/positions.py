@@ -13,19 +13,13 @@ accounts.services.user_lock), so two racing moves never compute the same midpoin
 from __future__ import annotations
 
 from django.db.models import (
-    BigIntegerField,
-    Expression,
-    ExpressionWrapper,
     F,
     Max,
     Min,
     Q,
     QuerySet,
-    Subquery,
-    Value,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 POSITION_STEP = 1 << 16
@@ -43,21 +37,15 @@ def position_at_top(group: QuerySet) -> int:
     return POSITION_STEP if first is None else first - POSITION_STEP
 
 
-def position_at_end_of(group: QuerySet) -> Expression:
-    """`position_at_end` as an expression for the row's INSERT, so that a create reads no row first;
-    the position field's database default has the insert return the value (RETURNING)."""
-    return _next_to(group, "-position", POSITION_STEP)
+def position_edge(group: QuerySet, *, top: bool = False) -> QuerySet:
+    """The last position of `group` (the first with `top`): a query of one value, or of none."""
+    return group.order_by("position" if top else "-position").values("position")[:1]
 
 
-def position_at_top_of(group: QuerySet) -> Expression:
-    """`position_at_top` as an expression for the row's INSERT."""
-    return _next_to(group, "position", -POSITION_STEP)
-
-
-def _next_to(group: QuerySet, order: str, step: int) -> Expression:
-    # As position_at_end and position_at_top: POSITION_STEP in an empty group.
-    edge = Subquery(group.order_by(order).values("position")[:1], output_field=BigIntegerField())
-    return Coalesce(ExpressionWrapper(edge + Value(step), output_field=BigIntegerField()), Value(POSITION_STEP))
+def position_next_to_sql(*, top: bool = False) -> str:
+    """The SQL of `position_at_end_of` (`position_at_top_of` with `top`) around the SQL of a
+    `position_edge` query, which goes in its `{}` (core.db.CompiledQuery.expression)."""
+    return f"COALESCE(({{}}) {'-' if top else '+'} {POSITION_STEP}, {POSITION_STEP})"
 
 
 def _after(row) -> Q:

@@ -41,7 +41,7 @@ def test_new_tasks_go_last_and_top_puts_one_first(alice_client, abc):
 
 @pytest.mark.parametrize("top", [False, True], ids=["end", "top"])
 def test_a_new_tasks_place_is_where_reading_its_siblings_puts_it(alice, alice_client, bob_client, top):
-    """The INSERT's subquery (task_new_position_expression) against the plain read
+    """The INSERT's compiled subquery (task_new_position_expression) against the plain read
     (task_new_position) for every kind of group: the inbox, a list, a parent's subtasks, each
     empty and not, with other users' and other groups' tasks beside them."""
     from tasks.services import task_new_position
