@@ -118,14 +118,20 @@ def redis_commands(monkeypatch) -> list[str]:
     return sent
 
 
-def test_an_unchanged_poll_reads_the_hint_in_its_throttles_round_trip(redis_cache, alice_client, monkeypatch):
-    alice_client.post("/api/tasks", {"title": "Buy milk"}, format="json")
-    replica = Replica(alice_client)
+def commands_of_an_unchanged_poll(client, monkeypatch) -> list[str]:
+    """The Redis commands a poll that finds nothing new sends, by name."""
+    client.post("/api/tasks", {"title": "Buy milk"}, format="json")
+    replica = Replica(client)
     replica.sync()
     with monkeypatch.context() as patched:
         sent = redis_commands(patched)
         assert poll(replica) == ([], 0)
-    assert sent == ["EVALSHA"]  # the read budget's count, the hint read beside it
+    return sent
+
+
+def test_an_unchanged_poll_reads_the_hint_in_its_throttles_round_trip(redis_cache, alice_client, monkeypatch):
+    # The read budget's count, the hint read beside it.
+    assert commands_of_an_unchanged_poll(alice_client, monkeypatch) == ["EVALSHA"]
 
 
 def test_with_the_read_budget_off_a_poll_reads_the_hint_itself(redis_cache, alice_client, settings, monkeypatch):
@@ -133,10 +139,4 @@ def test_with_the_read_budget_off_a_poll_reads_the_hint_itself(redis_cache, alic
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "read": None},
     }
-    alice_client.post("/api/tasks", {"title": "Buy milk"}, format="json")
-    replica = Replica(alice_client)
-    replica.sync()
-    with monkeypatch.context() as patched:
-        sent = redis_commands(patched)
-        assert poll(replica) == ([], 0)
-    assert sent == ["GET"]
+    assert commands_of_an_unchanged_poll(alice_client, monkeypatch) == ["GET"]
