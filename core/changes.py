@@ -310,7 +310,6 @@ def feed_read(
     if cursor is None:
         start = Position(seq=0, kind="", since=top)
     else:
-        start = position_of(cursor, user=user)
         if start.seq > top or max(start.since, start.read_through) < purged:
             raise CursorExpired()
         if start.kind is None and start.seq == top:  # nothing changed: the cheap answer to a poll
