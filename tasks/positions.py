@@ -43,8 +43,9 @@ def position_edge(group: QuerySet, *, top: bool = False) -> QuerySet:
 
 
 def position_next_to_sql(*, top: bool = False) -> str:
-    """The SQL of `position_at_end_of` (`position_at_top_of` with `top`) around the SQL of a
-    `position_edge` query, which goes in its `{}` (core.db.CompiledQuery.expression)."""
+    """`position_at_end` (`position_at_top` with `top`) in SQL, around the SQL of a
+    `position_edge` query, which goes in its `{}` (core.db.CompiledQuery.expression): a new row's
+    place computed by its own INSERT, with no read of the group first."""
     return f"COALESCE(({{}}) {'-' if top else '+'} {POSITION_STEP}, {POSITION_STEP})"
 
 
