@@ -170,11 +170,6 @@ def seed(conninfo: str, dataset: Dataset) -> None:
                 copy.write_row(link)
                 progress.advance()
 
-        # The lists' stored counts, as the API's writes keep them (tasks.models.counted_touch).
-        cur.execute(
-            "UPDATE tasks_tasklist l SET task_count = c.n, open_count = c.open FROM (SELECT list_id, count(*) n, "
-            "count(*) FILTER (WHERE NOT completed) open FROM tasks_task GROUP BY list_id) c WHERE c.list_id = l.id"
-        )
         for table in ("tasks_task", "tasks_tag", "tasks_task_tags", "tasks_tasklist"):
             cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
         conn.commit()

@@ -7,7 +7,9 @@ A fed model has an `owner` (a user) and a `change_seq` column, indexed with the 
 write that changes such a row stamps it with a change number (`change_next`); a deletion leaves
 a `Tombstone` stamped the same way (`changes_delete`). An app names what its feed reports with a
 `FeedSource` per model (its key in the answer, its serializer, its scoping function) and serves
-them with a `FeedView`.
+them with a `FeedView`. A row whose body counts rows of another source (a list its tasks) need
+not be written when they change: that source `carries` it, and a page reporting one of them
+reports it too, as read then.
 
 ## Why a late commit cannot be skipped
 
@@ -231,6 +233,10 @@ class FeedSource:
     scope: Callable[[Model], QuerySet]
     # What the serializer reads from a queryset of those rows (model instances by default).
     rows: Callable[[QuerySet], Iterable] = list
+    # Rows of other sources whose bodies count these rows: (their key, the field of these bodies
+    # naming them). A page that reports one of these reports the row it names too, as read now:
+    # a change of a task is then a change of its list's counts without a write of the list.
+    carries: tuple[tuple[str, str], ...] = ()
 
     @property
     def kind(self) -> str:
@@ -328,7 +334,7 @@ def feed_read(
     end = Position(*page[-1][:3]) if has_more else Position(top)
     if start.since > end.read_through:
         end = Position(end.seq, end.kind, end.id, since=start.since)
-    changed = {}
+    changed, carried = {}, {}
     for source in sources:
         ids = [pk for _, _, pk, of in page if of is source]
         if ids:
@@ -336,6 +342,13 @@ def feed_read(
             rows = source.scope(user).filter(pk__in=ids, change_seq__lte=top)
             bodies = {body["id"]: body for body in source.serializer(source.rows(rows), many=True).data}
             changed[source.key] = [bodies[pk] for pk in ids if pk in bodies]
+            for key, field in source.carries:
+                carried.setdefault(key, {}).update(dict.fromkeys(body[field] for body in changed[source.key]))
+    for source in sources:
+        reported = {body["id"] for body in changed.get(source.key, ())}
+        if ids := [pk for pk in carried.get(source.key, ()) if pk is not None and pk not in reported]:
+            rows = source.scope(user).filter(pk__in=ids)  # as it is now: its change may be in a later page too
+            changed.setdefault(source.key, []).extend(source.serializer(source.rows(rows), many=True).data)
     deleted = {source.key: [pk for _, kind, pk, of in page if of is None and kind == source.kind] for source in sources}
     return _answer(sources, changed, deleted, next_cursor=cursor_for(end, user=user), has_more=has_more)
 

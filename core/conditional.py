@@ -2,7 +2,8 @@
 and If-None-Match.
 
 A row's ETag is made from its id and version, which goes up with every write, so it changes
-whenever the row does. It is a strong validator: If-Match compares strongly (RFC 9110, 13.1.1),
+whenever the row does; a model whose body shows more than its row (counts read with it) names
+its version as a client sees it, `etag_version`, made from both. It is a strong validator: If-Match compares strongly (RFC 9110, 13.1.1),
 and a weak ETag could never guard a write. Conditional GETs (If-None-Match, 304) are answered by
 Django's ConditionalGetMiddleware, which also gives lists and other reads an ETag hashed from
 their body.
@@ -20,13 +21,13 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 
 
-def etag_for(pk: int, version: int) -> str:
+def etag_for(pk: int, version: int | str) -> str:
     return f'"{pk}-{version}"'
 
 
 def etag_of(instance: models.Model) -> str:
-    """The ETag of a row with a `version`."""
-    return etag_for(instance.pk, instance.version)
+    """The ETag of a row with a `version` (or an `etag_version`)."""
+    return etag_for(instance.pk, instance.etag_version if hasattr(type(instance), "etag_version") else instance.version)
 
 
 class PreconditionFailed(exceptions.APIException):

@@ -13,6 +13,7 @@ from django.utils.html import format_html
 
 from accounts.models import User
 from tasks.models import Tag, Task, TaskList
+from tasks.queries import lists_with_counts
 from tasks.recurrence import InvalidRecurrence, recurrence_check_schedule, recurrence_normalize
 from tasks.services import LimitReached, lists_delete, owners_lock, tasks_delete, tasks_set_completed
 
@@ -250,6 +251,9 @@ class TaskListAdmin(admin.ModelAdmin):
     list_select_related = ["owner"]
     ordering = ["-pk"]
     show_full_result_count = False
+
+    def get_queryset(self, request) -> QuerySet[TaskList]:
+        return lists_with_counts(super().get_queryset(request))
 
     def delete_model(self, request, obj: TaskList) -> None:
         self.delete_queryset(request, TaskList.objects.filter(pk=obj.pk))

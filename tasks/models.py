@@ -129,13 +129,12 @@ class TaskList(Fed, Versioned, models.Model):
     position = models.BigIntegerField(default=0, db_default=0, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
-    # Its tasks (subtasks included) and those not completed: written by every write that changes
-    # them (counted_touch), so a read counts nothing.
-    task_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
-    open_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
-    # Goes up by one with every write, and when its counts change (counted_touch): its ETag.
+    # Its tasks' counts (`task_count`, `open_count`) are counted by the read that shows them
+    # (tasks.queries.lists_with_counts): a toggle of one of its tasks writes no list row.
+    # Goes up by one with every write; its ETag is made from it and its counts (etag_version).
     version = models.PositiveIntegerField(default=1, editable=False)
-    # The change of its owner's feed that last wrote it or changed its counts (core.changes).
+    # The change of its owner's feed that last wrote it, or that took a task out of it (lists_left);
+    # a change of a task in it carries it into the feed page that reports the task (core.changes).
     change_seq = models.BigIntegerField(default=0, db_default=0, editable=False)
     # The Idempotency-Key that created the list: deleting the list forgets it and its stored answer.
     idempotency_keys = GenericRelation(IdempotencyKey, object_id_field="created_id", content_type_field="created_type")
@@ -147,12 +146,18 @@ class TaskList(Fed, Versioned, models.Model):
         ordering = ["position", "id"]
         constraints = [models.UniqueConstraint("owner", Lower("name"), name="list_owner_name_ci_unique")]
         # The change feed finds a user's changed lists through this index too (a user has at most
-        # MAX_LISTS_PER_USER): none on change_seq, so that a write of a list's counts, on every
-        # toggle of one of its tasks, changes no indexed column (an update in place, no index entry).
+        # MAX_LISTS_PER_USER): none on change_seq, so that a task leaving a list (lists_left)
+        # changes no indexed column (an update in place, no index entry).
         indexes = [models.Index(fields=["owner", "position", "id"], name="list_owner_position")]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def etag_version(self) -> str:
+        """Its version as a client sees it (core.conditional): its counts, read with it, are part of
+        its body, so a task added, removed, completed or reopened changes its ETag."""
+        return f"{self.version}.{self.task_count}.{self.open_count}"
 
 
 def zone_validate(name: str) -> None:
@@ -216,7 +221,9 @@ class Task(Fed, Versioned, models.Model):
     # A subtask's parent (one level deep: tasks.serializers checks it); deleting a task deletes
     # its subtasks. A subtask is always in its parent's list.
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="subtasks")
-    # Its subtasks and those not completed, written as a list's counts are (counted_touch).
+    # Its subtasks and those not completed: written by every write that changes them (counted_touch),
+    # so a page of tasks counts nothing (a list's counts are counted when read: a few lists a read,
+    # where a page holds 50 tasks).
     subtask_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
     open_subtask_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
     # Its rank among its siblings (same list, same parent) in the manual order: tasks.positions.
@@ -293,8 +300,9 @@ class Task(Fed, Versioned, models.Model):
 
     def save(self, *args, **kwargs):
         """Saves the task as a new version (Versioned) and a change of its owner's feed (Fed).
-        The list and the parent whose counts it changes (`task_count`, `open_subtask_count`...)
-        are changed with it, each a new version and a change of the feed too (counted_touch)."""
+        The parent whose counts it changes (`subtask_count`, `open_subtask_count`) is changed with
+        it, a new version and a change of the feed too (counted_touch); a list it left is fed again
+        (lists_left); the list it is in comes with it in the feed."""
         with transaction.atomic(savepoint=False):
             adding = self._state.adding
             before = None if adding else self.__dict__.get("_counted_as")
@@ -303,13 +311,10 @@ class Task(Fed, Versioned, models.Model):
             if before != after:
                 if after is not None and (before is not None or adding):
                     counted_shift(before=before, after=after, seq=self.change_seq)
-                else:  # what it was is not known: count again
+                else:  # what it was is not known: count again, and feed the lists it may have left
                     before = before or (None, None, None)
-                    counted_touch(
-                        list_ids={before[0], after and after[0]},
-                        parent_ids={before[2], after and after[2]},
-                        seq=self.change_seq,
-                    )
+                    counted_touch(parent_ids={before[2], after and after[2]}, seq=self.change_seq)
+                    lists_left({before[0]} - {after and after[0]}, seq=self.change_seq)
             self._counted_as = after
             return saved
 
@@ -355,51 +360,54 @@ class Task(Fed, Versioned, models.Model):
         self.completed = completed
 
 
-def counted_touch(*, list_ids=(), parent_ids=(), seq: int) -> None:
-    """Lists and parent tasks whose counts a write changed (a list's `task_count`, `open_count`; a
-    task's `subtask_count`, `open_subtask_count`): their bodies changed, so each is a new version
-    (its ETag) and a change `seq` of its owner's feed. The writer holds the owner's row lock, which
-    every write of theirs takes before any other row's (no deadlock with a write of these rows).
-    The counts are counted again here, after the write's other changes, in the same UPDATE."""
-    now = timezone.now()
-    for model, ids, counts in (
-        (TaskList, list_ids, {"task_count": "list_id", "open_count": "list_id"}),
-        (Task, parent_ids, {"subtask_count": "parent_id", "open_subtask_count": "parent_id"}),
-    ):
-        if ids := [pk for pk in ids if pk is not None]:
-            model.objects.filter(pk__in=ids).update(
-                version=F("version") + 1,
-                updated_at=now,
-                change_seq=seq,
-                **{name: tasks_counted(key, open_only=name.startswith("open")) for name, key in counts.items()},
-            )
+def counted_touch(*, parent_ids=(), seq: int) -> None:
+    """Parent tasks whose counts a write changed (`subtask_count`, `open_subtask_count`): their
+    bodies changed, so each is a new version (its ETag) and a change `seq` of its owner's feed. The
+    writer holds the owner's row lock, which every write of theirs takes before any other row's
+    (no deadlock with a write of these rows). The counts are counted again here, after the
+    write's other changes, in the same UPDATE."""
+    if ids := [pk for pk in parent_ids if pk is not None]:
+        Task.objects.filter(pk__in=ids).update(
+            version=F("version") + 1,
+            updated_at=timezone.now(),
+            change_seq=seq,
+            subtask_count=tasks_counted("parent_id"),
+            open_subtask_count=tasks_counted("parent_id", open_only=True),
+        )
 
 
 def counted_shift(*, before: tuple | None, after: tuple, seq: int) -> None:
-    """`counted_touch` for one task's save, by difference: its list and parent before the write
-    (None: a new task) lose it, those after gain it, each count moved by one (no counting), each
-    row changed a new version and a change `seq`. Never below zero."""
-    shifts = {}  # (model, id): [tasks, open tasks]
+    """`counted_touch` for one task's save, by difference: its parent before the write (None: a
+    new task) loses it, the one after gains it, each count moved by one (no counting), each row
+    changed a new version and a change `seq`; never below zero. A list it left is fed again
+    (lists_left)."""
+    shifts = {}  # parent id: [tasks, open tasks]
     for sign, counted in ((-1, before), (1, after)):
-        if counted is not None:
-            list_id, completed, parent_id = counted
-            for model, pk in ((TaskList, list_id), (Task, parent_id)):
-                if pk is not None:
-                    shift = shifts.setdefault((model, pk), [0, 0])
-                    shift[0] += sign
-                    shift[1] += sign * (not completed)
+        if counted is not None and (parent_id := counted[2]) is not None:
+            shift = shifts.setdefault(parent_id, [0, 0])
+            shift[0] += sign
+            shift[1] += sign * (not counted[1])
     now = timezone.now()
-    for (model, pk), (tasks, open_tasks) in shifts.items():
+    for pk, (tasks, open_tasks) in shifts.items():
         if tasks or open_tasks:
-            total, opened = (
-                ("task_count", "open_count") if model is TaskList else ("subtask_count", "open_subtask_count")
-            )
-            model.objects.filter(pk=pk).update(
+            Task.objects.filter(pk=pk).update(
                 version=F("version") + 1,
                 updated_at=now,
                 change_seq=seq,
-                **{total: Greatest(F(total) + tasks, 0), opened: Greatest(F(opened) + open_tasks, 0)},
+                subtask_count=Greatest(F("subtask_count") + tasks, 0),
+                open_subtask_count=Greatest(F("open_subtask_count") + open_tasks, 0),
             )
+    if before is not None and before[0] != after[0]:
+        lists_left({before[0]}, seq=seq)
+
+
+def lists_left(list_ids, *, seq: int) -> None:
+    """Lists a write took tasks out of (a move, a deletion): their counts changed, and no task
+    still in them says so, so each is a change `seq` of its owner's feed, read again with its
+    counts. A list a task is in, or went into, comes with that task (TASK_CHANGES carries it); a
+    list's ETag follows its counts (TaskList.etag_version), so no version is written here."""
+    if ids := [pk for pk in list_ids if pk is not None]:
+        TaskList.objects.filter(pk__in=ids).update(change_seq=seq)
 
 
 def tasks_counted(key: str, *, open_only: bool = False) -> Coalesce:

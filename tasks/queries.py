@@ -15,7 +15,7 @@ from django.db import router
 from django.db.models import BigIntegerField, CharField, Count, OuterRef, Prefetch, QuerySet, Subquery
 
 from core.db import CompiledQuery, Param, arrays_in_rows
-from tasks.models import Tag, Task, TaskList
+from tasks.models import Tag, Task, TaskList, tasks_counted
 
 
 def caller_tasks(owner_id, using: str | None = None) -> QuerySet:
@@ -28,6 +28,12 @@ def caller_tasks(owner_id, using: str | None = None) -> QuerySet:
 def caller_lists(owner_id, using: str | None = None) -> QuerySet:
     """The lists a caller may see (TaskList.objects.visible_to): where every list read starts."""
     return TaskList.objects.using(using).visible_to(owner_id)
+
+
+def lists_with_counts(lists: QuerySet) -> QuerySet:
+    """Lists with `task_count` and `open_count`, counted by the read (subqueries, no GROUP BY, so a
+    row can still be locked): every read that shows a list reads it through here."""
+    return lists.annotate(task_count=tasks_counted("list_id"), open_count=tasks_counted("list_id", open_only=True))
 
 
 def tasks_with_tag_names(tasks: QuerySet) -> QuerySet:

@@ -29,7 +29,7 @@ from tasks.fields import (
     TimeZoneField,
 )
 from tasks.limits import BULK_MAX_IDS
-from tasks.models import Task, TaskList, counted_touch
+from tasks.models import Task, TaskList
 from tasks.recurrence import HORIZON_TEXT, InvalidRecurrence, recurrence_check_schedule
 from tasks.services import (
     list_check_room,
@@ -395,7 +395,7 @@ class TaskSerializer(StrictModelSerializer):
         changed = [name for name, value in validated_data.items() if getattr(task, name) != value]
         if "parent_id" in changed and validated_data["parent_id"] is not None:
             subtask_check_room(parent_id=validated_data["parent_id"])
-        following, moved_from = Task.objects.none(), task.list_id
+        following = Task.objects.none()
         for name in changed:
             setattr(task, name, validated_data[name])
         if "parent_id" in changed or "list_id" in changed:
@@ -409,10 +409,10 @@ class TaskSerializer(StrictModelSerializer):
         retag = tag_names is not None and {n.casefold() for n in tag_names} != {n.casefold() for n in task.tag_names}
         if changed or retag:
             task.save(update_fields=changed)  # Task.save adds version, updated_at and change_seq
-            if following.update(
+            # The list they left is fed by the task's save (lists_left); the one they went into comes with them.
+            following.update(
                 list_id=task.list_id, updated_at=task.updated_at, version=F("version") + 1, change_seq=task.change_seq
-            ):  # the lists' counts again, with the subtasks moved too
-                counted_touch(list_ids={moved_from, task.list_id}, seq=task.change_seq)
+            )
         if retag:
             task_set_tags(task=task, names=tag_names)
         if completed != task.completed:
@@ -471,6 +471,7 @@ class TaskListSerializer(StrictModelSerializer):
         list_check_room(owner=owner)
         task_list = TaskList(**validated_data, position=list_next_position(owner=owner))
         self._saved(lambda: task_list.owner_locked().save(force_insert=True))  # locked by list_check_room
+        task_list.task_count = task_list.open_count = 0  # counted when read (lists_with_counts); none yet
         return task_list
 
     def update(self, task_list, validated_data):

@@ -24,7 +24,7 @@ from accounts.services import user_lock
 from core.changes import change_next, changes_delete
 from core.db import CompiledQuery, Param
 from tasks.limits import SUBTASKS_PER_TASK
-from tasks.models import SCHEDULE_FIELDS, Tag, Task, TaskList, counted_touch, tasks_counted
+from tasks.models import SCHEDULE_FIELDS, Tag, Task, TaskList, counted_touch, lists_left, tasks_counted
 from tasks.positions import (
     POSITION_STEP,
     position_at_end,
@@ -138,16 +138,14 @@ def task_move(*, task: Task, list_id: int | None, before: Task | None = None, af
     )
     if position is None:
         return False
-    changed, moved_from = ["position"], task.list_id
+    changed = ["position"]
     if task.list_id != list_id:
         changed.append("list")
         task.list_id = list_id
     task.position = position
     task.save(update_fields=changed)  # Task.save adds version, updated_at and change_seq
-    if following.update(
-        list_id=list_id, updated_at=task.updated_at, version=F("version") + 1, change_seq=task.change_seq
-    ):
-        counted_touch(list_ids={moved_from, list_id}, seq=task.change_seq)  # the subtasks moved too
+    # The list they left is fed by the task's save (lists_left); the one they went into comes with them.
+    following.update(list_id=list_id, updated_at=task.updated_at, version=F("version") + 1, change_seq=task.change_seq)
     return True
 
 
@@ -180,7 +178,7 @@ def tasks_move(*, tasks: list[Task], list_id: int | None) -> int:
         subtasks.filter(parent_id__in=list(ranks)).update(
             list_id=list_id, updated_at=now, version=F("version") + 1, change_seq=seq
         )
-        counted_touch(list_ids={list_id, *(task.list_id for task in owned)}, seq=seq)
+        lists_left({task.list_id for task in owned}, seq=seq)
     return len(moving)
 
 
@@ -330,11 +328,9 @@ def tasks_set_completed(*, tasks: list[Task], completed: bool) -> tuple[int, lis
             change_seq=seq,
             **(links if any(pk in next_ids for pk in owned) else {}),
         )
-        owned_tasks = [task for task in changing if task.owner_id == owner_id]
         counted_touch(
-            list_ids={task.list_id for task in owned_tasks},
-            parent_ids={task.parent_id for task in owned_tasks} - set(owned),  # a parent changing is written anyway
-            seq=seq,
+            parent_ids={task.parent_id for task in changing if task.owner_id == owner_id} - set(owned),
+            seq=seq,  # a parent changing is written anyway
         )
     return len(changing), spawned, removed
 
@@ -432,13 +428,10 @@ def tasks_spawn_next_occurrences(*, following: list[tuple[Task, dict]], seqs: di
         Task.objects.filter(pk__in={copy.parent_id for copy in subtask_copies}).update(
             subtask_count=tasks_counted("parent_id"), open_subtask_count=tasks_counted("parent_id", open_only=True)
         )
-    # The lists they went into, and the parents of a recurring subtask's next occurrence, counted again.
+    # The parents of a recurring subtask's next occurrence, counted again (the lists they went into
+    # come with them in the feed).
     for owner_id, seq in seqs.items():
-        counted_touch(
-            list_ids={new.list_id for new in [*spawned, *subtask_copies] if new.owner_id == owner_id},
-            parent_ids={new.parent_id for new in spawned if new.owner_id == owner_id},
-            seq=seq,
-        )
+        counted_touch(parent_ids={new.parent_id for new in spawned if new.owner_id == owner_id}, seq=seq)
     links = Task.tags.through.objects
     tag_links = links.filter(task_id__in=list(copies)).values_list("task_id", "tag_id")
     links.bulk_create([links.model(task_id=copies[task_id].pk, tag_id=tag_id) for task_id, tag_id in tag_links])
@@ -456,11 +449,9 @@ def tasks_delete(*, owner: User, tasks: QuerySet) -> int:
     counted_in = list(tasks.values_list("list_id", "parent_id"))
     deleted = changes_delete(tasks, user=owner)
     if deleted:
-        counted_touch(
-            list_ids={list_id for list_id, _ in counted_in},
-            parent_ids={parent_id for _, parent_id in counted_in} - set(ids),  # not those deleted with them
-            seq=change_next(user=owner),
-        )
+        seq = change_next(user=owner)
+        counted_touch(parent_ids={parent_id for _, parent_id in counted_in} - set(ids), seq=seq)  # not those deleted
+        lists_left({list_id for list_id, _ in counted_in}, seq=seq)
     tags_prune(owner=owner)
     return deleted
 

@@ -32,6 +32,7 @@ from tasks.queries import (
     caller_task_locked,
     caller_task_row,
     caller_tasks,
+    lists_with_counts,
     task_rows,
     with_tag_names,
 )
@@ -354,7 +355,7 @@ class TaskListViewSet(ConditionalWrites, viewsets.ModelViewSet):
 
     def get_queryset(self):
         # The one place that scopes lists to the caller: another user's list is a 404 everywhere.
-        return caller_lists(self.request.user.better_auth_id).order_by("position", "id")
+        return lists_with_counts(caller_lists(self.request.user.better_auth_id)).order_by("position", "id")
 
     def locked_object(self, pk: int):
         # The owner's row first, as every write takes it (tasks.services), then the list's.
@@ -429,18 +430,20 @@ class TaskListViewSet(ConditionalWrites, viewsets.ModelViewSet):
         return self.object_response(task_list)
 
 
-# What the change feed reports: tasks as the task routes show them, read through their one scope.
+# What the change feed reports: tasks as the task routes show them, read through their one scope,
+# each with its list, whose counts it is in (a task's change writes no list row: TaskList).
 TASK_CHANGES = FeedSource(
     key="tasks",
     serializer=TaskSerializer,
     scope=lambda user: caller_tasks(user.better_auth_id),
     rows=lambda tasks: with_tag_names(list(task_rows(tasks))),
+    carries=(("lists", "list_id"),),
 )
 # Lists as the list routes show them, with their counts.
 LIST_CHANGES = FeedSource(
     key="lists",
     serializer=TaskListSerializer,
-    scope=lambda user: caller_lists(user.better_auth_id),
+    scope=lambda user: lists_with_counts(caller_lists(user.better_auth_id)),
 )
 CHANGE_SOURCES = (TASK_CHANGES, LIST_CHANGES)
 

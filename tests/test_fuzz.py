@@ -26,8 +26,9 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from accounts.models import User
 from core.changes import CURSOR_MAX_LENGTH, Position, cursor_for
-from core.conditional import etag_of as task_etag
+from core.conditional import etag_of as row_etag
 from tasks.models import Priority, Task, TaskList
+from tasks.queries import lists_with_counts
 from tests.auth import claims_for, sign
 from tests.tasks.factories import make_task
 
@@ -158,6 +159,13 @@ def seed_lists(owner: User) -> list[TaskList]:
     return [TaskList.objects.create(owner=owner, name=name) for name in ("Work", "Home")]
 
 
+def etag_of(row: Task | TaskList) -> str:
+    """A row's ETag as the API shows it (a list's is made with its counts, read with it)."""
+    if isinstance(row, TaskList):
+        row = lists_with_counts(TaskList.objects.filter(pk=row.pk)).get()
+    return row_etag(row)
+
+
 def aim(case, *, path_user: User, tasks: list[Task], lists: list[TaskList] = (), path_lists=None) -> None:
     """Points a generated request at `tasks` (`path_lists` on the list routes, else `lists`), the
     caller's `lists` in bodies and filters, and `path_user`'s routes wherever the value is a valid one.
@@ -175,7 +183,7 @@ def aim(case, *, path_user: User, tasks: list[Task], lists: list[TaskList] = (),
             # Preconditions as a careful client sends them, so the write goes ahead: a random
             # If-Match or an If-None-Match of "*" would be a 412 (tests/tasks/test_conditional.py).
             if "If-Match" in case.headers:
-                case.headers["If-Match"] = task_etag(task)
+                case.headers["If-Match"] = etag_of(task)
             if "If-None-Match" in case.headers:
                 case.headers["If-None-Match"] = '"0-0"'
     query = case.query

@@ -691,14 +691,34 @@ def test_a_task_moved_between_lists_feeds_both(alice_client, alice, replica):
     assert [replica.lists[pk]["task_count"] for pk in (work["id"], home["id"])] == [0, 1]
 
 
-def test_a_task_write_that_leaves_the_counts_alone_does_not_feed_its_list(alice_client, alice, replica):
+def test_a_task_write_that_leaves_the_counts_alone_carries_its_list_as_it_was(alice_client, alice, replica):
     work = create_list(alice_client, "Work")
     task = alice_client.post("/api/tasks", {"title": "in it", "list_id": work["id"]}, format="json").json()
     replica.sync()
+    etag = alice_client.get(f"/api/lists/{work['id']}").headers["ETag"]
     alice_client.patch(f"/api/tasks/{task['id']}", {"title": "renamed", "priority": "high"}, format="json")
-    assert replica.list_changes() == ([], [])
+    # The page that reports a task carries its list (no list row is written when a task changes);
+    # here its body is the same, and so is its ETag.
+    assert replica.list_changes() == ([work["id"]], [])
+    assert replica.lists == lists_listed(alice_client)
+    assert alice_client.get(f"/api/lists/{work['id']}", HTTP_IF_NONE_MATCH=etag).status_code == 304
     assert replica.changes() == ([], [])  # read by list_changes' sync already
     assert replica.tasks[task["id"]]["title"] == "renamed"
+
+
+def test_a_page_carries_each_list_of_its_tasks_once_and_no_other(alice_client, alice, replica):
+    work, home = create_list(alice_client, "Work"), create_list(alice_client, "Home")
+    ids = [
+        alice_client.post("/api/tasks", {"title": f"t{i}", "list_id": work["id"]}, format="json").json()["id"]
+        for i in range(3)
+    ]
+    inbox = alice_client.post("/api/tasks", {"title": "inbox"}, format="json").json()["id"]
+    replica.sync()
+    alice_client.post("/api/tasks/bulk", {"action": "complete", "ids": [*ids, inbox]}, format="json")
+    pages = replica.sync()
+    assert [[body["id"] for body in page["lists"]] for page in pages] == [[work["id"]]]
+    assert replica.lists[work["id"]]["open_count"] == 0 and replica.lists[home["id"]]["open_count"] == 0
+    assert replica.lists == lists_listed(alice_client)
 
 
 def test_an_operators_list_deletion_in_the_admin_feeds_it_and_its_tasks(operator, alice, alice_client, replica):

@@ -19,7 +19,7 @@ def test_it_creates_lists_in_order_with_counts(alice_client, slash):
     first = alice_client.post(f"/api/lists{slash}", {"name": " Work ", "color": "#A1B2C3"}, format="json")
     assert first.status_code == 201
     assert first["Location"].endswith(f"/api/lists/{first.json()['id']}")
-    assert first["ETag"] == f'"{first.json()["id"]}-1"'
+    assert first["ETag"] == f'"{first.json()["id"]}-1.0.0"'  # its version, its counts
     second = alice_client.post(f"/api/lists{slash}", {"name": "Home"}, format="json")
     assert {k: first.json()[k] for k in ("name", "color", "position", "task_count", "open_count")} == {
         "name": "Work",

@@ -202,7 +202,7 @@ def test_a_bulk_move_appends_in_the_current_order(alice, alice_client, abc):
 def test_lists_move_before_and_after(alice_client):
     ids = [alice_client.post("/api/lists", {"name": name}, format="json").json()["id"] for name in "xyz"]
     response = alice_client.post(f"/api/lists/{ids[2]}/move", {"before": ids[0]}, format="json")
-    assert response.status_code == 200 and response["ETag"] == f'"{ids[2]}-2"'
+    assert response.status_code == 200 and response["ETag"] == f'"{ids[2]}-2.0.0"'
     assert [item["name"] for item in alice_client.get("/api/lists").json()] == ["z", "x", "y"]
     assert alice_client.post(f"/api/lists/{ids[2]}/move", {"after": ids[1]}, format="json").status_code == 200
     assert [item["name"] for item in alice_client.get("/api/lists").json()] == ["x", "y", "z"]

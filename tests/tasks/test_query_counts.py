@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tasks.models import Tag, Task
+from tasks.models import Tag, Task, TaskList
 from tests.auth import client_for
 
 # A page: its rows (1; on PostgreSQL with their tags), the tags of the whole page (1, not on
@@ -119,8 +119,11 @@ def test_creating_a_task_without_tags_touches_no_tag_table(alice):
     assert response.json()["position"] > 0
 
 
-def test_toggling_a_task_reads_its_row_once_locked_and_writes_only_what_changed(alice, alices_tasks):
+@pytest.mark.parametrize("in_list", [False, True], ids=["inbox", "in-a-list"])
+def test_toggling_a_task_reads_its_row_once_locked_and_writes_only_what_changed(alice, alices_tasks, in_list):
     alices_tasks(1)
+    if in_list:
+        Task.objects.update(list=TaskList.objects.create(owner=alice, name="Work"))
     client, task_id = client_for(alice), Task.objects.get().id
     client.get("/api/me")
     with CaptureQueriesContext(connection) as queries:
@@ -134,6 +137,9 @@ def test_toggling_a_task_reads_its_row_once_locked_and_writes_only_what_changed(
     if connection.features.has_select_for_update:
         assert "FOR UPDATE" in select
     assert update.startswith("UPDATE") and '"title"' not in update and '"version"' in update
+    # Nor a row of its list: a list's counts are counted when it is read, and the change feed
+    # carries the list with the task (tasks.models.TaskList).
+    assert not [statement for statement in statements(queries) if "tasks_tasklist" in statement]
 
 
 def test_an_unchanged_change_feed_poll_is_one_query(alice, alices_tasks, django_assert_num_queries):
@@ -157,3 +163,24 @@ def test_a_change_feed_page_costs_the_same_queries_whatever_its_size(alice, alic
     # tasks' rows (with their tags on PostgreSQL; elsewhere the tags in one more). No list changed:
     # no query of list rows.
     assert len(statements(queries)) == 6 + (connection.vendor != "postgresql")
+
+
+@pytest.mark.parametrize("count", [1, 100])
+def test_a_change_feed_page_carries_its_tasks_lists_in_one_query_whatever_its_size(alice, alices_tasks, count):
+    alices_tasks(count)
+    lists = TaskList.objects.bulk_create([TaskList(owner=alice, name=name) for name in ("Work", "Home")])
+    for index, task in enumerate(Task.objects.all()):
+        Task.objects.filter(pk=task.pk).update(list=lists[index % 2])
+    client = client_for(alice)
+    cursor = client.get("/api/changes").json()["next_cursor"]
+    ids = list(Task.objects.values_list("pk", flat=True))
+    assert client.post("/api/tasks/bulk", {"action": "complete", "ids": ids}, format="json").status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get("/api/changes", {"cursor": cursor}).json()
+    assert len(page["tasks"]) == count
+    assert sorted((body["task_count"], body["open_count"]) for body in page["lists"]) == sorted(
+        (Task.objects.filter(list=task_list).count(), 0) for task_list in lists[: min(count, 2)]
+    )
+    # As above, and the lists of its tasks read once with their counts (no list's own change is in
+    # the page: the lists are those its tasks carry).
+    assert len(statements(queries)) == 7 + (connection.vendor != "postgresql")
