@@ -456,7 +456,8 @@ CHANGE_SOURCES = (TASK_CHANGES, LIST_CHANGES)
         "paged like the feed; then each `next_cursor` gives what changed after it, each row once in the order "
         "the changes committed (a change that commits late is never skipped). Follow `next_cursor` while "
         "`has_more` is true; applying each page (upsert the rows, drop the deleted ids) reproduces `GET /api/tasks` "
-        "and `GET /api/lists`, counts included (a write that changes a list's or a parent's counts feeds it too). "
+        "and `GET /api/lists`, counts included (a page carries the list of each task it reports; a task leaving a "
+        "list feeds the list; a write that changes a parent's counts feeds the parent). "
         "The cursor is opaque, not a time; a cursor of another user's, or not issued by this server, is a 400 "
         "`invalid_cursor`; one older than the kept deletions (`SYNC_TOMBSTONE_DAYS`, 30 days) is a 410 "
         "`cursor_expired`: start again without a cursor.",
