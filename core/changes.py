@@ -27,13 +27,18 @@ order without row locks.
 ## Cursors
 
 A cursor is a position in the user's order of changes, (number, kind, id), signed with the
-project's secret and the user's row id (django.core.signing): another user's cursor, a forged
-one, or one of an account deleted since, is `invalid_cursor`. Tombstones are kept
-SYNC_TOMBSTONE_DAYS; a cursor from before the last purged one is `cursor_expired` (410): the
-client starts again without a cursor.
+project's secret and the user's row id (an HMAC, `cursor_for`): another user's cursor, a forged
+one, or one of an account deleted since, is `invalid_cursor`. It is written in characters a URL
+carries unescaped (`<position>.<signature>`); the `:`-separated cursors issued before (signed
+by django.core.signing) are still read, and an unchanged poll answers one in today's form.
+Tombstones are kept SYNC_TOMBSTONE_DAYS; a cursor from before the last purged one is
+`cursor_expired` (410): the client starts again without a cursor.
 """
 
 import functools
+import hashlib
+import hmac
+import json
 import logging
 import re
 from collections.abc import Callable, Iterable
@@ -47,6 +52,7 @@ from django.core.cache.backends.redis import RedisCache
 from django.db import connections, router, transaction
 from django.db.models import BigIntegerField, Max, Model, Q, QuerySet
 from django.utils import timezone
+from django.utils.encoding import force_bytes
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -269,21 +275,59 @@ class Position:
         return Q(**{f"{seq}__gte": self.seq}) & later  # the range start, for the index
 
 
-def _signer(user: Model) -> signing.Signer:
+# A cursor is `<position>.<signature>`: the position as URL-safe base64 of JSON, and an
+# HMAC-SHA256 of the user's id and that text, under a key derived from the project's secret once
+# per process (django.core.signing's Signer derives its key again on every call). Every
+# character is unreserved in a URL, so a client sends it as it is.
+
+
+def _cursor_keys() -> tuple[bytes, ...]:
+    """The key cursors are signed with, then those of SECRET_KEY_FALLBACKS (a rotated secret's
+    cursors stay good, as Signer's did)."""
+    return _derived_keys(settings.SECRET_KEY, tuple(settings.SECRET_KEY_FALLBACKS))
+
+
+@functools.lru_cache(maxsize=4)
+def _derived_keys(secret: str | bytes, fallbacks: tuple[str | bytes, ...]) -> tuple[bytes, ...]:
+    return tuple(hashlib.sha256(b"core.changes.cursor" + force_bytes(key)).digest() for key in (secret, *fallbacks))
+
+
+def _signature(key: bytes, user_pk: int, text: str) -> str:
+    return signing.b64_encode(hmac.digest(key, f"{user_pk}.{text}".encode(), "sha256")).decode()
+
+
+def _legacy_signer(user: Model) -> signing.Signer:
+    # Cursors issued before were Signer's `<position>:<signature>`; still read, never written.
     return signing.Signer(salt=f"core.changes:{user.pk}")
 
 
 def cursor_for(position: Position, *, user: Model) -> str:
-    return _signer(user).sign_object([position.seq, position.kind, position.id, position.since])
+    text = signing.b64_encode(
+        json.dumps([position.seq, position.kind, position.id, position.since], separators=(",", ":")).encode()
+    ).decode()
+    return f"{text}.{_signature(_cursor_keys()[0], user.pk, text)}"
 
 
 def position_of(cursor: str, *, user: Model) -> Position:
     """The position a cursor issued to this user names; InvalidCursor for any other text."""
     try:
-        seq, kind, pk, since = _signer(user).unsign_object(cursor)
+        if ":" in cursor:
+            seq, kind, pk, since = _legacy_signer(user).unsign_object(cursor)
+        else:
+            seq, kind, pk, since = json.loads(signing.b64_decode(_signed_text(cursor, user=user).encode()))
     except (signing.BadSignature, ValueError, TypeError):
         raise InvalidCursor() from None
     return Position(seq=seq, kind=kind, id=pk, since=since)
+
+
+def _signed_text(cursor: str, *, user: Model) -> str:
+    """The position's text of a cursor signed for this user; BadSignature if it is not."""
+    text, _, signature = cursor.rpartition(".")
+    for key in _cursor_keys():
+        # TypeError for a signature that is not ASCII (a query the serializer let through).
+        if hmac.compare_digest(signature, _signature(key, user.pk, text)):
+            return text
+    raise signing.BadSignature("The cursor's signature does not match.")
 
 
 @functools.cache
@@ -308,6 +352,8 @@ def feed_read(
     """
     if cursor is not None:
         start = position_of(cursor, user=user)
+        if ":" in cursor:  # the form issued before (`_legacy_signer`): answered in today's from now on
+            cursor = cursor_for(start, user=user)
         if start.kind is None and start.seq == _announced(user.pk, peeked):  # nothing new: no database
             return _answer(sources, {}, {}, next_cursor=cursor, has_more=False)
     counters = _counter(router.db_for_read(ChangeCounter)).rows(user_id=user.pk)

@@ -94,7 +94,8 @@ def window_count(counter: str, *, timeout: int, peek: Sequence[str] = ()) -> tup
         keys = [cache.make_and_validate_key(name) for name in (counter, *peek)]
         client, script = _redis_counter(cache._cache)
         answer = script(keys=keys, args=[timeout], client=client)
-        return (answer[0], answer[1]) if peek else (answer, [])
+        # One flat array, the count first: a nested one costs the client a second parse.
+        return (answer[0], answer[1:]) if peek else (answer, [])
     cache.add(counter, 0, timeout=timeout)
     return cache.incr(counter), None
 
@@ -105,7 +106,7 @@ local count = redis.call('INCR', KEYS[1])
 if #KEYS == 1 then
     return count
 end
-return {count, redis.call('MGET', unpack(KEYS, 2))}
+return {count, unpack(redis.call('MGET', unpack(KEYS, 2)))}
 """
 
 

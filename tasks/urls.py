@@ -20,6 +20,8 @@ PATH_USER = r"(?P<user_id>[^/]+)"
 
 # Every route matches with and without a trailing slash (`/?$`): no redirects.
 urlpatterns = [
+    # First: Django tries the patterns in order, and every open client polls this one.
+    re_path(r"^api/changes/?$", ChangesView.as_view(), name="changes"),
     re_path(r"^api/tasks/?$", task_list, name="task-list"),
     re_path(r"^api/tasks/bulk/?$", task_bulk, name="task-bulk"),
     re_path(r"^api/tasks/stats/?$", task_stats, name="task-stats"),
@@ -30,7 +32,6 @@ urlpatterns = [
     re_path(r"^api/lists/?$", list_list, name="list-list"),
     re_path(rf"^api/lists/{TASK_ID}/?$", list_detail, name="list-detail"),
     re_path(rf"^api/lists/{TASK_ID}/move/?$", list_move, name="list-move"),
-    re_path(r"^api/changes/?$", ChangesView.as_view(), name="changes"),
     # The Phase II spec's routes: the same operations, with the caller's id in the path.
     re_path(rf"^api/{PATH_USER}/tasks/?$", task_list, name="user-task-list"),
     re_path(rf"^api/{PATH_USER}/tasks/{TASK_ID}/?$", task_detail, name="user-task-detail"),

@@ -14,6 +14,7 @@ from jwt.utils import base64url_encode
 from redis.client import Pipeline, Redis
 
 from accounts.tokens import MAX_SUBJECT_LENGTH
+from core.throttling import window_count
 from tests.auth import claims_for, client_with_token, sign
 
 
@@ -200,6 +201,26 @@ def test_a_redis_counter_costs_one_round_trip_and_expires_with_its_window(
     [key] = cache._cache.get_client().keys(f"{prefix}:*:throttle:read:{identity}:*")
     assert cache.get(key.decode().split(":", 2)[2]) == 3
     assert 0 < cache._cache.get_client().ttl(key) <= 61
+
+
+@pytest.mark.skipif(not redis_answers(), reason="needs Redis on 127.0.0.1:6379")
+def test_a_count_brings_back_the_keys_it_peeks_at_in_their_order(settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/0",
+            "KEY_PREFIX": f"tests-{uuid.uuid4().hex}",
+        }
+    }
+    cache = caches["default"]
+    cache.set("first", 7)
+    cache.set("third", 9)
+    try:
+        assert window_count("counter", timeout=60, peek=["first", "second", "third"]) == (1, [b"7", None, b"9"])
+        assert window_count("counter", timeout=60, peek=["second"]) == (2, [None])
+        assert window_count("counter", timeout=60) == (3, [])
+    finally:
+        cache.delete_many(["counter", "first", "third"])
 
 
 def test_an_unreachable_cache_lets_requests_through(alice_client, rates, settings):

@@ -1,6 +1,7 @@
 """GET /api/changes: every write of a task or a list feeds it once, deletions included, behind an opaque cursor."""
 
 from datetime import timedelta
+from urllib.parse import quote
 
 import pytest
 from django.core import signing
@@ -418,8 +419,24 @@ def test_it_takes_a_limit_of_1000(alice_client):
 
 @pytest.mark.parametrize(
     "cursor",
-    ["garbage", "0", "eyJhIjoxfQ:abc", "x" * 301, signing.Signer().sign_object([0, None, 0, 0])],
-    ids=["garbage", "a number", "a forged signature", "too long", "signed for no user"],
+    [
+        "garbage",
+        "0",
+        "eyJhIjoxfQ:abc",
+        "WzAsbnVsbCwwLDBd.abc",
+        "WzAsbnVsbCwwLDBd.é",
+        "x" * 301,
+        signing.Signer().sign_object([0, None, 0, 0]),
+    ],
+    ids=[
+        "garbage",
+        "a number",
+        "a forged signature",
+        "a forged signature, today's form",
+        "a signature not in ASCII",
+        "too long",
+        "signed for no user",
+    ],
 )
 def test_it_rejects_a_cursor_it_did_not_issue(alice_client, cursor):
     response = alice_client.get("/api/changes", {"cursor": cursor})
@@ -427,12 +444,76 @@ def test_it_rejects_a_cursor_it_did_not_issue(alice_client, cursor):
     assert response.json()["code"] in ("invalid_cursor", "validation_failed")
 
 
-def test_it_rejects_a_cursor_whose_position_was_edited(alice_client, alice, replica):
+def old_cursor(position: Position, *, user: User) -> str:
+    """A cursor as the server wrote them before they were dotted (django.core.signing's form)."""
+    signer = signing.Signer(salt=f"core.changes:{user.pk}")
+    return signer.sign_object([position.seq, position.kind, position.id, position.since])
+
+
+@pytest.mark.parametrize("form", ["today's", "old"])
+def test_it_rejects_a_cursor_whose_position_was_edited(alice_client, alice, replica, form):
     make_task(alice)
     replica.sync()
-    signature = replica.cursor.rsplit(":", 1)[1]
-    edited = signing.b64_encode(b"[0,null,0,0]").decode() + ":" + signature
+    top = ChangeCounter.objects.get(user=alice).seq
+    cursor = replica.cursor if form == "today's" else old_cursor(Position(seq=top), user=alice)
+    separator = "." if form == "today's" else ":"
+    edited = signing.b64_encode(b"[0,null,0,0]").decode() + separator + cursor.rsplit(separator, 1)[1]
     response = alice_client.get("/api/changes", {"cursor": edited})
+    assert response.status_code == 400 and response.json()["code"] == "invalid_cursor"
+
+
+def test_a_cursor_needs_no_escaping_in_a_url(alice_client, alice, replica):
+    make_task(alice)
+    for cursor in (
+        replica.cursor,
+        replica.sync()[-1]["next_cursor"],
+        cursor_for(Position(7, "tasks.task", 3), user=alice),
+    ):
+        assert quote(cursor, safe="") == cursor
+
+
+# Cursors issued before they were dotted: a client that synced before an upgrade carries on.
+
+
+def test_an_old_cursor_still_reads_the_changes_after_it(alice_client, alice, replica):
+    make_task(alice)
+    replica.sync()
+    cursor = old_cursor(Position(seq=ChangeCounter.objects.get(user=alice).seq), user=alice)
+    task = alice_client.post("/api/tasks", {"title": "after the upgrade"}, format="json").json()
+    page = replica.page(cursor)
+    assert page["tasks"] == [task] and page["next_cursor"] == replica.page(replica.cursor)["next_cursor"]
+
+
+def test_an_unchanged_poll_with_an_old_cursor_answers_the_same_position_in_todays_form(alice, replica):
+    make_task(alice)
+    replica.sync()
+    position = Position(seq=ChangeCounter.objects.get(user=alice).seq)
+    page = replica.page(old_cursor(position, user=alice))
+    assert page["tasks"] == [] and page["has_more"] is False
+    assert page["next_cursor"] == cursor_for(position, user=alice) == replica.cursor
+
+
+def test_alices_old_cursor_is_a_400_for_bob(bob_client, alice):
+    response = bob_client.get("/api/changes", {"cursor": old_cursor(Position(seq=0), user=alice)})
+    assert response.status_code == 400 and response.json()["code"] == "invalid_cursor"
+
+
+# The secret: cursors are signed with SECRET_KEY and stay good once it moves to the fallbacks.
+
+
+def test_cursors_signed_before_the_secret_was_rotated_stay_good_through_the_fallbacks(alice, replica, settings):
+    old_form = old_cursor(Position(seq=0), user=alice)
+    old_secret, settings.SECRET_KEY = settings.SECRET_KEY, "a-new-secret-" + "x" * 50
+    settings.SECRET_KEY_FALLBACKS = [old_secret]
+    assert replica.page(replica.cursor)["next_cursor"] == replica.cursor
+    assert replica.page(old_form)["next_cursor"] == cursor_for(Position(seq=0), user=alice)  # the new secret's
+
+
+@pytest.mark.parametrize("form", ["today's", "old"])
+def test_a_cursor_signed_with_a_secret_no_longer_kept_is_a_400(alice_client, alice, replica, settings, form):
+    cursor = replica.cursor if form == "today's" else old_cursor(Position(seq=0), user=alice)
+    settings.SECRET_KEY = "a-new-secret-" + "x" * 50
+    response = alice_client.get("/api/changes", {"cursor": cursor})
     assert response.status_code == 400 and response.json()["code"] == "invalid_cursor"
 
 
