@@ -156,7 +156,8 @@ class TaskList(Fed, Versioned, models.Model):
     @property
     def etag_version(self) -> str:
         """Its version as a client sees it (core.conditional): its counts, read with it, are part of
-        its body, so a task added, removed, completed or reopened changes its ETag."""
+        its body, so a task added, removed, completed or reopened changes its ETag. Read through
+        tasks.queries.lists_with_counts (a list read without its counts has no ETag)."""
         return f"{self.version}.{self.task_count}.{self.open_count}"
 
 
@@ -411,6 +412,7 @@ def lists_left(list_ids, *, seq: int) -> None:
 
 
 def tasks_counted(key: str, *, open_only: bool = False) -> Coalesce:
-    """COUNT(*) of the tasks whose `key` (list_id, parent_id) is the updated row, as a subquery."""
+    """COUNT(*) of the tasks whose `key` (list_id, parent_id) is the outer query's row (the one an
+    UPDATE writes, or a read annotates), as a subquery."""
     tasks = Task.objects.filter(**{key: OuterRef("pk")}, **({"completed": False} if open_only else {}))
     return Coalesce(Subquery(tasks.order_by().values(key).annotate(n=Count("*")).values("n")), 0)
