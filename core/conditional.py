@@ -3,8 +3,8 @@ and If-None-Match.
 
 A row's ETag is made from its id and version, which goes up with every write, so it changes
 whenever the row does; a model whose body shows more than its row (counts read with it) names
-its version as a client sees it, `etag_version`, made from both. It is a strong validator: If-Match compares strongly (RFC 9110, 13.1.1),
-and a weak ETag could never guard a write. Conditional GETs (If-None-Match, 304) are answered by
+its version as a client sees it, `etag_version`, made from both. It is a strong validator:
+If-Match compares strongly (RFC 9110, 13.1.1), and a weak ETag could never guard a write. Conditional GETs (If-None-Match, 304) are answered by
 Django's ConditionalGetMiddleware, which also gives lists and other reads an ETag hashed from
 their body.
 

@@ -6,7 +6,6 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, models, transaction
 from django.db.backends.base.operations import BaseDatabaseOperations
-from django.db.models import F
 from rest_framework import ISO_8601, serializers
 from rest_framework.settings import api_settings
 
@@ -35,6 +34,7 @@ from tasks.services import (
     list_check_room,
     list_next_position,
     subtask_check_room,
+    subtasks_follow,
     task_check_room,
     task_new_position,
     task_new_position_expression,
@@ -409,10 +409,7 @@ class TaskSerializer(StrictModelSerializer):
         retag = tag_names is not None and {n.casefold() for n in tag_names} != {n.casefold() for n in task.tag_names}
         if changed or retag:
             task.save(update_fields=changed)  # Task.save adds version, updated_at and change_seq
-            # The list they left is fed by the task's save (lists_left); the one they went into comes with them.
-            following.update(
-                list_id=task.list_id, updated_at=task.updated_at, version=F("version") + 1, change_seq=task.change_seq
-            )
+            subtasks_follow(parent=task, subtasks=following)
         if retag:
             task_set_tags(task=task, names=tag_names)
         if completed != task.completed:

@@ -144,9 +144,17 @@ def task_move(*, task: Task, list_id: int | None, before: Task | None = None, af
         task.list_id = list_id
     task.position = position
     task.save(update_fields=changed)  # Task.save adds version, updated_at and change_seq
-    # The list they left is fed by the task's save (lists_left); the one they went into comes with them.
-    following.update(list_id=list_id, updated_at=task.updated_at, version=F("version") + 1, change_seq=task.change_seq)
+    subtasks_follow(parent=task, subtasks=following)
     return True
+
+
+def subtasks_follow(*, parent: Task, subtasks: QuerySet) -> None:
+    """Puts a parent's (locked) subtasks in its list, in the write that saved it there: each a new
+    version and the same change of the feed. The list they left is fed by the parent's save
+    (tasks.models.lists_left); the one they went into comes with them in the feed."""
+    subtasks.update(
+        list_id=parent.list_id, updated_at=parent.updated_at, version=F("version") + 1, change_seq=parent.change_seq
+    )
 
 
 def tasks_move(*, tasks: list[Task], list_id: int | None) -> int:
